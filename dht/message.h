@@ -1,0 +1,128 @@
+// Message: the protocol's messages as plain values, independent of their
+// encoding (dht/wire_codec.h turns them into bytes and back; the wire
+// format is documented in docs/PROTOCOL.md).
+//
+// Every datagram carries one Message: a header (version, type, transaction
+// id, sender id) and a body whose alternative determines the type.
+//
+//   request                 response
+//   Ping                    Pong
+//   FindNode(target)        Nodes(closest contacts, write token)
+//   FindValue(key id, key)  Value(record?, closest contacts, write token)
+//   Store(record, token)    Stored
+//   any of the above        Error(code, reason)
+//
+// A sender id of nullopt marks a read-only client (a one-shot CLI command):
+// the receiver answers it but never adds it to its routing table.
+#ifndef KAD_DHT_MESSAGE_H_
+#define KAD_DHT_MESSAGE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "dht/contact.h"
+#include "dht/node_id.h"
+#include "storage/record.h"
+
+namespace kad::dht {
+
+inline constexpr uint8_t kProtocolVersion = 1;
+// No encoded datagram exceeds this: it crosses any IPv6 path unfragmented.
+inline constexpr size_t kMaxDatagramBytes = 1280;
+// At most this many contacts travel in one Nodes/Value response.
+inline constexpr size_t kMaxContactsPerMessage = 20;
+// Write tokens are opaque to everyone but their issuer; at most this long.
+inline constexpr size_t kMaxTokenBytes = 32;
+inline constexpr size_t kMaxErrorReasonBytes = 200;
+
+using TransactionId = uint32_t;
+
+// Wire values of the message types; never renumber.
+enum class MessageType : uint8_t {
+  kPing = 0,
+  kPong = 1,
+  kFindNode = 2,
+  kNodes = 3,
+  kFindValue = 4,
+  kValue = 5,
+  kStore = 6,
+  kStored = 7,
+  kError = 8,
+};
+
+// Wire values of error codes; never renumber.
+enum class ErrorCode : uint8_t {
+  kMalformed = 1,       // The request could not be decoded.
+  kBadToken = 2,        // Store with a missing, expired or foreign token.
+  kRecordRejected = 3,  // Store of an invalid record (too large, expired).
+  kStoreFull = 4,       // The storing node's quota is exhausted.
+  kInternal = 5,
+};
+
+struct Ping {
+  friend bool operator==(const Ping&, const Ping&) = default;
+};
+struct Pong {
+  // The address the request came from, as the responder saw it.
+  net::Endpoint observed;
+  friend bool operator==(const Pong&, const Pong&) = default;
+};
+struct FindNode {
+  NodeId target;
+  friend bool operator==(const FindNode&, const FindNode&) = default;
+};
+struct Nodes {
+  std::vector<Contact> closest;
+  std::string token;
+  friend bool operator==(const Nodes&, const Nodes&) = default;
+};
+struct FindValue {
+  NodeId key_id;
+  friend bool operator==(const FindValue&, const FindValue&) = default;
+};
+struct Value {
+  std::optional<storage::Record> record;  // Present if the responder has it.
+  std::vector<Contact> closest;            // Empty when a record is present.
+  std::string token;
+  friend bool operator==(const Value&, const Value&) = default;
+};
+struct Store {
+  storage::Record record;
+  std::string token;
+  friend bool operator==(const Store&, const Store&) = default;
+};
+struct Stored {
+  friend bool operator==(const Stored&, const Stored&) = default;
+};
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string reason;
+  friend bool operator==(const Error&, const Error&) = default;
+};
+
+using Body = std::variant<Ping, Pong, FindNode, Nodes, FindValue, Value, Store,
+                          Stored, Error>;
+
+struct Message {
+  TransactionId transaction_id = 0;
+  std::optional<NodeId> sender;  // nullopt: read-only client.
+  Body body;
+
+  MessageType type() const { return static_cast<MessageType>(body.index()); }
+  bool is_request() const {
+    auto t = type();
+    return t == MessageType::kPing || t == MessageType::kFindNode ||
+           t == MessageType::kFindValue || t == MessageType::kStore;
+  }
+  friend bool operator==(const Message&, const Message&) = default;
+};
+
+// Returns "ping", "find_node", ... for logs and stats.
+const char* MessageTypeName(MessageType type);
+
+}  // namespace kad::dht
+
+#endif  // KAD_DHT_MESSAGE_H_

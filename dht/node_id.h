@@ -1,0 +1,88 @@
+// NodeId: a 160-bit position in the Kademlia keyspace, used both for node
+// ids and for key ids. Distances are XOR values, themselves NodeIds, that
+// compare as big-endian unsigned integers.
+//
+// A key's id is BLAKE2b-160 of the key bytes (libsodium), so nobody can
+// steer a key to a chosen position with crafted collisions.
+//
+// Thread-safe: immutable value type.
+#ifndef KAD_DHT_NODE_ID_H_
+#define KAD_DHT_NODE_ID_H_
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace kad::dht {
+
+class NodeId {
+ public:
+  static constexpr size_t kBytes = 20;
+  static constexpr int kBits = 160;
+
+  // The all-zero id.
+  NodeId() = default;
+  explicit NodeId(const std::array<uint8_t, kBytes>& bytes) : bytes_(bytes) {}
+
+  // Returns InvalidArgument unless `bytes` is exactly 20 bytes.
+  static absl::StatusOr<NodeId> FromBytes(std::span<const uint8_t> bytes);
+  // Parses exactly 40 hex digits (either case).
+  static absl::StatusOr<NodeId> FromHex(std::string_view hex);
+  // Returns BLAKE2b-160 of `key`: the keyspace position of a record key.
+  static NodeId ForKey(std::string_view key);
+  // Draws a uniformly random id from `gen`.
+  static NodeId Random(std::mt19937_64& gen);
+  // Draws a random id whose common prefix with `base` is exactly
+  // `prefix_bits` long (0 <= prefix_bits < 160): a random point in the
+  // bucket at that prefix length. With prefix_bits == 160, returns base.
+  static NodeId RandomWithPrefix(const NodeId& base, int prefix_bits,
+                                 std::mt19937_64& gen);
+
+  const std::array<uint8_t, kBytes>& bytes() const { return bytes_; }
+  std::span<const uint8_t> span() const { return bytes_; }
+
+  // Returns the XOR distance to `other`.
+  NodeId DistanceTo(const NodeId& other) const;
+  // Returns the number of leading bits shared with `other` (160 if equal).
+  int CommonPrefixLength(const NodeId& other) const;
+  // Returns bit `i`, counting from the most significant bit (0..159).
+  bool Bit(int i) const { return (bytes_[i / 8] >> (7 - i % 8)) & 1; }
+
+  std::string ToHex() const;
+  // The first 8 hex digits, for logs.
+  std::string ShortHex() const { return ToHex().substr(0, 8); }
+
+  friend auto operator<=>(const NodeId&, const NodeId&) = default;
+  friend bool operator==(const NodeId&, const NodeId&) = default;
+
+  template <typename H>
+  friend H AbslHashValue(H h, const NodeId& id) {
+    return H::combine(std::move(h), id.bytes_);
+  }
+  template <typename Sink>
+  friend void AbslStringify(Sink& sink, const NodeId& id) {
+    sink.Append(id.ToHex());
+  }
+
+ private:
+  std::array<uint8_t, kBytes> bytes_{};
+};
+
+// Orders ids by XOR distance to a fixed target; ties cannot occur between
+// distinct ids (XOR with the same target is a bijection).
+struct CloserTo {
+  NodeId target;
+  bool operator()(const NodeId& a, const NodeId& b) const {
+    return a.DistanceTo(target) < b.DistanceTo(target);
+  }
+};
+
+}  // namespace kad::dht
+
+#endif  // KAD_DHT_NODE_ID_H_

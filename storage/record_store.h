@@ -1,0 +1,73 @@
+// RecordStore: the seam between the DHT and where records are kept.
+//
+// Implementations: MemoryStore (memory_store.h, the embedded default) and,
+// later, a persistent LMDB store. Every implementation passes the typed
+// conformance suite in tests/unit/record_store_conformance_test.cc.
+//
+// Semantics every store shares:
+//  - Per key, keep only the record that wins the version order in
+//    storage/record.h (Supersedes): a Put of an older or equal version
+//    leaves the store unchanged and reports kKeptExisting.
+//  - A record whose `expires` <= now is invisible to Get and ForEach, and
+//    a Put of an already-expired record is refused (InvalidArgument).
+//  - Quotas refuse new data with ResourceExhausted; nothing is ever
+//    evicted silently to make room.
+//  - Expiry is incremental: ExpireSome removes at most `budget` records,
+//    so no call pauses in proportion to the store size.
+//
+// Not thread-safe; call from the loop thread.
+#ifndef KAD_STORAGE_RECORD_STORE_H_
+#define KAD_STORAGE_RECORD_STORE_H_
+
+#include <cstddef>
+#include <string_view>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "storage/record.h"
+
+namespace kad::storage {
+
+enum class PutOutcome {
+  kStored,        // The key was new (or its record had expired).
+  kReplaced,      // An older version was replaced.
+  kKeptExisting,  // The stored version is newer or identical; unchanged.
+};
+
+struct StoreStats {
+  size_t records = 0;
+  size_t bytes = 0;  // Sum of Record::footprint().
+};
+
+class RecordStore {
+ public:
+  virtual ~RecordStore() = default;
+
+  // Stores `record` under the version order. Errors: InvalidArgument for
+  // a record that is too large or already expired; ResourceExhausted when
+  // a quota would be exceeded.
+  virtual absl::StatusOr<PutOutcome> Put(const Record& record,
+                                         absl::Time now) = 0;
+
+  // Returns the live record for `key`, or NotFound.
+  virtual absl::StatusOr<Record> Get(std::string_view key,
+                                     absl::Time now) const = 0;
+
+  // Removes `key` if present; returns whether it was.
+  virtual bool Remove(std::string_view key) = 0;
+
+  // Removes up to `budget` records whose expiry is <= now, oldest expiry
+  // first. Returns how many were removed.
+  virtual size_t ExpireSome(absl::Time now, size_t budget) = 0;
+
+  // Calls `fn` for every live record, in ascending key order.
+  virtual void ForEach(absl::Time now,
+                       absl::FunctionRef<void(const Record&)> fn) const = 0;
+
+  virtual StoreStats stats() const = 0;
+};
+
+}  // namespace kad::storage
+
+#endif  // KAD_STORAGE_RECORD_STORE_H_
