@@ -8,7 +8,7 @@
 //   request                 response
 //   Ping                    Pong
 //   FindNode(target)        Nodes(closest contacts, write token)
-//   FindValue(key id, key)  Value(record?, closest contacts, write token)
+//   FindValue(key)          Value(record?, closest contacts, write token)
 //   Store(record, token)    Stored
 //   any of the above        Error(code, reason)
 //
@@ -79,8 +79,12 @@ struct Nodes {
   std::string token;
   friend bool operator==(const Nodes&, const Nodes&) = default;
 };
+// Carries the key itself, not just its id (a departure from the paper's
+// find_value(key_id)): the responder looks the record up by key with no
+// second index, and computes the key id for the closest nodes. Keys are at
+// most storage::kMaxKeyBytes, so this always fits the datagram.
 struct FindValue {
-  NodeId key_id;
+  std::string key;
   friend bool operator==(const FindValue&, const FindValue&) = default;
 };
 struct Value {

@@ -10,6 +10,12 @@
 #include "absl/strings/str_cat.h"
 
 namespace kad::dht {
+namespace {
+
+// libsodium must be initialised before use; once per process suffices.
+[[maybe_unused]] const int kSodiumReady = sodium_init();
+
+}  // namespace
 
 absl::StatusOr<NodeId> NodeId::FromBytes(std::span<const uint8_t> bytes) {
   if (bytes.size() != kBytes) {

@@ -1,0 +1,166 @@
+// Node: one Kademlia participant — serves requests, keeps its routing
+// table fresh, and runs lookups, put and get on behalf of its owner.
+//
+// The node is sans-I/O: it talks to the world only through the injected
+// net::Transport and net::Clock, and draws randomness from a generator
+// seeded by NodeOptions::seed, so the same code runs over libuv UDP and in
+// the simulator, and a seed reproduces a simulated run.
+//
+// Callback contract (every async method): the callback is called exactly
+// once, from the loop, never from inside the call that registered it. If
+// the node is destroyed first, pending callbacks are destroyed uncalled.
+//
+// A node in read-only mode (NodeOptions::read_only, used by one-shot CLI
+// commands) sends requests with no sender id: it answers no queries and
+// others never add it to their routing tables.
+//
+// Ownership: the transport, clock and store are borrowed and must outlive
+// the node. Not thread-safe; call from the loop thread.
+#ifndef KAD_DHT_NODE_H_
+#define KAD_DHT_NODE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "dht/contact.h"
+#include "dht/node_id.h"
+#include "dht/node_stats.h"
+#include "net/clock.h"
+#include "net/endpoint.h"
+#include "net/transport.h"
+#include "storage/record.h"
+#include "storage/record_store.h"
+
+namespace kad::dht {
+
+class RoutingTable;
+
+struct NodeOptions {
+  std::optional<NodeId> id;  // Default: random, drawn from `seed`.
+  // Seeds the node's randomness (id, token secrets, transaction ids,
+  // refresh targets). Default: drawn from std::random_device. Set it to
+  // reproduce a simulated run.
+  std::optional<uint64_t> seed;
+  int bucket_size = 20;      // Kademlia's k: bucket size and replica count.
+  int parallelism = 3;       // Kademlia's alpha: lookup requests in flight.
+  bool read_only = false;    // Client mode: answer nothing, stay unlisted.
+  // Get returns once this many replicas have answered with a record (or
+  // the lookup has finished with fewer).
+  int get_quorum = 3;
+  // First RPC timeout to a node we have no RTT sample for; later timeouts
+  // adapt to measured RTT (SRTT + 4 RTTVAR, clamped to the bounds below).
+  absl::Duration initial_rpc_timeout = absl::Seconds(1);
+  absl::Duration min_rpc_timeout = absl::Milliseconds(50);
+  absl::Duration max_rpc_timeout = absl::Seconds(2);
+  // A request is given up (and the node charged a failure) this many
+  // timeouts after it was sent; before that a late answer still counts.
+  int rpc_give_up_after_timeouts = 3;
+  absl::Duration bucket_refresh_interval = absl::Hours(1);
+  absl::Duration token_rotation = absl::Minutes(5);
+  // The publisher re-puts its records this often while it runs.
+  absl::Duration republish_interval = absl::Hours(1);
+  // Expired records are removed in batches this often.
+  absl::Duration expiry_interval = absl::Minutes(1);
+};
+
+struct PingResult {
+  NodeId id;
+  absl::Duration rtt;
+};
+
+struct ContactInfo {
+  Contact contact;
+  absl::Duration rtt;  // Smoothed RTT, or ZeroDuration if never measured.
+};
+
+struct LookupStats {
+  int hops = 0;       // Round trips to reach the closest node found.
+  int rpcs = 0;       // Requests sent.
+  int failures = 0;   // Requests that timed out or failed.
+  absl::Duration elapsed;
+};
+
+struct LookupResult {
+  std::vector<ContactInfo> closest;  // Ascending XOR distance, at most k.
+  LookupStats stats;
+};
+
+struct PutResult {
+  NodeId key_id;
+  uint64_t seq = 0;
+  int stored = 0;     // Nodes that acknowledged (including this node).
+  int attempted = 0;  // Nodes asked to store.
+  LookupStats stats;
+};
+
+struct GetResult {
+  storage::Record record;
+  int replicas = 0;   // Replicas that answered with exactly this record.
+  int repaired = 0;   // Replicas sent the record by read repair.
+  LookupStats stats;
+};
+
+class Node {
+ public:
+  template <typename T>
+  using Callback = absl::AnyInvocable<void(absl::StatusOr<T>)>;
+
+  Node(NodeOptions options, net::Transport& transport, net::Clock& clock,
+       storage::RecordStore& store);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Installs the receive handler and starts periodic maintenance (bucket
+  // refresh, expiry, republish). Call once before anything else.
+  void Start();
+
+  // Joins through `seeds`: pings them, looks up our own id, then refreshes
+  // every bucket farther than our nearest neighbour. Fails with Unavailable
+  // if no seed answers. Succeeds at once (asynchronously) with no seeds:
+  // the first node of an overlay.
+  void Bootstrap(std::vector<net::Endpoint> seeds, Callback<int> done);
+
+  // Pings an endpoint; DeadlineExceeded if it does not answer.
+  void Ping(const net::Endpoint& endpoint, Callback<PingResult> done);
+
+  // Finds the k nodes closest to `target` (iterative lookup).
+  void FindNode(const NodeId& target, Callback<LookupResult> done);
+
+  // Stores `record` (seq and expiry as given) on the k nodes closest to its
+  // key, and on this node too if it is among them. While the node runs it
+  // republishes the record every republish_interval with its original TTL.
+  // InvalidArgument for a record that is too large or already expired;
+  // Unavailable if no node stored it.
+  void Put(storage::Record record, Callback<PutResult> done);
+
+  // Finds the record for `key`: the highest version among the first
+  // get_quorum replicas that answer (fewer if the lookup ends first), and
+  // writes it back to closest nodes that lacked it or held an older one
+  // (read repair). NotFound if no replica has it; Unavailable if no node
+  // answered at all.
+  void Get(std::string key, Callback<GetResult> done);
+
+  const NodeId& id() const { return id_; }
+  net::Endpoint endpoint() const { return transport_.local_endpoint(); }
+  const RoutingTable& routing_table() const { return *routing_table_; }
+  const NodeStats& stats() const { return stats_; }
+
+ private:
+  class Impl;
+  NodeId id_;
+  net::Transport& transport_;
+  std::unique_ptr<RoutingTable> routing_table_;
+  NodeStats stats_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kad::dht
+
+#endif  // KAD_DHT_NODE_H_

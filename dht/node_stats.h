@@ -1,0 +1,35 @@
+// NodeStats: a node's counters, for `kad stats`, benchmarks and tests.
+//
+// Plain data; the node increments it on the loop thread.
+#ifndef KAD_DHT_NODE_STATS_H_
+#define KAD_DHT_NODE_STATS_H_
+
+#include <array>
+#include <cstdint>
+
+namespace kad::dht {
+
+inline constexpr size_t kMessageTypeCount = 9;
+
+struct NodeStats {
+  uint64_t datagrams_in = 0;
+  uint64_t bytes_in = 0;
+  uint64_t datagrams_out = 0;
+  uint64_t bytes_out = 0;
+  uint64_t malformed_in = 0;     // Undecodable datagrams, dropped.
+  uint64_t unmatched_responses = 0;  // No pending request, or wrong sender.
+  uint64_t send_errors = 0;
+  // Indexed by MessageType value.
+  std::array<uint64_t, kMessageTypeCount> messages_in{};
+  std::array<uint64_t, kMessageTypeCount> messages_out{};
+  uint64_t rpc_timeouts = 0;     // Soft: the timeout passed, still waiting.
+  uint64_t rpc_failures = 0;     // Given up.
+  uint64_t lookups_started = 0;
+  uint64_t lookups_finished = 0;
+  uint64_t stores_accepted = 0;
+  uint64_t stores_rejected = 0;
+};
+
+}  // namespace kad::dht
+
+#endif  // KAD_DHT_NODE_STATS_H_

@@ -1,0 +1,49 @@
+// RequestHandler: answers the four requests (ping, find_node, find_value,
+// store) from this node's routing table and record store.
+//
+// Pure: it computes the response body for a decoded request and updates
+// the store; the node decides whether to answer at all, sends the result,
+// and does the routing-table bookkeeping for the requester.
+//
+// Ownership: every collaborator is borrowed and must outlive the handler.
+// Not thread-safe; call from the loop thread.
+#ifndef KAD_DHT_REQUEST_HANDLER_H_
+#define KAD_DHT_REQUEST_HANDLER_H_
+
+#include "absl/time/time.h"
+#include "dht/message.h"
+#include "dht/node_stats.h"
+#include "dht/routing_table.h"
+#include "dht/token_issuer.h"
+#include "net/endpoint.h"
+#include "storage/record_store.h"
+
+namespace kad::dht {
+
+class RequestHandler {
+ public:
+  RequestHandler(int bucket_size, const RoutingTable& routing_table,
+                 storage::RecordStore& store, TokenIssuer& tokens,
+                 NodeStats& stats);
+
+  // Returns the response body for `request` (which must be a request)
+  // received from `from`.
+  Body Handle(const Message& request, const net::Endpoint& from,
+              absl::Time now);
+
+ private:
+  std::vector<Contact> ClosestFor(const NodeId& target,
+                                  const std::optional<NodeId>& requester) const;
+  Body HandleStore(const Store& store, const net::Endpoint& from,
+                   absl::Time now);
+
+  size_t contacts_per_reply_;
+  const RoutingTable& routing_table_;
+  storage::RecordStore& store_;
+  TokenIssuer& tokens_;
+  NodeStats& stats_;
+};
+
+}  // namespace kad::dht
+
+#endif  // KAD_DHT_REQUEST_HANDLER_H_

@@ -1,0 +1,107 @@
+// RpcClient: outgoing requests — transaction ids, adaptive timeouts, and
+// matching of responses to the request that caused them.
+//
+// A response counts only if its transaction id is pending, it comes from
+// the endpoint the request went to, it has the response type the request
+// calls for (or Error), and, when the request named an expected node id,
+// it carries that sender id. Anything else is counted and dropped.
+//
+// Timeouts: each request gets the peer's RTO (RttEstimator; peers without
+// a sample get the RTO of all samples so far). When it passes, `on_slow`
+// runs and the request keeps waiting; after `give_up_after_timeouts`
+// timeouts it fails with DeadlineExceeded. A late answer before that still
+// completes it.
+//
+// Handlers: `on_done` runs exactly once (the response, or an error);
+// `on_slow` at most once, before it. Neither runs inside Send(). Pending
+// handlers are destroyed uncalled when the client is destroyed.
+//
+// Ownership: transport, clock, stats and the generator are borrowed and
+// must outlive the client. Not thread-safe; call from the loop thread.
+#ifndef KAD_DHT_RPC_CLIENT_H_
+#define KAD_DHT_RPC_CLIENT_H_
+
+#include <optional>
+#include <random>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "dht/message.h"
+#include "dht/node_stats.h"
+#include "dht/rtt_estimator.h"
+#include "dht/timer_set.h"
+#include "net/clock.h"
+#include "net/endpoint.h"
+#include "net/transport.h"
+
+namespace kad::dht {
+
+struct RpcOptions {
+  RttBounds timeouts;
+  int give_up_after_timeouts = 3;
+  // Our id as the sender of requests; nullopt sends as a read-only client.
+  std::optional<NodeId> sender;
+};
+
+struct RpcHandlers {
+  absl::AnyInvocable<void()> on_slow;  // Optional.
+  absl::AnyInvocable<void(absl::StatusOr<Message>)> on_done;
+};
+
+class RpcClient {
+ public:
+  RpcClient(RpcOptions options, net::Transport& transport, net::Clock& clock,
+            NodeStats& stats, std::mt19937_64& gen);
+  RpcClient(const RpcClient&) = delete;
+  RpcClient& operator=(const RpcClient&) = delete;
+
+  // Sends a request. `expected`, if set, is the node id that must answer.
+  void Send(const net::Endpoint& to, std::optional<NodeId> expected,
+            Body request, RpcHandlers handlers);
+
+  // Offers an incoming response. Returns true if it completed a request.
+  bool OnResponse(const net::Endpoint& from, Message response);
+
+  // Returns the smoothed RTT to `endpoint`, or ZeroDuration if unmeasured.
+  absl::Duration SmoothedRtt(const net::Endpoint& endpoint) const;
+  size_t pending() const { return pending_.size(); }
+
+ private:
+  struct Pending {
+    net::Endpoint to;
+    std::optional<NodeId> expected;
+    MessageType request_type;
+    absl::Time sent;
+    net::TimerId timer = 0;
+    int timeouts = 0;
+    RpcHandlers handlers;
+  };
+
+  TransactionId NewTransactionId();
+  absl::Duration TimeoutFor(const net::Endpoint& endpoint) const;
+  void ArmTimer(TransactionId id, Pending& pending);
+  void OnTimer(TransactionId id);
+  void FailSoon(RpcHandlers handlers, absl::Status status);
+
+  RpcOptions options_;
+  net::Transport& transport_;
+  net::Clock& clock_;
+  NodeStats& stats_;
+  std::mt19937_64& gen_;
+  absl::flat_hash_map<TransactionId, Pending> pending_;
+  absl::flat_hash_map<net::Endpoint, RttEstimator> rtt_;
+  RttEstimator all_peers_rtt_;
+  TimerSet timers_;  // Last: cancelled before anything they refer to goes.
+};
+
+// Encodes and sends one message, counting it in `stats`. Returns the
+// encoding or transport error.
+absl::Status SendMessage(net::Transport& transport, NodeStats& stats,
+                         const net::Endpoint& to, const Message& message,
+                         absl::Time now);
+
+}  // namespace kad::dht
+
+#endif  // KAD_DHT_RPC_CLIENT_H_
