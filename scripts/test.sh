@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the whole test suite, as CI does:
+#   1. the normal build and every CTest test (labels unit, integration);
+#   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. a bounded libFuzzer run of the datagram decoder.
+# Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+ctest --test-dir build --output-on-failure --timeout 300 -j2
+
+BUILD_DIR=build-asan CMAKE_ARGS="-DKAD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" \
+  bash scripts/setup.sh
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure --timeout 600 -j2
+
+bash scripts/fuzz.sh "${FUZZ_RUNS:-200000}"
