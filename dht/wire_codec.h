@@ -1,0 +1,89 @@
+// Wire codec: the only code that turns a Message into datagram bytes and
+// back. docs/PROTOCOL.md documents the same format with a golden example per
+// message type; tests/unit/wire_codec_test.cc pins those bytes.
+//
+// Format
+// ------
+// A datagram holds exactly one MessagePack array, nothing before or after
+// it. Fields are positional; the header and the body share the array:
+//
+//   [version, type, transaction_id, sender, body fields...]
+//
+//   version         uint, kProtocolVersion (1); any other value is rejected.
+//   type            uint, a MessageType wire value (0..8).
+//   transaction_id  uint <= 2^32-1, echoed by the response.
+//   sender          bin of exactly 20 bytes (a NodeId), or nil for a
+//                   read-only client.
+//
+// Body fields by type (the element count is exact: 4 + body fields):
+//
+//   0 ping          (none)
+//   1 pong          endpoint                      observed address
+//   2 find_node     bin20                         target
+//   3 nodes         array of contact, bin         closest, token
+//   4 find_value    bin                           key (the key itself)
+//   5 value         record or nil, array of contact, bin
+//                                                 record, closest, token
+//   6 store         record, bin                   record, token
+//   7 stored        (none)
+//   8 error         uint, str                     ErrorCode, reason
+//
+//   endpoint  [family uint (4 or 6), address bin (4 or 16 bytes), port uint16]
+//   contact   [id bin20, endpoint]
+//   record    [key bin, value bin, seq uint64, ttl_seconds uint32]
+//
+// Limits: at most kMaxContactsPerMessage contacts, tokens of at most
+// kMaxTokenBytes, reasons of at most kMaxErrorReasonBytes, keys of 1 to
+// storage::kMaxKeyBytes and values of at most storage::kMaxValueBytes, and
+// the whole datagram at most kMaxDatagramBytes (1,280: it crosses any IPv6
+// path unfragmented). The largest messages (store or value with a maximal
+// record and token, nodes with 20 IPv6 contacts) fit; a test pins their
+// sizes.
+//
+// A record travels with a relative TTL, not an absolute expiry, so clocks
+// need not agree: the encoder sends floor(expires - now) in seconds clamped
+// to [0, storage::kMaxTtl]; the decoder sets expires = now + min(ttl,
+// storage::kMaxTtl).
+//
+// Integers are encoded in their shortest MessagePack form; the decoder
+// accepts any integer form whose value is in range, but nothing else: bytes
+// must be bin (never str), text must be str, and maps, floats, booleans and
+// ext values never appear.
+//
+// Thread-safe: both functions are pure.
+#ifndef KAD_DHT_WIRE_CODEC_H_
+#define KAD_DHT_WIRE_CODEC_H_
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "dht/message.h"
+
+namespace kad::dht {
+
+// Encodes `message` as one datagram; `now` turns record expiry into a
+// relative TTL. Returns InvalidArgument, naming the field, if a field is out
+// of range (more than kMaxContactsPerMessage contacts, a token longer than
+// kMaxTokenBytes, a record or find_value key refused by
+// storage::ValidateRecordSize, a reason longer than kMaxErrorReasonBytes, an
+// error code that is not an ErrorCode) or if the result would exceed
+// kMaxDatagramBytes (a value response carrying both a large record and many
+// contacts).
+absl::StatusOr<std::vector<uint8_t>> EncodeMessage(const Message& message,
+                                                   absl::Time now);
+
+// Decodes one datagram; `now` turns a record's TTL into an absolute expiry.
+// Total: any input that is not exactly one well-formed message (truncated,
+// oversized, wrongly typed, out of range, unknown type or error code,
+// trailing bytes) returns InvalidArgument with a short reason. Never throws.
+// The result holds no reference to `datagram`. Every message it returns
+// re-encodes successfully and decodes back to itself.
+absl::StatusOr<Message> DecodeMessage(std::span<const uint8_t> datagram,
+                                      absl::Time now);
+
+}  // namespace kad::dht
+
+#endif  // KAD_DHT_WIRE_CODEC_H_

@@ -1,0 +1,719 @@
+#include "dht/wire_codec.h"
+
+#include <array>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace kad::dht {
+namespace {
+
+using ::testing::HasSubstr;
+
+const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
+
+// Returns the id whose bytes are first, first+1, ..., first+19.
+NodeId Id(uint8_t first) {
+  std::array<uint8_t, NodeId::kBytes> bytes;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    bytes[i] = static_cast<uint8_t>(first + i);
+  }
+  return NodeId(bytes);
+}
+
+// Raw IPv4 address bytes for hand-made endpoints (embedded NULs, hence the
+// explicit length).
+const std::string_view kLoopback("\x7f\0\0\x01", 4);
+
+const net::Endpoint kV4 = net::Endpoint::Ipv4({198, 51, 100, 1}, 4222);
+const net::Endpoint kV6 = net::Endpoint::Ipv6(
+    {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 4223);
+
+storage::Record HelloRecord() {
+  return storage::Record{.key = "hello",
+                         .value = "world",
+                         .seq = 1'700'000'000'000'000,
+                         .expires = kNow + absl::Hours(1)};
+}
+
+storage::Record LargestRecord() {
+  return storage::Record{.key = std::string(storage::kMaxKeyBytes, 'k'),
+                         .value = std::string(storage::kMaxValueBytes, 'v'),
+                         .seq = std::numeric_limits<uint64_t>::max(),
+                         .expires = kNow + storage::kMaxTtl};
+}
+
+std::vector<Contact> Ipv6Contacts(size_t count) {
+  std::vector<Contact> contacts;
+  for (size_t i = 0; i < count; ++i) {
+    contacts.push_back(Contact{Id(static_cast<uint8_t>(i * 20)), kV6});
+  }
+  return contacts;
+}
+
+Message Make(TransactionId id, std::optional<NodeId> sender, Body body) {
+  return Message{
+      .transaction_id = id, .sender = sender, .body = std::move(body)};
+}
+
+std::vector<uint8_t> FromHex(std::string_view hex) {
+  std::string bytes = absl::HexStringToBytes(std::string(hex));
+  return std::vector<uint8_t>(bytes.begin(), bytes.end());
+}
+
+std::string ToHex(const std::vector<uint8_t>& bytes) {
+  return absl::BytesToHexString(
+      std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+std::vector<uint8_t> Encode(const Message& message) {
+  absl::StatusOr<std::vector<uint8_t>> bytes = EncodeMessage(message, kNow);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.ok() ? *bytes : std::vector<uint8_t>{};
+}
+
+// A msgpack writer independent of the codec, for hand-made datagrams.
+// Integers and array lengths take the shortest form; bin and str always
+// carry an explicit 8- or 16-bit length.
+class Raw {
+ public:
+  Raw& Array(size_t count) {
+    if (count < 16) return Byte(0x90 | count);
+    return Byte(0xdc).BigEndian(count, 2);
+  }
+  Raw& Uint(uint64_t value) {
+    if (value < 128) return Byte(value);
+    if (value <= 0xff) return Byte(0xcc).BigEndian(value, 1);
+    if (value <= 0xffff) return Byte(0xcd).BigEndian(value, 2);
+    if (value <= 0xffffffff) return Byte(0xce).BigEndian(value, 4);
+    return Byte(0xcf).BigEndian(value, 8);
+  }
+  Raw& Int8(int8_t value) {
+    return Byte(0xd0).Byte(static_cast<uint8_t>(value));
+  }
+  Raw& Bin(std::string_view bytes) {
+    if (bytes.size() <= 0xff) {
+      Byte(0xc4).BigEndian(bytes.size(), 1);
+    } else {
+      Byte(0xc5).BigEndian(bytes.size(), 2);
+    }
+    return Append(bytes);
+  }
+  Raw& Str(std::string_view text) {
+    if (text.size() <= 0xff) {
+      Byte(0xd9).BigEndian(text.size(), 1);
+    } else {
+      Byte(0xda).BigEndian(text.size(), 2);
+    }
+    return Append(text);
+  }
+  Raw& Nil() { return Byte(0xc0); }
+  Raw& Id(const NodeId& id) {
+    return Bin(std::string(id.bytes().begin(), id.bytes().end()));
+  }
+  Raw& Header(MessageType type, size_t body_fields) {
+    return Array(4 + body_fields)
+        .Uint(kProtocolVersion)
+        .Uint(static_cast<uint64_t>(type))
+        .Uint(7)
+        .Id(dht::Id(1));
+  }
+  Raw& Endpoint(uint64_t family, std::string_view address, uint64_t port) {
+    return Array(3).Uint(family).Bin(address).Uint(port);
+  }
+  Raw& Byte(uint64_t byte) {
+    bytes_.push_back(static_cast<uint8_t>(byte));
+    return *this;
+  }
+  Raw& BigEndian(uint64_t value, int width) {
+    for (int shift = 8 * (width - 1); shift >= 0; shift -= 8) {
+      Byte(value >> shift);
+    }
+    return *this;
+  }
+  Raw& Append(std::string_view bytes) {
+    bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+    return *this;
+  }
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
+
+ private:
+  std::vector<uint8_t> bytes_;
+};
+
+void ExpectRejected(const std::vector<uint8_t>& datagram,
+                    std::string_view reason) {
+  absl::StatusOr<Message> decoded = DecodeMessage(datagram, kNow);
+  ASSERT_FALSE(decoded.ok()) << ToHex(datagram);
+  EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(decoded.status().message()),
+              HasSubstr(std::string(reason)));
+}
+
+// One message per type, with the bytes that pin its encoding at kNow. The
+// same hex strings appear in docs/PROTOCOL.md and, as binary files, in
+// tests/fuzz/corpus/.
+struct Golden {
+  const char* name;
+  Message message;
+  const char* hex;
+};
+
+std::vector<Golden> Goldens() {
+  const std::string token = "tok-0123";
+  return {
+      {"ping", Make(1, std::nullopt, Ping{}),
+       "94"    // array of 4
+       "0100"  // version 1, type 0 (ping)
+       "01"    // transaction id 1
+       "c0"},  // sender: nil (a read-only client)
+      {"pong", Make(1, Id(0xa0), Pong{kV4}),
+       "95"                                            // array of 5
+       "0101"                                          // version 1, type 1
+       "01"                                            // transaction id 1
+       "c414a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"  // sender: bin 20
+       "9304c404c6336401cd107e"},  // observed: [4, 198.51.100.1, 4222]
+      {"find_node", Make(300, Id(0x01), FindNode{Id(0xa0)}),
+       "95"                                              // array of 5
+       "0102"                                            // version 1, type 2
+       "cd012c"                                          // transaction id 300
+       "c4140102030405060708090a0b0c0d0e0f1011121314"    // sender
+       "c414a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"},  // target
+      {"nodes",
+       Make(300, Id(0xa0),
+            Nodes{{Contact{Id(0xc0), kV4}, Contact{Id(0xe0), kV6}}, token}),
+       "96"                                              // array of 6
+       "0103"                                            // version 1, type 3
+       "cd012c"                                          // transaction id 300
+       "c414a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"    // sender
+       "92"                                              // closest: 2 contacts
+       "92c414c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3"  // [id,
+       "9304c404c6336401cd107e"                          //  [4, addr, 4222]]
+       "92c414e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3"  // [id,
+       "9306c41020010db8000000000000000000000001cd107f"  //  [6, addr, 4223]]
+       "c408746f6b2d30313233"},  // token: bin "tok-0123"
+      {"find_value", Make(70000, Id(0x01), FindValue{"hello"}),
+       "95"                                            // array of 5
+       "0104"                                          // version 1, type 4
+       "ce00011170"                                    // transaction id 70000
+       "c4140102030405060708090a0b0c0d0e0f1011121314"  // sender
+       "c40568656c6c6f"},                              // key: bin "hello"
+      {"value", Make(70000, Id(0xa0), Value{HelloRecord(), {}, token}),
+       "97"                                            // array of 7
+       "0105"                                          // version 1, type 5
+       "ce00011170"                                    // transaction id 70000
+       "c414a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"  // sender
+       "94"                                            // record: array of 4
+       "c40568656c6c6f"                                // key "hello"
+       "c405776f726c64"                                // value "world"
+       "cf00060a24181e4000"                            // seq 1700000000000000
+       "cd0e10"                                        // ttl 3600 s
+       "90"                                            // closest: none
+       "c408746f6b2d30313233"},                        // token
+      {"store", Make(0xffffffff, Id(0x01), Store{HelloRecord(), token}),
+       "96"                                            // array of 6
+       "0106"                                          // version 1, type 6
+       "ceffffffff"                                    // transaction id 2^32-1
+       "c4140102030405060708090a0b0c0d0e0f1011121314"  // sender
+       "94c40568656c6c6fc405776f726c64cf00060a24181e4000cd0e10"  // record
+       "c408746f6b2d30313233"},                                  // token
+      {"stored", Make(0xffffffff, Id(0xa0), Stored{}),
+       "94"                                              // array of 4
+       "0107"                                            // version 1, type 7
+       "ceffffffff"                                      // transaction id
+       "c414a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"},  // sender
+      {"error",
+       Make(0xffffffff, Id(0xa0), Error{ErrorCode::kBadToken, "token expired"}),
+       "96"                                            // array of 6
+       "0108"                                          // version 1, type 8
+       "ceffffffff"                                    // transaction id
+       "c414a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"  // sender
+       "02"                                            // code 2 (bad token)
+       "ad746f6b656e2065787069726564"},  // reason: str "token expired"
+  };
+}
+
+TEST(WireCodecTest, GoldenBytesPinTheFormat) {
+  for (const Golden& golden : Goldens()) {
+    SCOPED_TRACE(golden.name);
+    EXPECT_EQ(ToHex(Encode(golden.message)), golden.hex);
+    absl::StatusOr<Message> decoded = DecodeMessage(FromHex(golden.hex), kNow);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(*decoded, golden.message);
+  }
+}
+
+// Returns the contents of a file in the source tree ("" if it is missing).
+std::string ReadSourceFile(const std::string& relative_path) {
+  std::ifstream in(std::string(KAD_SOURCE_DIR) + "/" + relative_path,
+                   std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(WireCodecTest, ProtocolDocAndFuzzCorpusCarryTheGoldenBytes) {
+  const std::string doc = ReadSourceFile("docs/PROTOCOL.md");
+  ASSERT_FALSE(doc.empty());
+  for (const Golden& golden : Goldens()) {
+    SCOPED_TRACE(golden.name);
+    EXPECT_THAT(doc, HasSubstr(golden.hex));
+    std::vector<uint8_t> bytes = FromHex(golden.hex);
+    EXPECT_EQ(ReadSourceFile(absl::StrCat("tests/fuzz/corpus/", golden.name)),
+              std::string(bytes.begin(), bytes.end()));
+  }
+}
+
+TEST(WireCodecTest, GoldensCoverEveryMessageType) {
+  std::vector<Golden> goldens = Goldens();
+  ASSERT_EQ(goldens.size(), std::variant_size_v<Body>);
+  for (size_t i = 0; i < goldens.size(); ++i) {
+    EXPECT_EQ(goldens[i].message.body.index(), i);
+    EXPECT_STREQ(goldens[i].name, MessageTypeName(goldens[i].message.type()));
+  }
+}
+
+TEST(WireCodecTest, EveryMessageTypeRoundTrips) {
+  std::vector<Message> messages = {
+      Make(0, std::nullopt, Ping{}),
+      Make(1, Id(3), Pong{kV6}),
+      Make(2, std::nullopt, FindNode{Id(9)}),
+      Make(3, Id(3), Nodes{}),
+      Make(4, Id(3),
+           Nodes{Ipv6Contacts(kMaxContactsPerMessage),
+                 std::string(kMaxTokenBytes, 't')}),
+      Make(5, std::nullopt, FindValue{std::string(storage::kMaxKeyBytes, 'k')}),
+      Make(6, Id(3), Value{std::nullopt, {Contact{Id(4), kV4}}, "t"}),
+      Make(7, Id(3), Value{LargestRecord(), {}, ""}),
+      Make(8, std::nullopt, Store{LargestRecord(), "t"}),
+      Make(9, Id(3),
+           Store{{.key = "k", .value = "", .seq = 0, .expires = kNow}, ""}),
+      Make(10, Id(3), Stored{}),
+      Make(0xffffffff, Id(3), Error{ErrorCode::kMalformed, ""}),
+      Make(12, Id(3),
+           Error{ErrorCode::kInternal, std::string(kMaxErrorReasonBytes, 'r')}),
+  };
+  for (const Message& message : messages) {
+    SCOPED_TRACE(MessageTypeName(message.type()));
+    absl::StatusOr<Message> decoded = DecodeMessage(Encode(message), kNow);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(*decoded, message);
+  }
+}
+
+TEST(WireCodecTest, LargestMessagesFitOneDatagram) {
+  const std::string token(kMaxTokenBytes, 't');
+  struct Case {
+    Message message;
+    size_t size;
+  };
+  std::vector<Case> cases = {
+      {Make(0xffffffff, Id(1), Store{LargestRecord(), token}), 1212},
+      {Make(0xffffffff, Id(1), Value{LargestRecord(), {}, token}), 1213},
+      {Make(0xffffffff, Id(1),
+            Nodes{Ipv6Contacts(kMaxContactsPerMessage), token}),
+       987},
+      {Make(0xffffffff, Id(1),
+            Value{std::nullopt, Ipv6Contacts(kMaxContactsPerMessage), token}),
+       988},
+      {Make(
+           0xffffffff, Id(1),
+           Error{ErrorCode::kInternal, std::string(kMaxErrorReasonBytes, 'r')}),
+       233},
+      {Make(0xffffffff, Id(1),
+            FindValue{std::string(storage::kMaxKeyBytes, 'k')}),
+       160},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(MessageTypeName(c.message.type()));
+    std::vector<uint8_t> bytes = Encode(c.message);
+    EXPECT_LE(bytes.size(), kMaxDatagramBytes);
+    EXPECT_EQ(bytes.size(), c.size);
+  }
+}
+
+TEST(WireCodecTest, RecordTtlIsRelativeClampedAndFloored) {
+  auto ttl_after_round_trip = [](absl::Duration remaining) {
+    storage::Record record = HelloRecord();
+    record.expires = kNow + remaining;
+    absl::StatusOr<std::vector<uint8_t>> bytes =
+        EncodeMessage(Make(1, Id(1), Store{record, ""}), kNow);
+    EXPECT_TRUE(bytes.ok());
+    // Decoded an hour later: expiry moves with the receiver's clock.
+    absl::StatusOr<Message> decoded =
+        DecodeMessage(*bytes, kNow + absl::Hours(1));
+    EXPECT_TRUE(decoded.ok());
+    return std::get<Store>(decoded->body).record.expires -
+           (kNow + absl::Hours(1));
+  };
+  EXPECT_EQ(ttl_after_round_trip(absl::Seconds(90)), absl::Seconds(90));
+  EXPECT_EQ(ttl_after_round_trip(absl::Milliseconds(10900)), absl::Seconds(10));
+  EXPECT_EQ(ttl_after_round_trip(-absl::Hours(2)), absl::ZeroDuration());
+  EXPECT_EQ(ttl_after_round_trip(storage::kMaxTtl + absl::Hours(1)),
+            storage::kMaxTtl);
+  EXPECT_EQ(ttl_after_round_trip(absl::InfiniteDuration()), storage::kMaxTtl);
+}
+
+TEST(WireCodecTest, DecodingCapsTtlAtTheMaximum) {
+  auto datagram = Raw()
+                      .Header(MessageType::kStore, 2)
+                      .Array(4)
+                      .Bin("k")
+                      .Bin("v")
+                      .Uint(1)
+                      .Uint(0xffffffff)
+                      .Bin("")
+                      .bytes();
+  absl::StatusOr<Message> decoded = DecodeMessage(datagram, kNow);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(std::get<Store>(decoded->body).record.expires,
+            kNow + storage::kMaxTtl);
+}
+
+TEST(WireCodecTest, AcceptsHandWrittenMessage) {
+  // Guards the rejection tests below: the same builder makes valid input.
+  auto datagram = Raw()
+                      .Header(MessageType::kNodes, 2)
+                      .Array(1)
+                      .Array(2)
+                      .Id(Id(5))
+                      .Endpoint(4, kLoopback, 80)
+                      .Bin("tok")
+                      .bytes();
+  absl::StatusOr<Message> decoded = DecodeMessage(datagram, kNow);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(
+      *decoded,
+      Make(7, Id(1),
+           Nodes{{Contact{Id(5), net::Endpoint::Ipv4({127, 0, 0, 1}, 80)}},
+                 "tok"}));
+}
+
+TEST(WireCodecTest, AcceptsAnyIntegerFormWithAnInRangeValue) {
+  // Version 1 as int8, type 0 as uint64, transaction id 7 as uint32.
+  auto datagram = Raw()
+                      .Array(4)
+                      .Int8(1)
+                      .Byte(0xcf)
+                      .BigEndian(0, 8)
+                      .Byte(0xce)
+                      .BigEndian(7, 4)
+                      .Nil()
+                      .bytes();
+  absl::StatusOr<Message> decoded = DecodeMessage(datagram, kNow);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, Make(7, std::nullopt, Ping{}));
+  // Re-encoding uses the shortest forms.
+  EXPECT_EQ(ToHex(Encode(*decoded)), "94010007c0");
+}
+
+TEST(WireCodecTest, RejectsEveryTruncation) {
+  for (const Golden& golden : Goldens()) {
+    std::vector<uint8_t> bytes = FromHex(golden.hex);
+    for (size_t size = 0; size < bytes.size(); ++size) {
+      SCOPED_TRACE(absl::StrCat(golden.name, " cut to ", size));
+      ExpectRejected({bytes.begin(), bytes.begin() + size}, "");
+    }
+  }
+}
+
+TEST(WireCodecTest, RejectsTrailingBytes) {
+  for (const Golden& golden : Goldens()) {
+    SCOPED_TRACE(golden.name);
+    std::vector<uint8_t> bytes = FromHex(golden.hex);
+    bytes.push_back(0xc0);
+    ExpectRejected(bytes, "trailing");
+  }
+}
+
+TEST(WireCodecTest, RejectsOtherProtocolVersions) {
+  ExpectRejected(Raw().Array(4).Uint(2).Uint(0).Uint(1).Nil().bytes(),
+                 "version 2");
+  ExpectRejected(Raw().Array(4).Uint(0).Uint(0).Uint(1).Nil().bytes(),
+                 "version 0");
+  // The version is checked before the layout, which a new version may change.
+  ExpectRejected(Raw().Array(2).Uint(2).Str("hi").bytes(), "version 2");
+  ExpectRejected(Raw().Array(4).Str("1").Uint(0).Uint(1).Nil().bytes(),
+                 "version: expected uint, got str");
+}
+
+TEST(WireCodecTest, RejectsUnknownMessageType) {
+  ExpectRejected(Raw().Array(4).Uint(1).Uint(9).Uint(1).Nil().bytes(),
+                 "unknown message type 9");
+  ExpectRejected(Raw().Array(4).Uint(1).Uint(256).Uint(1).Nil().bytes(),
+                 "unknown message type 256");
+}
+
+TEST(WireCodecTest, RejectsWrongElementCount) {
+  ExpectRejected(Raw().Array(0).bytes(), "version: missing");
+  ExpectRejected(Raw().Array(3).Uint(1).Uint(0).Uint(1).bytes(),
+                 "header has 3 fields");
+  ExpectRejected(Raw().Header(MessageType::kPing, 1).Nil().bytes(),
+                 "ping has 5 fields; expected 4");
+  ExpectRejected(Raw().Header(MessageType::kFindNode, 0).bytes(),
+                 "find_node has 4 fields; expected 5");
+  ExpectRejected(Raw()
+                     .Header(MessageType::kPong, 1)
+                     .Array(2)
+                     .Uint(4)
+                     .Bin(kLoopback)
+                     .bytes(),
+                 "observed: expected 3 elements, got 2");
+  ExpectRejected(Raw()
+                     .Header(MessageType::kStore, 2)
+                     .Array(3)
+                     .Bin("k")
+                     .Bin("v")
+                     .Uint(1)
+                     .Bin("")
+                     .bytes(),
+                 "record: expected 4 elements, got 3");
+}
+
+TEST(WireCodecTest, RejectsStrWhereBinExpected) {
+  ExpectRejected(Raw()
+                     .Header(MessageType::kFindNode, 1)
+                     .Str(std::string(NodeId::kBytes, 'x'))
+                     .bytes(),
+                 "target: expected bin, got str");
+  ExpectRejected(Raw().Header(MessageType::kFindValue, 1).Str("hello").bytes(),
+                 "key: expected bin, got str");
+  ExpectRejected(Raw()
+                     .Array(4)
+                     .Uint(1)
+                     .Uint(0)
+                     .Uint(1)
+                     .Str(std::string(NodeId::kBytes, 'x'))
+                     .bytes(),
+                 "sender: expected bin, got str");
+  // And the reverse: the error reason is text.
+  ExpectRejected(Raw().Header(MessageType::kError, 2).Uint(1).Bin("r").bytes(),
+                 "reason: expected str, got bin");
+}
+
+TEST(WireCodecTest, RejectsIdsOfTheWrongLength) {
+  for (size_t size : {0, 19, 21}) {
+    SCOPED_TRACE(size);
+    ExpectRejected(Raw()
+                       .Array(4)
+                       .Uint(1)
+                       .Uint(0)
+                       .Uint(1)
+                       .Bin(std::string(size, 'x'))
+                       .bytes(),
+                   "sender: expected 20 bytes");
+    ExpectRejected(Raw()
+                       .Header(MessageType::kFindNode, 1)
+                       .Bin(std::string(size, 'x'))
+                       .bytes(),
+                   "target: expected 20 bytes");
+  }
+}
+
+TEST(WireCodecTest, RejectsOversizedDatagram) {
+  // Well-formed msgpack, but one byte over the datagram limit.
+  Raw raw;
+  raw.Header(MessageType::kError, 2).Uint(1);
+  raw.Byte(0xda).BigEndian(kMaxDatagramBytes, 2);
+  raw.Append(std::string(kMaxDatagramBytes + 1 - raw.bytes().size(), 'r'));
+  ASSERT_EQ(raw.bytes().size(), kMaxDatagramBytes + 1);
+  ExpectRejected(raw.bytes(), "1281 bytes; the limit is 1280");
+}
+
+TEST(WireCodecTest, RejectsTooManyContacts) {
+  Raw raw;
+  raw.Header(MessageType::kNodes, 2).Array(kMaxContactsPerMessage + 1);
+  for (size_t i = 0; i <= kMaxContactsPerMessage; ++i) {
+    raw.Array(2).Id(Id(static_cast<uint8_t>(i))).Endpoint(4, kLoopback, 80);
+  }
+  raw.Bin("");
+  ASSERT_LE(raw.bytes().size(), kMaxDatagramBytes);
+  ExpectRejected(raw.bytes(), "21 contacts; the limit is 20");
+}
+
+TEST(WireCodecTest, RejectsOutOfRangeIntegers) {
+  ExpectRejected(Raw().Array(4).Uint(1).Uint(0).Uint(1ull << 32).Nil().bytes(),
+                 "transaction_id: 4294967296 is out of range");
+  ExpectRejected(Raw().Array(4).Uint(1).Uint(0).Int8(-1).Nil().bytes(),
+                 "transaction_id: expected uint, got negative int");
+  ExpectRejected(
+      Raw().Header(MessageType::kPong, 1).Endpoint(4, kLoopback, 65536).bytes(),
+      "port: 65536 is out of range");
+  ExpectRejected(Raw()
+                     .Header(MessageType::kStore, 2)
+                     .Array(4)
+                     .Bin("k")
+                     .Bin("v")
+                     .Uint(1)
+                     .Uint(1ull << 32)
+                     .Bin("")
+                     .bytes(),
+                 "ttl: 4294967296 is out of range");
+}
+
+TEST(WireCodecTest, RejectsBadEndpoints) {
+  ExpectRejected(
+      Raw().Header(MessageType::kPong, 1).Endpoint(5, kLoopback, 80).bytes(),
+      "family 5");
+  ExpectRejected(
+      Raw().Header(MessageType::kPong, 1).Endpoint(6, kLoopback, 80).bytes(),
+      "family 6 with a 4-byte address");
+  ExpectRejected(Raw()
+                     .Header(MessageType::kPong, 1)
+                     .Endpoint(4, std::string(16, '\0'), 80)
+                     .bytes(),
+                 "family 4 with a 16-byte address");
+  ExpectRejected(Raw()
+                     .Header(MessageType::kPong, 1)
+                     .Endpoint(4, kLoopback.substr(0, 3), 80)
+                     .bytes(),
+                 "address: expected 4..16 bytes, got 3");
+}
+
+TEST(WireCodecTest, RejectsBadRecordsTokensAndErrors) {
+  auto store = [](std::string_view key, std::string_view value,
+                  std::string_view token) {
+    return Raw()
+        .Header(MessageType::kStore, 2)
+        .Array(4)
+        .Bin(key)
+        .Bin(value)
+        .Uint(1)
+        .Uint(60)
+        .Bin(token)
+        .bytes();
+  };
+  ExpectRejected(store("", "v", ""), "key: expected 1..128 bytes, got 0");
+  ExpectRejected(store(std::string(129, 'k'), "v", ""), "got 129");
+  ExpectRejected(store("k", std::string(1001, 'v'), ""), "got 1001");
+  ExpectRejected(store("k", "v", std::string(33, 't')),
+                 "token: expected 0..32 bytes, got 33");
+  ExpectRejected(Raw().Header(MessageType::kStore, 2).Nil().Bin("").bytes(),
+                 "record: expected array, got nil");
+  ExpectRejected(Raw().Header(MessageType::kFindValue, 1).Bin("").bytes(),
+                 "key: expected 1..128 bytes, got 0");
+  ExpectRejected(Raw().Header(MessageType::kError, 2).Uint(0).Str("").bytes(),
+                 "unknown error code 0");
+  ExpectRejected(Raw().Header(MessageType::kError, 2).Uint(6).Str("").bytes(),
+                 "unknown error code 6");
+  ExpectRejected(Raw().Header(MessageType::kError, 2).Uint(257).Str("").bytes(),
+                 "unknown error code 257");
+  ExpectRejected(Raw()
+                     .Header(MessageType::kError, 2)
+                     .Uint(1)
+                     .Str(std::string(kMaxErrorReasonBytes + 1, 'r'))
+                     .bytes(),
+                 "reason: 201 bytes; the limit is 200");
+}
+
+TEST(WireCodecTest, RejectsNonArraysMapsFloatsAndDeepNesting) {
+  ExpectRejected(Raw().Uint(1).bytes(), "expected an array, got uint");
+  ExpectRejected(Raw().Byte(0x80).bytes(), "expected an array, got map");
+  ExpectRejected(Raw().Byte(0x81).Uint(1).Uint(1).bytes(), "invalid msgpack");
+  ExpectRejected(Raw()
+                     .Array(4)
+                     .Byte(0xca)
+                     .BigEndian(0x3f800000, 4)
+                     .Uint(0)
+                     .Uint(1)
+                     .Nil()
+                     .bytes(),
+                 "version: expected uint, got float");
+  ExpectRejected(Raw().Byte(0xc1).bytes(), "invalid msgpack");
+  ExpectRejected(Raw().Byte(0xd4).Byte(1).Byte(0).bytes(), "invalid msgpack");
+  ExpectRejected(Raw().Array(33).Append(std::string(33, '\0')).bytes(),
+                 "invalid msgpack");
+  ExpectRejected(Raw().Array(1).Array(1).Array(1).Array(1).Array(0).bytes(),
+                 "invalid msgpack");
+}
+
+TEST(WireCodecTest, RejectsRandomBytes) {
+  std::mt19937_64 gen(20240601);
+  for (int i = 0; i < 20000; ++i) {
+    std::vector<uint8_t> bytes(gen() % 80);
+    for (uint8_t& byte : bytes) byte = static_cast<uint8_t>(gen());
+    absl::StatusOr<Message> decoded = DecodeMessage(bytes, kNow);
+    ASSERT_FALSE(decoded.ok()) << ToHex(bytes);
+    ASSERT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+}
+
+TEST(WireCodecTest, MutatedGoldensAreRejectedOrRoundTrip) {
+  std::mt19937_64 gen(7);
+  int accepted = 0;
+  for (const Golden& golden : Goldens()) {
+    const std::vector<uint8_t> original = FromHex(golden.hex);
+    for (int i = 0; i < 2000; ++i) {
+      std::vector<uint8_t> bytes = original;
+      for (int flips = 1 + gen() % 3; flips > 0; --flips) {
+        bytes[gen() % bytes.size()] = static_cast<uint8_t>(gen());
+      }
+      absl::StatusOr<Message> decoded = DecodeMessage(bytes, kNow);
+      if (!decoded.ok()) {
+        ASSERT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument);
+        continue;
+      }
+      ++accepted;
+      absl::StatusOr<std::vector<uint8_t>> again =
+          EncodeMessage(*decoded, kNow);
+      ASSERT_TRUE(again.ok()) << again.status() << " for " << ToHex(bytes);
+      absl::StatusOr<Message> redecoded = DecodeMessage(*again, kNow);
+      ASSERT_TRUE(redecoded.ok()) << redecoded.status();
+      ASSERT_EQ(*redecoded, *decoded) << ToHex(bytes);
+    }
+  }
+  // Most flips land in ids and byte strings, so both outcomes occur.
+  EXPECT_GT(accepted, 0);
+}
+
+TEST(WireCodecTest, EncodeRefusesOutOfRangeFields) {
+  auto expect_refused = [](const Message& message, std::string_view reason) {
+    absl::StatusOr<std::vector<uint8_t>> bytes = EncodeMessage(message, kNow);
+    ASSERT_FALSE(bytes.ok());
+    EXPECT_EQ(bytes.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(bytes.status().message()),
+                HasSubstr(std::string(reason)));
+  };
+  storage::Record big_value = HelloRecord();
+  big_value.value = std::string(storage::kMaxValueBytes + 1, 'v');
+  expect_refused(Make(1, Id(1), Store{big_value, ""}), "value is 1001 bytes");
+  storage::Record big_key = HelloRecord();
+  big_key.key = std::string(storage::kMaxKeyBytes + 1, 'k');
+  expect_refused(Make(1, Id(1), Value{big_key, {}, ""}), "key is 129 bytes");
+  expect_refused(Make(1, Id(1), Store{storage::Record{}, ""}), "key is empty");
+  expect_refused(Make(1, Id(1), FindValue{""}), "key is empty");
+  expect_refused(
+      Make(1, Id(1), FindValue{std::string(storage::kMaxKeyBytes + 1, 'k')}),
+      "key is 129 bytes");
+  expect_refused(
+      Make(1, Id(1), Nodes{Ipv6Contacts(kMaxContactsPerMessage + 1), ""}),
+      "21 contacts; the limit is 20");
+  expect_refused(
+      Make(1, Id(1), Nodes{{}, std::string(kMaxTokenBytes + 1, 't')}),
+      "token is 33 bytes");
+  expect_refused(Make(1, Id(1),
+                      Error{ErrorCode::kInternal,
+                            std::string(kMaxErrorReasonBytes + 1, 'r')}),
+                 "error reason is 201 bytes");
+  expect_refused(Make(1, Id(1), Error{static_cast<ErrorCode>(0), "r"}),
+                 "unknown error code 0");
+  expect_refused(Make(1, Id(1), Error{static_cast<ErrorCode>(6), "r"}),
+                 "unknown error code 6");
+  // Each field is in range, but together they overflow the datagram.
+  expect_refused(
+      Make(1, Id(1),
+           Value{LargestRecord(), Ipv6Contacts(kMaxContactsPerMessage), ""}),
+      "the datagram limit is 1280");
+}
+
+}  // namespace
+}  // namespace kad::dht
