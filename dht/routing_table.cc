@@ -1,0 +1,387 @@
+#include "dht/routing_table.h"
+
+#include <algorithm>
+#include <cassert>
+#include <iterator>
+#include <utility>
+
+namespace kad::dht {
+namespace {
+
+// Returns whether `a` and `b` share a /24 (IPv4) or /64 (IPv6).
+bool SameSubnet(const net::Endpoint& a, const net::Endpoint& b) {
+  if (a.family() != b.family()) return false;
+  size_t prefix_bytes = a.family() == net::Family::kIpv4 ? 3 : 8;
+  return std::equal(a.address().begin(), a.address().begin() + prefix_bytes,
+                    b.address().begin());
+}
+
+// Returns `rest` with its first `bits` bits replaced by those of `base`.
+NodeId WithPrefixOf(const NodeId& base, int bits, const NodeId& rest) {
+  std::array<uint8_t, NodeId::kBytes> bytes = rest.bytes();
+  for (int i = 0; i < bits / 8; ++i) bytes[i] = base.bytes()[i];
+  if (bits % 8 != 0) {
+    uint8_t mask = static_cast<uint8_t>(0xff << (8 - bits % 8));
+    uint8_t& b = bytes[bits / 8];
+    b = static_cast<uint8_t>((base.bytes()[bits / 8] & mask) | (b & ~mask));
+  }
+  return NodeId(bytes);
+}
+
+const NodeId& IdOf(const RoutingEntry& entry) { return entry.contact.id; }
+template <typename Slot>
+const NodeId& IdOf(const Slot& slot) {
+  return slot.entry.contact.id;
+}
+
+// Returns the position of the entry or slot with `id` in `entries`, or
+// entries.size() if there is none.
+template <typename Container>
+size_t PositionOf(const Container& entries, const NodeId& id) {
+  size_t i = 0;
+  while (i < entries.size() && IdOf(entries[i]) != id) ++i;
+  return i;
+}
+
+}  // namespace
+
+RoutingTable::RoutingTable(const NodeId& self, RoutingTableOptions options,
+                           absl::Time now)
+    : self_(self), options_(options) {
+  assert(options_.bucket_size > 0 && options_.replacement_cache_size > 0 &&
+         options_.max_failures > 0 && options_.max_per_subnet > 0);
+  buckets_.emplace_back(now);
+}
+
+RoutingTable::Update RoutingTable::OnResponse(const Contact& contact,
+                                              absl::Time now) {
+  const Update rejected{Update::Kind::kRejected, std::nullopt};
+  if (contact.id == self_) return rejected;
+  size_t index = BucketIndex(contact.id);
+  if (FindSlot(index, contact.id) != nullptr) {
+    return Refresh(index, contact, now);
+  }
+  if (EndpointTaken(contact.endpoint, contact.id)) return rejected;
+  index = SplitFor(contact.id);
+  Bucket& bucket = buckets_[index];
+  if (SubnetFull(bucket, contact)) return rejected;
+  RoutingEntry entry{contact, now, 0};
+  if (bucket.live.size() < static_cast<size_t>(options_.bucket_size)) {
+    AddLive(bucket, std::move(entry));
+    return {Update::Kind::kAdded, std::nullopt};
+  }
+  return Cache(bucket, std::move(entry));
+}
+
+bool RoutingTable::OnRequest(const Contact& contact, absl::Time now) {
+  size_t index = BucketIndex(contact.id);
+  std::vector<Slot>& live = buckets_[index].live;
+  size_t pos = PositionOf(live, contact.id);
+  if (pos == live.size() ||
+      live[pos].entry.contact.endpoint != contact.endpoint) {
+    return false;
+  }
+  Slot slot = std::move(live[pos]);
+  slot.entry.last_seen = now;
+  live.erase(live.begin() + pos);
+  live.push_back(std::move(slot));
+  return true;
+}
+
+void RoutingTable::OnFailure(const NodeId& id, absl::Time /*now*/) {
+  size_t index = BucketIndex(id);
+  Bucket& bucket = buckets_[index];
+  size_t pos = PositionOf(bucket.live, id);
+  if (pos == bucket.live.size()) {
+    size_t cached = PositionOf(bucket.replacements, id);
+    if (cached < bucket.replacements.size()) {
+      bucket.replacements.erase(bucket.replacements.begin() + cached);
+    }
+    return;
+  }
+  Slot& slot = bucket.live[pos];
+  slot.questioned = false;
+  ++slot.entry.failures;
+  if (slot.entry.failures >= options_.max_failures ||
+      !bucket.replacements.empty()) {
+    RemoveLive(index, pos);
+    FillFromCache(index);
+  }
+}
+
+bool RoutingTable::WouldAdmit(const NodeId& id) const {
+  if (id == self_) return false;
+  size_t index = BucketIndex(id);
+  if (buckets_[index].live.size() < static_cast<size_t>(options_.bucket_size)) {
+    return true;
+  }
+  return index + 1 == buckets_.size() && FitsAfterSplits(id);
+}
+
+std::vector<Contact> RoutingTable::Closest(const NodeId& target,
+                                           size_t count) const {
+  // Distances fall into classes that never overlap: the target's own bucket
+  // is nearest, then all buckets past it together, then each bucket before
+  // it, farther and farther. Whole classes are gathered until `count`
+  // candidates are in hand; only those are sorted.
+  struct Candidate {
+    NodeId distance;
+    const Contact* contact;
+  };
+  std::vector<Candidate> found;
+  auto gather = [&](size_t i) {
+    for (const Slot& slot : buckets_[i].live) {
+      found.push_back(
+          {slot.entry.contact.id.DistanceTo(target), &slot.entry.contact});
+    }
+  };
+  size_t home = BucketIndex(target);
+  gather(home);
+  if (found.size() < count) {
+    for (size_t i = home + 1; i < buckets_.size(); ++i) gather(i);
+  }
+  for (size_t i = home; i-- > 0 && found.size() < count;) gather(i);
+  size_t n = std::min(count, found.size());
+  std::partial_sort(found.begin(), found.begin() + n, found.end(),
+                    [](const Candidate& a, const Candidate& b) {
+                      return a.distance < b.distance;
+                    });
+  std::vector<Contact> closest;
+  closest.reserve(n);
+  for (size_t i = 0; i < n; ++i) closest.push_back(*found[i].contact);
+  return closest;
+}
+
+std::optional<RoutingEntry> RoutingTable::Find(const NodeId& id) const {
+  const std::vector<Slot>& live = buckets_[BucketIndex(id)].live;
+  size_t pos = PositionOf(live, id);
+  if (pos == live.size()) return std::nullopt;
+  return live[pos].entry;
+}
+
+void RoutingTable::Touch(const NodeId& target, absl::Time now) {
+  buckets_[BucketIndex(target)].last_touched = now;
+}
+
+std::vector<NodeId> RoutingTable::TargetsToRefresh(absl::Time now,
+                                                   std::mt19937_64& gen) {
+  std::vector<NodeId> targets;
+  for (size_t i = 0; i < buckets_.size(); ++i) {
+    if (now - buckets_[i].last_touched < options_.refresh_interval) continue;
+    targets.push_back(RandomIdIn(i, gen));
+    buckets_[i].last_touched = now;
+  }
+  return targets;
+}
+
+std::vector<NodeId> RoutingTable::TargetsFartherThanNearest(
+    std::mt19937_64& gen) const {
+  size_t nearest = buckets_.size();
+  while (nearest > 0 && buckets_[nearest - 1].live.empty()) --nearest;
+  std::vector<NodeId> targets;
+  if (nearest == 0) return targets;
+  // Buckets [0, nearest - 1) are farther than the nearest neighbour's.
+  for (size_t i = 0; i + 1 < nearest; ++i) {
+    targets.push_back(RandomIdIn(i, gen));
+  }
+  return targets;
+}
+
+std::vector<Contact> RoutingTable::AllContacts() const {
+  std::vector<Contact> all;
+  for (const Bucket& bucket : buckets_) {
+    size_t first = all.size();
+    for (const Slot& slot : bucket.live) all.push_back(slot.entry.contact);
+    std::sort(all.begin() + first, all.end(),
+              [](const Contact& a, const Contact& b) { return a.id < b.id; });
+  }
+  return all;
+}
+
+std::vector<BucketInfo> RoutingTable::Buckets() const {
+  std::vector<BucketInfo> info;
+  for (size_t i = 0; i < buckets_.size(); ++i) {
+    const Bucket& b = buckets_[i];
+    info.push_back({static_cast<int>(i), b.live.size(), b.replacements.size(),
+                    b.last_touched});
+  }
+  return info;
+}
+
+size_t RoutingTable::size() const {
+  size_t total = 0;
+  for (const Bucket& bucket : buckets_) total += bucket.live.size();
+  return total;
+}
+
+size_t RoutingTable::BucketIndex(const NodeId& id) const {
+  size_t cpl = static_cast<size_t>(self_.CommonPrefixLength(id));
+  return std::min(cpl, buckets_.size() - 1);
+}
+
+RoutingTable::Slot* RoutingTable::FindSlot(size_t bucket, const NodeId& id) {
+  std::vector<Slot>& live = buckets_[bucket].live;
+  size_t pos = PositionOf(live, id);
+  return pos == live.size() ? nullptr : &live[pos];
+}
+
+bool RoutingTable::EndpointTaken(const net::Endpoint& endpoint,
+                                 const NodeId& id) const {
+  auto it = by_endpoint_.find(endpoint);
+  return it != by_endpoint_.end() && it->second != id;
+}
+
+bool RoutingTable::SubnetFull(const Bucket& bucket,
+                              const Contact& contact) const {
+  if (contact.endpoint.is_local()) return false;
+  int same = 0;
+  for (const Slot& slot : bucket.live) {
+    const Contact& other = slot.entry.contact;
+    if (other.id != contact.id &&
+        SameSubnet(other.endpoint, contact.endpoint)) {
+      ++same;
+    }
+  }
+  return same >= options_.max_per_subnet;
+}
+
+RoutingTable::Update RoutingTable::Refresh(size_t index, const Contact& contact,
+                                           absl::Time now) {
+  Bucket& bucket = buckets_[index];
+  size_t pos = PositionOf(bucket.live, contact.id);
+  Slot slot = std::move(bucket.live[pos]);
+  const net::Endpoint old_endpoint = slot.entry.contact.endpoint;
+  if (contact.endpoint != old_endpoint &&
+      (EndpointTaken(contact.endpoint, contact.id) ||
+       SubnetFull(bucket, contact))) {
+    bucket.live[pos] = std::move(slot);
+    return {Update::Kind::kRejected, std::nullopt};
+  }
+  by_endpoint_.erase(old_endpoint);
+  by_endpoint_[contact.endpoint] = contact.id;
+  slot.entry = RoutingEntry{contact, now, 0};
+  slot.questioned = false;
+  bucket.live.erase(bucket.live.begin() + pos);
+  bucket.live.push_back(std::move(slot));
+  return {Update::Kind::kRefreshed, std::nullopt};
+}
+
+size_t RoutingTable::SplitFor(const NodeId& id) {
+  size_t index = BucketIndex(id);
+  while (index + 1 == buckets_.size() &&
+         buckets_[index].live.size() >=
+             static_cast<size_t>(options_.bucket_size) &&
+         buckets_.size() < static_cast<size_t>(kMaxBuckets)) {
+    SplitLast();
+    index = BucketIndex(id);
+  }
+  return index;
+}
+
+void RoutingTable::SplitLast() {
+  const int level = static_cast<int>(buckets_.size()) - 1;
+  const absl::Time touched = buckets_.back().last_touched;
+  buckets_.emplace_back(touched);
+  Bucket& near = buckets_.back();
+  Bucket& far = buckets_[buckets_.size() - 2];
+  auto live_end = std::stable_partition(
+      far.live.begin(), far.live.end(), [&](const Slot& s) {
+        return self_.CommonPrefixLength(s.entry.contact.id) == level;
+      });
+  std::move(live_end, far.live.end(), std::back_inserter(near.live));
+  far.live.erase(live_end, far.live.end());
+  // Only a bucket that cannot split takes candidates, so the last bucket
+  // has none to hand over.
+  assert(far.replacements.empty());
+}
+
+RoutingTable::Update RoutingTable::Cache(Bucket& bucket, RoutingEntry entry) {
+  std::vector<RoutingEntry>& cache = bucket.replacements;
+  std::erase_if(cache, [&](const RoutingEntry& e) {
+    return e.contact.id == entry.contact.id ||
+           e.contact.endpoint == entry.contact.endpoint;
+  });
+  if (!entry.contact.endpoint.is_local()) {
+    auto same = std::count_if(cache.begin(), cache.end(), [&](const auto& e) {
+      return SameSubnet(e.contact.endpoint, entry.contact.endpoint);
+    });
+    if (same >= options_.max_per_subnet) {
+      return {Update::Kind::kRejected, std::nullopt};
+    }
+  }
+  cache.insert(cache.begin(), std::move(entry));
+  if (cache.size() > static_cast<size_t>(options_.replacement_cache_size)) {
+    cache.pop_back();
+  }
+  Update update{Update::Kind::kCached, std::nullopt};
+  for (Slot& slot : bucket.live) {
+    if (slot.questioned) continue;
+    slot.questioned = true;
+    update.ping_to_evict = slot.entry.contact;
+    break;
+  }
+  return update;
+}
+
+void RoutingTable::AddLive(Bucket& bucket, RoutingEntry entry) {
+  by_endpoint_[entry.contact.endpoint] = entry.contact.id;
+  // Keep least-recently-seen first: a promoted candidate may be older than
+  // entries seen since.
+  auto pos = std::find_if(
+      bucket.live.begin(), bucket.live.end(),
+      [&](const Slot& s) { return s.entry.last_seen > entry.last_seen; });
+  bucket.live.insert(pos, Slot{std::move(entry), false});
+}
+
+void RoutingTable::RemoveLive(size_t index, size_t position) {
+  std::vector<Slot>& live = buckets_[index].live;
+  by_endpoint_.erase(live[position].entry.contact.endpoint);
+  live.erase(live.begin() + position);
+}
+
+void RoutingTable::FillFromCache(size_t index) {
+  Bucket& bucket = buckets_[index];
+  while (bucket.live.size() < static_cast<size_t>(options_.bucket_size) &&
+         !bucket.replacements.empty()) {
+    RoutingEntry candidate = std::move(bucket.replacements.front());
+    bucket.replacements.erase(bucket.replacements.begin());
+    // Entries may have claimed its endpoint or subnet since it was cached.
+    if (EndpointTaken(candidate.contact.endpoint, candidate.contact.id) ||
+        SubnetFull(bucket, candidate.contact)) {
+      continue;
+    }
+    AddLive(bucket, std::move(candidate));
+  }
+}
+
+bool RoutingTable::FitsAfterSplits(const NodeId& id) const {
+  // Replays SplitFor on counts: at each level the last bucket keeps the ids
+  // whose CPL equals the level and hands the rest to a new last bucket.
+  const std::vector<Slot>& live = buckets_.back().live;
+  const size_t k = static_cast<size_t>(options_.bucket_size);
+  const int cpl = self_.CommonPrefixLength(id);
+  auto count = [&](auto predicate) {
+    return static_cast<size_t>(
+        std::count_if(live.begin(), live.end(), [&](const Slot& s) {
+          return predicate(self_.CommonPrefixLength(s.entry.contact.id));
+        }));
+  };
+  for (int level = static_cast<int>(buckets_.size()) - 1;
+       level < kMaxBuckets - 1; ++level) {
+    if (cpl == level) {
+      return count([&](int c) { return c == level; }) < k;
+    }
+    if (count([&](int c) { return c > level; }) < k) return true;
+  }
+  return false;
+}
+
+NodeId RoutingTable::RandomIdIn(size_t index, std::mt19937_64& gen) const {
+  const int prefix = static_cast<int>(index);
+  if (index + 1 < buckets_.size()) {
+    return NodeId::RandomWithPrefix(self_, prefix, gen);
+  }
+  return WithPrefixOf(self_, prefix, NodeId::Random(gen));
+}
+
+}  // namespace kad::dht

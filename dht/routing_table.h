@@ -1,0 +1,179 @@
+// RoutingTable: the k-buckets of one node — whom it knows, and how well.
+//
+// A pure data structure: no I/O and no clock. Time arrives as `now`,
+// randomness as a generator, and the node carries out what the table asks
+// for (pinging an entry before it may be evicted, refreshing stale buckets).
+//
+// Layout (libtorrent's): a vector of buckets. Bucket i, for every i but the
+// last, holds ids whose common prefix length (CPL) with our own id is
+// exactly i; the last bucket holds every CPL >= its index, and so covers our
+// own id. Only the last bucket splits, when it is full and a new contact
+// falls into it, up to kMaxBuckets buckets.
+//
+// Invariants, after every call:
+//   - each bucket holds at most bucket_size entries, each in the bucket its
+//     CPL selects, ordered least- to most-recently seen;
+//   - no id and no endpoint appears twice among the entries, and our own id
+//     never appears;
+//   - within one bucket, at most max_per_subnet entries share a /24 (IPv4)
+//     or /64 (IPv6), unless their address is Endpoint::is_local();
+//   - each replacement cache holds at most replacement_cache_size contacts,
+//     most recent first, none of them also an entry, with the same subnet
+//     limit applied to the cache on its own;
+//   - a bucket with room has an empty replacement cache.
+//
+// Where this departs from the Kademlia paper:
+//   - Only a node that answered one of our requests enters the table
+//     (OnResponse). A request from a stranger refreshes nothing and adds
+//     nothing: the node pings it first (see WouldAdmit), so a spoofed
+//     source address cannot plant entries.
+//   - Buckets split the libtorrent way (a vector indexed by CPL) rather than
+//     as a binary tree; the paper's "relaxed" splitting of buckets away from
+//     our id is not done: those buckets never split.
+//   - A full bucket is not updated by pinging its least-recently-seen entry
+//     inline. The newcomer goes to a per-bucket replacement cache and the
+//     caller is told whom to ping (ping_to_evict); the verdict comes back as
+//     OnResponse or OnFailure. An entry is handed out for pinging at most
+//     once until that verdict arrives.
+//   - Entries are dropped after max_failures consecutive failures, or after
+//     a single failure if the replacement cache holds a candidate: a contact
+//     that answered recently beats one that just did not.
+//   - Per-subnet limits and one-id-per-endpoint, against Sybil flooding.
+//
+// Not thread-safe; call from the loop thread.
+#ifndef KAD_DHT_ROUTING_TABLE_H_
+#define KAD_DHT_ROUTING_TABLE_H_
+
+#include <cstddef>
+#include <optional>
+#include <random>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "dht/contact.h"
+#include "dht/node_id.h"
+#include "net/endpoint.h"
+
+namespace kad::dht {
+
+struct RoutingTableOptions {
+  int bucket_size = 20;            // Kademlia's k
+  int replacement_cache_size = 8;  // Candidates kept per bucket.
+  int max_failures = 3;  // Consecutive failures before a contact is dropped.
+  // Entries per /24 (IPv4) or /64 (IPv6) in one bucket; addresses for which
+  // Endpoint::is_local() holds are exempt.
+  int max_per_subnet = 2;
+  // A bucket no lookup has touched for this long is due for a refresh.
+  absl::Duration refresh_interval = absl::Hours(1);
+};
+
+struct RoutingEntry {
+  Contact contact;
+  absl::Time last_seen;  // Last response from it, or request from it.
+  int failures = 0;      // Consecutive failed requests to it.
+};
+
+struct BucketInfo {
+  int prefix_length;  // CPL of the bucket's ids (the minimum, for the last).
+  size_t size;
+  size_t replacements;
+  absl::Time last_touched;
+};
+
+class RoutingTable {
+ public:
+  static constexpr int kMaxBuckets = NodeId::kBits;
+
+  // Starts with one empty bucket covering the whole keyspace, touched `now`.
+  // Every option must be positive.
+  RoutingTable(const NodeId& self, RoutingTableOptions options, absl::Time now);
+
+  struct Update {
+    enum class Kind {
+      kAdded,      // Now an entry.
+      kRefreshed,  // Was an entry; last_seen, failures and endpoint updated.
+      kCached,     // Bucket full: kept in its replacement cache.
+      kRejected,   // Own id, endpoint owned by another id, or subnet full.
+    } kind;
+    // Set with kCached when an entry is not already awaiting a ping: the
+    // least-recently-seen entry, which the caller should ping and report
+    // back through OnResponse or OnFailure.
+    std::optional<Contact> ping_to_evict;
+  };
+
+  // Records that `contact` answered one of our requests: the only way a
+  // node enters the table. Splits the last bucket as needed.
+  Update OnResponse(const Contact& contact, absl::Time now);
+  // Records a request from `contact`: refreshes last_seen if it is an entry
+  // with that endpoint; never adds. Returns whether it was such an entry.
+  bool OnRequest(const Contact& contact, absl::Time now);
+  // Records that a request to `id` failed (timeout or error), dropping the
+  // entry when it has failed too often and promoting a replacement.
+  void OnFailure(const NodeId& id, absl::Time now);
+
+  // Returns whether an unknown node with this id would be added by
+  // OnResponse, capacity-wise: its bucket has room or splitting makes room.
+  // The node uses this to decide whether to ping a stranger that queried it.
+  bool WouldAdmit(const NodeId& id) const;
+
+  // Returns up to `count` entries, sorted by XOR distance to `target`,
+  // nearest first, taken from all buckets.
+  std::vector<Contact> Closest(const NodeId& target, size_t count) const;
+  // Returns the entry for `id`; replacement candidates are not entries.
+  std::optional<RoutingEntry> Find(const NodeId& id) const;
+
+  // Marks the bucket covering `target` as refreshed (a lookup toward it ran).
+  void Touch(const NodeId& target, absl::Time now);
+  // Returns one random id inside each bucket untouched for refresh_interval,
+  // in bucket order, and marks those buckets touched.
+  std::vector<NodeId> TargetsToRefresh(absl::Time now, std::mt19937_64& gen);
+  // Returns one random id inside each bucket farther from us than our
+  // nearest neighbour's (bootstrap's "refresh all farther buckets"); empty
+  // when the table is.
+  std::vector<NodeId> TargetsFartherThanNearest(std::mt19937_64& gen) const;
+
+  // Returns every entry's contact, by bucket, then by id.
+  std::vector<Contact> AllContacts() const;
+  std::vector<BucketInfo> Buckets() const;
+  // Returns the number of entries (replacement candidates not counted).
+  size_t size() const;
+  const NodeId& self() const { return self_; }
+
+ private:
+  struct Slot {
+    RoutingEntry entry;
+    bool questioned = false;  // Handed out as ping_to_evict, verdict pending.
+  };
+  struct Bucket {
+    explicit Bucket(absl::Time touched) : last_touched(touched) {}
+    std::vector<Slot> live;                  // Least recently seen first.
+    std::vector<RoutingEntry> replacements;  // Most recent first.
+    absl::Time last_touched;
+  };
+
+  size_t BucketIndex(const NodeId& id) const;
+  Slot* FindSlot(size_t bucket, const NodeId& id);
+  bool EndpointTaken(const net::Endpoint& endpoint, const NodeId& id) const;
+  bool SubnetFull(const Bucket& bucket, const Contact& contact) const;
+  Update Refresh(size_t bucket, const Contact& contact, absl::Time now);
+  size_t SplitFor(const NodeId& id);
+  void SplitLast();
+  Update Cache(Bucket& bucket, RoutingEntry entry);
+  void AddLive(Bucket& bucket, RoutingEntry entry);
+  void RemoveLive(size_t bucket, size_t position);
+  void FillFromCache(size_t bucket);
+  bool FitsAfterSplits(const NodeId& id) const;
+  NodeId RandomIdIn(size_t bucket, std::mt19937_64& gen) const;
+
+  NodeId self_;
+  RoutingTableOptions options_;
+  std::vector<Bucket> buckets_;
+  // Endpoint of every entry (not of candidates). Lookups only, never
+  // iterated, so its order cannot leak into results.
+  absl::flat_hash_map<net::Endpoint, NodeId> by_endpoint_;
+};
+
+}  // namespace kad::dht
+
+#endif  // KAD_DHT_ROUTING_TABLE_H_

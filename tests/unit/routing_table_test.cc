@@ -1,0 +1,484 @@
+#include "dht/routing_table.h"
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace kad::dht {
+namespace {
+
+using Kind = RoutingTable::Update::Kind;
+
+const absl::Time kStart = absl::FromUnixSeconds(1'700'000'000);
+
+net::Endpoint Ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+  return net::Endpoint::Ipv4({a, b, c, d}, 4222);
+}
+
+// A table with a clock that ticks one second per contact it makes, and
+// contacts on distinct loopback endpoints (exempt from subnet limits).
+struct Harness {
+  explicit Harness(RoutingTableOptions options = {}, uint64_t seed = 7)
+      : gen(seed), self(NodeId::Random(gen)), table(self, options, kStart) {}
+
+  Contact At(int cpl, net::Endpoint endpoint) {
+    return {NodeId::RandomWithPrefix(self, cpl, gen), endpoint};
+  }
+  Contact Local(int cpl) {
+    ++next_port;
+    return At(cpl, net::Endpoint::Ipv4({127, 0, 0, 1}, next_port));
+  }
+  RoutingTable::Update Answer(const Contact& c) {
+    now += absl::Seconds(1);
+    return table.OnResponse(c, now);
+  }
+  // Leaves bucket 0 full (k contacts with CPL 0, returned least recently
+  // seen first) and unable to split: a CPL-1 contact opens bucket 1.
+  std::vector<Contact> FillFarBucket() {
+    std::vector<Contact> far;
+    for (int i = 0; i < 20; ++i) {
+      far.push_back(Local(0));
+      EXPECT_EQ(Answer(far.back()).kind, Kind::kAdded);
+    }
+    EXPECT_EQ(Answer(Local(1)).kind, Kind::kAdded);
+    EXPECT_EQ(table.Buckets().size(), 2u);
+    return far;
+  }
+
+  std::mt19937_64 gen;
+  NodeId self;
+  RoutingTable table;
+  absl::Time now = kStart;
+  uint16_t next_port = 1000;
+};
+
+TEST(RoutingTableTest, NeverAddsSelf) {
+  Harness h;
+  Contact me{h.self, Ipv4(127, 0, 0, 1)};
+  EXPECT_EQ(h.Answer(me).kind, Kind::kRejected);
+  EXPECT_FALSE(h.table.WouldAdmit(h.self));
+  EXPECT_EQ(h.table.size(), 0u);
+  EXPECT_FALSE(h.table.Find(h.self).has_value());
+}
+
+TEST(RoutingTableTest, RequestsNeverAddButRefreshKnownContacts) {
+  Harness h;
+  Contact c = h.Local(0);
+  EXPECT_FALSE(h.table.OnRequest(c, kStart));
+  EXPECT_EQ(h.table.size(), 0u);
+  EXPECT_TRUE(h.table.WouldAdmit(c.id));
+
+  EXPECT_EQ(h.Answer(c).kind, Kind::kAdded);
+  absl::Time later = h.now + absl::Minutes(5);
+  EXPECT_FALSE(h.table.OnRequest({c.id, Ipv4(127, 0, 0, 2)}, later));
+  EXPECT_EQ(h.table.Find(c.id)->last_seen, h.now);
+  EXPECT_TRUE(h.table.OnRequest(c, later));
+  EXPECT_EQ(h.table.Find(c.id)->last_seen, later);
+}
+
+TEST(RoutingTableTest, SplitsOnlyTheBucketHoldingOwnId) {
+  Harness h;
+  h.FillFarBucket();
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(h.Answer(h.Local(0)).kind, Kind::kCached);
+  }
+  EXPECT_EQ(h.table.Buckets().size(), 2u);
+  EXPECT_EQ(h.table.Buckets()[0].size, 20u);
+  // The last bucket, which holds our id, keeps splitting as contacts nearer
+  // to us arrive.
+  for (int cpl = 2; cpl <= 10; ++cpl) {
+    for (int i = 0; i < 20; ++i) {
+      EXPECT_EQ(h.Answer(h.Local(cpl)).kind, Kind::kAdded);
+    }
+  }
+  EXPECT_EQ(h.table.Buckets().size(), 11u);
+  EXPECT_EQ(h.table.size(), 20u + 1 + 9 * 20);
+}
+
+TEST(RoutingTableTest, SplitsRepeatedlyUntilNewContactFits) {
+  Harness h;
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(h.Answer(h.Local(3)).kind, Kind::kAdded);
+  }
+  EXPECT_EQ(h.table.Buckets().size(), 1u);
+  EXPECT_EQ(h.Answer(h.Local(6)).kind, Kind::kAdded);
+  // Bucket 3 keeps the twenty CPL-3 contacts; the newcomer opens bucket 4.
+  std::vector<BucketInfo> buckets = h.table.Buckets();
+  ASSERT_EQ(buckets.size(), 5u);
+  EXPECT_EQ(buckets[3].size, 20u);
+  EXPECT_EQ(buckets[4].size, 1u);
+}
+
+TEST(RoutingTableTest, WouldAdmitPredictsSplits) {
+  Harness h;
+  for (int i = 0; i < 20; ++i) h.Answer(h.Local(3));
+  Contact same_level = h.Local(3);
+  Contact farther = h.Local(0);
+  Contact nearer = h.Local(9);
+  EXPECT_FALSE(h.table.WouldAdmit(same_level.id));
+  EXPECT_TRUE(h.table.WouldAdmit(farther.id));
+  EXPECT_TRUE(h.table.WouldAdmit(nearer.id));
+  EXPECT_EQ(h.Answer(same_level).kind, Kind::kCached);
+  EXPECT_EQ(h.Answer(farther).kind, Kind::kAdded);
+  EXPECT_EQ(h.Answer(nearer).kind, Kind::kAdded);
+}
+
+TEST(RoutingTableTest, KeepsLiveContactWhenBucketIsFull) {
+  Harness h;
+  std::vector<Contact> far = h.FillFarBucket();
+  Contact newcomer = h.Local(0);
+  EXPECT_FALSE(h.table.WouldAdmit(newcomer.id));
+  RoutingTable::Update update = h.Answer(newcomer);
+  EXPECT_EQ(update.kind, Kind::kCached);
+  EXPECT_EQ(update.ping_to_evict, far[0]);  // Least recently seen.
+  EXPECT_FALSE(h.table.Find(newcomer.id).has_value());
+  for (const Contact& c : far) EXPECT_TRUE(h.table.Find(c.id).has_value());
+  EXPECT_EQ(h.table.Buckets()[0].replacements, 1u);
+  // It answered the ping: it stays, and the newcomer stays a candidate.
+  EXPECT_EQ(h.Answer(far[0]).kind, Kind::kRefreshed);
+  EXPECT_TRUE(h.table.Find(far[0].id).has_value());
+  EXPECT_FALSE(h.table.Find(newcomer.id).has_value());
+}
+
+TEST(RoutingTableTest, DoesNotAskToPingTheSameContactTwice) {
+  Harness h;
+  std::vector<Contact> far = h.FillFarBucket();
+  EXPECT_EQ(h.Answer(h.Local(0)).ping_to_evict, far[0]);
+  EXPECT_EQ(h.Answer(h.Local(0)).ping_to_evict, far[1]);
+  h.Answer(far[0]);  // Verdict in; far[0] is now the most recently seen.
+  EXPECT_EQ(h.Answer(h.Local(0)).ping_to_evict, far[2]);
+  // Once every other entry has answered too, far[0] is the oldest again and
+  // may be questioned anew.
+  for (int i = 1; i < 20; ++i) h.Answer(far[i]);
+  EXPECT_EQ(h.Answer(h.Local(0)).ping_to_evict, far[0]);
+}
+
+TEST(RoutingTableTest, PromotedCandidateIsOrderedByWhenItWasSeen) {
+  Harness h;
+  std::vector<Contact> far = h.FillFarBucket();
+  Contact candidate = h.Local(0);
+  absl::Time cached_at = h.now + absl::Seconds(1);
+  h.Answer(candidate);
+  for (int i = 1; i < 20; ++i) h.Answer(far[i]);  // All seen after it.
+  h.table.OnFailure(far[0].id, h.now);
+  EXPECT_EQ(h.table.Find(candidate.id)->last_seen, cached_at);
+  // The candidate is now the least recently seen entry.
+  EXPECT_EQ(h.Answer(h.Local(0)).ping_to_evict, candidate);
+}
+
+TEST(RoutingTableTest, PromotesReplacementWhenEvictedContactFails) {
+  Harness h;
+  std::vector<Contact> far = h.FillFarBucket();
+  Contact newcomer = h.Local(0);
+  RoutingTable::Update update = h.Answer(newcomer);
+  ASSERT_TRUE(update.ping_to_evict.has_value());
+  h.table.OnFailure(update.ping_to_evict->id, h.now);
+  EXPECT_FALSE(h.table.Find(far[0].id).has_value());
+  ASSERT_TRUE(h.table.Find(newcomer.id).has_value());
+  EXPECT_EQ(h.table.Find(newcomer.id)->contact, newcomer);
+  EXPECT_EQ(h.table.Buckets()[0].size, 20u);
+  EXPECT_EQ(h.table.Buckets()[0].replacements, 0u);
+}
+
+TEST(RoutingTableTest, ReplacesContactAfterRepeatedFailures) {
+  Harness h;
+  Contact c = h.Local(0);
+  h.Answer(c);
+  h.table.OnFailure(c.id, h.now);
+  h.table.OnFailure(c.id, h.now);
+  ASSERT_TRUE(h.table.Find(c.id).has_value());
+  EXPECT_EQ(h.table.Find(c.id)->failures, 2);
+  h.table.OnFailure(c.id, h.now);
+  EXPECT_FALSE(h.table.Find(c.id).has_value());
+  EXPECT_EQ(h.table.size(), 0u);
+  // Its endpoint is free again for another id.
+  EXPECT_EQ(h.Answer({h.Local(0).id, c.endpoint}).kind, Kind::kAdded);
+}
+
+TEST(RoutingTableTest, ResponseResetsFailureCount) {
+  Harness h;
+  Contact c = h.Local(0);
+  h.Answer(c);
+  h.table.OnFailure(c.id, h.now);
+  h.table.OnFailure(c.id, h.now);
+  EXPECT_EQ(h.Answer(c).kind, Kind::kRefreshed);
+  EXPECT_EQ(h.table.Find(c.id)->failures, 0);
+  h.table.OnFailure(c.id, h.now);
+  EXPECT_TRUE(h.table.Find(c.id).has_value());
+}
+
+TEST(RoutingTableTest, FailingCandidateLeavesReplacementCache) {
+  Harness h;
+  h.FillFarBucket();
+  Contact candidate = h.Local(0);
+  h.Answer(candidate);
+  EXPECT_EQ(h.table.Buckets()[0].replacements, 1u);
+  h.table.OnFailure(candidate.id, h.now);
+  EXPECT_EQ(h.table.Buckets()[0].replacements, 0u);
+  EXPECT_EQ(h.table.Buckets()[0].size, 20u);
+}
+
+TEST(RoutingTableTest, ReplacementCacheKeepsMostRecentCandidates) {
+  Harness h;
+  std::vector<Contact> far = h.FillFarBucket();
+  std::vector<Contact> candidates;
+  for (int i = 0; i < 10; ++i) {
+    candidates.push_back(h.Local(0));
+    h.Answer(candidates.back());
+  }
+  h.Answer(candidates[9]);  // A duplicate is not cached twice.
+  EXPECT_EQ(h.table.Buckets()[0].replacements, 8u);
+  // Each failure promotes the most recent candidate left.
+  for (int i = 0; i < 8; ++i) {
+    h.table.OnFailure(far[i].id, h.now);
+    EXPECT_TRUE(h.table.Find(candidates[9 - i].id).has_value()) << i;
+  }
+  EXPECT_EQ(h.table.Buckets()[0].replacements, 0u);
+  EXPECT_FALSE(h.table.Find(candidates[0].id).has_value());
+  EXPECT_FALSE(h.table.Find(candidates[1].id).has_value());
+}
+
+TEST(RoutingTableTest, ResponseFromNewEndpointMovesContact) {
+  Harness h;
+  Contact c = h.Local(0);
+  h.Answer(c);
+  Contact moved{c.id, Ipv4(127, 0, 0, 9)};
+  EXPECT_EQ(h.Answer(moved).kind, Kind::kRefreshed);
+  EXPECT_EQ(h.table.Find(c.id)->contact.endpoint, moved.endpoint);
+  EXPECT_EQ(h.table.Find(c.id)->last_seen, h.now);
+  // The old endpoint is free for another id.
+  EXPECT_EQ(h.Answer({h.Local(0).id, c.endpoint}).kind, Kind::kAdded);
+}
+
+TEST(RoutingTableTest, RejectsEndpointOwnedByAnotherId) {
+  Harness h;
+  Contact a = h.Local(0);
+  Contact b = h.Local(1);
+  h.Answer(a);
+  h.Answer(b);
+  EXPECT_EQ(h.Answer({h.Local(0).id, a.endpoint}).kind, Kind::kRejected);
+  EXPECT_EQ(h.Answer({b.id, a.endpoint}).kind, Kind::kRejected);
+  EXPECT_EQ(h.table.Find(b.id)->contact.endpoint, b.endpoint);
+  EXPECT_EQ(h.table.size(), 2u);
+}
+
+TEST(RoutingTableTest, RejectsThirdContactFromSameSlash24) {
+  Harness h;
+  EXPECT_EQ(h.Answer(h.At(0, Ipv4(203, 0, 113, 1))).kind, Kind::kAdded);
+  EXPECT_EQ(h.Answer(h.At(0, Ipv4(203, 0, 113, 2))).kind, Kind::kAdded);
+  EXPECT_EQ(h.Answer(h.At(0, Ipv4(203, 0, 113, 3))).kind, Kind::kRejected);
+  EXPECT_EQ(h.Answer(h.At(0, Ipv4(203, 0, 114, 3))).kind, Kind::kAdded);
+  EXPECT_EQ(h.table.size(), 3u);
+}
+
+TEST(RoutingTableTest, RejectsThirdContactFromSameSlash64) {
+  Harness h;
+  auto v6 = [](uint8_t subnet, uint8_t host) {
+    return net::Endpoint::Ipv6(
+        {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, subnet, 0, 0, 0, 0, 0, 0, 0, host},
+        4222);
+  };
+  EXPECT_EQ(h.Answer(h.At(0, v6(1, 1))).kind, Kind::kAdded);
+  EXPECT_EQ(h.Answer(h.At(0, v6(1, 2))).kind, Kind::kAdded);
+  EXPECT_EQ(h.Answer(h.At(0, v6(1, 3))).kind, Kind::kRejected);
+  EXPECT_EQ(h.Answer(h.At(0, v6(2, 3))).kind, Kind::kAdded);
+}
+
+TEST(RoutingTableTest, SubnetLimitIsPerBucket) {
+  Harness h;
+  for (int i = 0; i < 20; ++i) h.Answer(h.Local(5));
+  h.Answer(h.Local(6));  // Splits: buckets 0 to 4 are empty.
+  ASSERT_EQ(h.table.Buckets().size(), 7u);
+  for (int cpl = 0; cpl < 3; ++cpl) {
+    for (uint8_t host = 1; host <= 2; ++host) {
+      uint8_t last = static_cast<uint8_t>(10 * cpl + host);
+      EXPECT_EQ(h.Answer(h.At(cpl, Ipv4(203, 0, 113, last))).kind,
+                Kind::kAdded);
+    }
+  }
+  EXPECT_EQ(h.Answer(h.At(0, Ipv4(203, 0, 113, 99))).kind, Kind::kRejected);
+  EXPECT_EQ(h.table.size(), 21u + 6);
+}
+
+TEST(RoutingTableTest, LoopbackIsExemptFromSubnetLimit) {
+  Harness h;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(h.Answer(h.Local(0)).kind, Kind::kAdded);
+  }
+  for (uint8_t host = 1; host <= 5; ++host) {
+    EXPECT_EQ(h.Answer(h.At(0, Ipv4(192, 168, 1, host))).kind, Kind::kAdded);
+  }
+  EXPECT_EQ(h.table.size(), 15u);
+}
+
+std::vector<Contact> BruteForceClosest(std::vector<Contact> all,
+                                       const NodeId& target, size_t count) {
+  std::sort(all.begin(), all.end(), [&](const Contact& a, const Contact& b) {
+    return a.id.DistanceTo(target) < b.id.DistanceTo(target);
+  });
+  all.resize(std::min(count, all.size()));
+  return all;
+}
+
+TEST(RoutingTableTest, ClosestReturnsGlobalXorOrder) {
+  Harness h;
+  std::uniform_int_distribution<int> cpl(0, 12);
+  for (int i = 0; i < 2000; ++i) h.Answer(h.Local(cpl(h.gen)));
+  std::vector<Contact> all = h.table.AllContacts();
+  ASSERT_GT(all.size(), 150u);
+  std::vector<NodeId> targets = {h.self, all.front().id, all.back().id};
+  for (int i = 0; i < 50; ++i) targets.push_back(NodeId::Random(h.gen));
+  for (int i = 0; i < 50; ++i) targets.push_back(h.Local(cpl(h.gen)).id);
+  for (const NodeId& target : targets) {
+    for (size_t count : {size_t{0}, size_t{1}, size_t{8}, size_t{20},
+                         size_t{45}, all.size() + 10}) {
+      EXPECT_EQ(h.table.Closest(target, count),
+                BruteForceClosest(all, target, count))
+          << target.ToHex() << " count " << count;
+    }
+  }
+}
+
+TEST(RoutingTableTest, RefreshTargetsFallInsideStaleBuckets) {
+  Harness h;
+  h.FillFarBucket();
+  for (int cpl = 2; cpl < 5; ++cpl) h.Answer(h.Local(cpl));
+  ASSERT_EQ(h.table.Buckets().size(), 2u);
+  for (int i = 0; i < 20; ++i) h.Answer(h.Local(1));
+  for (int i = 0; i < 20; ++i) h.Answer(h.Local(3));
+  const size_t buckets = h.table.Buckets().size();
+  ASSERT_GE(buckets, 4u);
+  EXPECT_TRUE(
+      h.table.TargetsToRefresh(kStart + absl::Minutes(59), h.gen).empty());
+  NodeId touched = h.Local(1).id;
+  h.table.Touch(touched, kStart + absl::Minutes(30));
+
+  absl::Time later = kStart + absl::Hours(1);
+  std::vector<NodeId> targets = h.table.TargetsToRefresh(later, h.gen);
+  ASSERT_EQ(targets.size(), buckets - 1);
+  std::set<size_t> seen;
+  for (const NodeId& t : targets) {
+    size_t bucket = std::min<size_t>(h.self.CommonPrefixLength(t), buckets - 1);
+    EXPECT_NE(bucket, 1u) << "bucket 1 was touched";
+    seen.insert(bucket);
+  }
+  EXPECT_EQ(seen.size(), targets.size());  // One target per stale bucket.
+  EXPECT_TRUE(h.table.TargetsToRefresh(later, h.gen).empty());
+  EXPECT_EQ(h.table.TargetsToRefresh(kStart + absl::Minutes(90), h.gen).size(),
+            1u);
+}
+
+TEST(RoutingTableTest, TargetsFartherThanNearestCoverFartherBuckets) {
+  Harness h;
+  EXPECT_TRUE(h.table.TargetsFartherThanNearest(h.gen).empty());
+  for (int i = 0; i < 20; ++i) h.Answer(h.Local(0));
+  for (int i = 0; i < 20; ++i) h.Answer(h.Local(4));
+  h.Answer(h.Local(2));
+  // Buckets: 0 full, 1 empty, 2 one contact, 3 (last) the CPL-4 contacts.
+  ASSERT_EQ(h.table.Buckets().size(), 4u);
+  std::vector<NodeId> targets = h.table.TargetsFartherThanNearest(h.gen);
+  ASSERT_EQ(targets.size(), 3u);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    EXPECT_EQ(h.self.CommonPrefixLength(targets[i]), static_cast<int>(i));
+  }
+}
+
+bool SameSlash24(const net::Endpoint& a, const net::Endpoint& b) {
+  return a.family() == net::Family::kIpv4 && b.family() == a.family() &&
+         std::equal(a.address().begin(), a.address().begin() + 3,
+                    b.address().begin());
+}
+
+// Checks every documented invariant through the public API.
+void ExpectInvariants(const Harness& h, const RoutingTableOptions& options) {
+  std::vector<BucketInfo> buckets = h.table.Buckets();
+  std::vector<Contact> all = h.table.AllContacts();
+  ASSERT_EQ(all.size(), h.table.size());
+  std::set<NodeId> ids;
+  std::set<net::Endpoint> endpoints;
+  size_t next = 0;
+  for (size_t b = 0; b < buckets.size(); ++b) {
+    ASSERT_LE(buckets[b].size, static_cast<size_t>(options.bucket_size));
+    ASSERT_LE(buckets[b].replacements,
+              static_cast<size_t>(options.replacement_cache_size));
+    if (buckets[b].size < static_cast<size_t>(options.bucket_size)) {
+      ASSERT_EQ(buckets[b].replacements, 0u) << "bucket " << b;
+    }
+    std::vector<Contact> in_bucket(all.begin() + next,
+                                   all.begin() + next + buckets[b].size);
+    next += buckets[b].size;
+    ASSERT_TRUE(std::is_sorted(in_bucket.begin(), in_bucket.end()));
+    for (const Contact& c : in_bucket) {
+      int cpl = h.self.CommonPrefixLength(c.id);
+      if (b + 1 < buckets.size()) {
+        ASSERT_EQ(cpl, static_cast<int>(b));
+      }
+      ASSERT_GE(cpl, static_cast<int>(b));
+      ASSERT_NE(c.id, h.self);
+      ASSERT_TRUE(ids.insert(c.id).second) << "duplicate id";
+      ASSERT_TRUE(endpoints.insert(c.endpoint).second) << "duplicate endpoint";
+      ASSERT_EQ(h.table.Find(c.id)->contact, c);
+      if (c.endpoint.is_local()) continue;
+      ASSERT_LE(std::count_if(in_bucket.begin(), in_bucket.end(),
+                              [&](const Contact& o) {
+                                return SameSlash24(o.endpoint, c.endpoint);
+                              }),
+                options.max_per_subnet);
+    }
+  }
+}
+
+TEST(RoutingTableTest, RandomizedOperationsKeepInvariants) {
+  RoutingTableOptions options;
+  options.bucket_size = 8;
+  options.replacement_cache_size = 4;
+  Harness h(options, 2024);
+  std::vector<Contact> known;
+  std::map<Kind, int> kinds;
+  std::uniform_int_distribution<int> op(0, 9), cpl(0, 14), small(0, 3);
+  for (int step = 0; step < 20000; ++step) {
+    int choice = op(h.gen);
+    if (choice < 4 || known.empty()) {
+      // Public addresses share four /24s; loopback ones are all distinct.
+      Contact c = small(h.gen) == 0
+                      ? h.At(cpl(h.gen),
+                             Ipv4(198, 51, static_cast<uint8_t>(small(h.gen)),
+                                  static_cast<uint8_t>(h.gen())))
+                      : h.Local(cpl(h.gen));
+      bool predicted = h.table.WouldAdmit(c.id);
+      bool endpoint_free = std::ranges::none_of(
+          h.table.AllContacts(),
+          [&](const Contact& o) { return o.endpoint == c.endpoint; });
+      Kind kind = h.Answer(c).kind;
+      ++kinds[kind];
+      if (c.endpoint.is_local() && endpoint_free) {
+        ASSERT_EQ(predicted, kind == Kind::kAdded) << "step " << step;
+      }
+      known.push_back(c);
+    } else {
+      Contact& c = known[h.gen() % known.size()];
+      if (choice == 4) c.endpoint = h.Local(0).endpoint;  // It moved.
+      if (choice < 6) ++kinds[h.Answer(c).kind];
+      if (choice >= 6 && choice < 9) h.table.OnFailure(c.id, h.now);
+      if (choice == 9) h.table.OnRequest(c, h.now);
+    }
+    if (step % 50 == 0) ExpectInvariants(h, options);
+    if (HasFatalFailure()) return;
+  }
+  for (Kind kind :
+       {Kind::kAdded, Kind::kRefreshed, Kind::kCached, Kind::kRejected}) {
+    EXPECT_GT(kinds[kind], 100) << static_cast<int>(kind);
+  }
+  ExpectInvariants(h, options);
+  EXPECT_GT(h.table.Buckets().size(), 5u);
+  NodeId target = NodeId::Random(h.gen);
+  EXPECT_EQ(h.table.Closest(target, 30),
+            BruteForceClosest(h.table.AllContacts(), target, 30));
+}
+
+}  // namespace
+}  // namespace kad::dht
