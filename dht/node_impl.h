@@ -32,6 +32,9 @@ using OperationId = uint64_t;
 
 // One running lookup and what it has gathered.
 struct LookupRun {
+  LookupRun(Lookup lookup, absl::Time started)
+      : lookup(std::move(lookup)), started(started) {}
+
   Lookup lookup;
   absl::Time started;
   int failures = 0;
@@ -86,13 +89,20 @@ class Node::Impl {
   void NoteOutcome(const net::Endpoint& to,
                    const std::optional<NodeId>& expected,
                    const absl::StatusOr<Message>& outcome);
+  void PingSeed(const net::Endpoint& seed, int attempt);
   void OnBootstrapPing(bool answered);
   void FinishBootstrap();
   void Every(absl::Duration period, absl::AnyInvocable<void()> fn);
   void RefreshStaleBuckets();
   void Republish();
+  // Calls `done(status)` from the loop, never inside the caller's call.
   template <typename T>
-  void FailSoon(Callback<T> done, absl::Status status);
+  void FailSoon(Callback<T> done, absl::Status status) {
+    timers_.Schedule(absl::ZeroDuration(),
+                     [done = std::move(done), status]() mutable {
+                       done(status);
+                     });
+  }
 
   // node_operations.cc
   OperationId StartLookup(const NodeId& target, std::optional<std::string> key,
@@ -127,6 +137,7 @@ class Node::Impl {
   absl::flat_hash_map<OperationId, std::unique_ptr<LookupRun>> lookups_;
   absl::flat_hash_map<OperationId, PendingPut> puts_;
   std::optional<BootstrapState> bootstrap_;
+  std::vector<net::Endpoint> bootstrap_seeds_;  // Kept to rejoin if cut off.
   absl::flat_hash_set<NodeId> probing_;  // Strangers being pinged.
   absl::btree_map<std::string, PublishedRecord> published_;
   TimerSet timers_;  // Last: cancelled before anything they refer to goes.

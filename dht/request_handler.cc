@@ -1,0 +1,78 @@
+#include "dht/request_handler.h"
+
+#include <algorithm>
+#include <string>
+
+namespace kad::dht {
+
+RequestHandler::RequestHandler(int bucket_size,
+                               const RoutingTable& routing_table,
+                               storage::RecordStore& store,
+                               TokenIssuer& tokens, NodeStats& stats)
+    : contacts_per_reply_(std::min<size_t>(bucket_size, kMaxContactsPerMessage)),
+      routing_table_(routing_table),
+      store_(store),
+      tokens_(tokens),
+      stats_(stats) {}
+
+std::vector<Contact> RequestHandler::ClosestFor(
+    const NodeId& target, const std::optional<NodeId>& requester) const {
+  // Ask for one extra so that leaving out the requester still fills k.
+  std::vector<Contact> closest =
+      routing_table_.Closest(target, contacts_per_reply_ + 1);
+  if (requester) {
+    std::erase_if(closest,
+                  [&](const Contact& c) { return c.id == *requester; });
+  }
+  if (closest.size() > contacts_per_reply_) closest.resize(contacts_per_reply_);
+  return closest;
+}
+
+Body RequestHandler::Handle(const Message& request, const net::Endpoint& from,
+                            absl::Time now) {
+  if (std::holds_alternative<Ping>(request.body)) return Pong{from};
+  if (const auto* find = std::get_if<FindNode>(&request.body)) {
+    return Nodes{ClosestFor(find->target, request.sender),
+                 tokens_.Issue(from, now)};
+  }
+  if (const auto* find = std::get_if<FindValue>(&request.body)) {
+    Value value;
+    value.token = tokens_.Issue(from, now);
+    if (auto record = store_.Get(find->key, now); record.ok()) {
+      value.record = *std::move(record);
+    } else {
+      value.closest = ClosestFor(NodeId::ForKey(find->key), request.sender);
+    }
+    return value;
+  }
+  if (const auto* store = std::get_if<Store>(&request.body)) {
+    return HandleStore(*store, from, now);
+  }
+  return Error{ErrorCode::kMalformed, "not a request"};
+}
+
+Body RequestHandler::HandleStore(const Store& store, const net::Endpoint& from,
+                                 absl::Time now) {
+  if (!tokens_.Verify(store.token, from, now)) {
+    ++stats_.stores_rejected;
+    return Error{ErrorCode::kBadToken,
+                 "missing, expired or foreign write token"};
+  }
+  auto outcome = store_.Put(store.record, now);
+  if (outcome.ok()) {
+    ++stats_.stores_accepted;
+    return Stored{};
+  }
+  ++stats_.stores_rejected;
+  std::string reason(outcome.status().message());
+  if (reason.size() > kMaxErrorReasonBytes) reason.resize(kMaxErrorReasonBytes);
+  if (absl::IsResourceExhausted(outcome.status())) {
+    return Error{ErrorCode::kStoreFull, reason};
+  }
+  if (absl::IsInvalidArgument(outcome.status())) {
+    return Error{ErrorCode::kRecordRejected, reason};
+  }
+  return Error{ErrorCode::kInternal, reason};
+}
+
+}  // namespace kad::dht

@@ -1,0 +1,148 @@
+#include "dht/rpc_client.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "dht/wire_codec.h"
+
+namespace kad::dht {
+namespace {
+
+// Caps the per-peer RTT table; past it we start over (samples are cheap).
+constexpr size_t kMaxTrackedPeers = 1 << 16;
+
+std::optional<MessageType> ResponseTypeFor(MessageType request) {
+  switch (request) {
+    case MessageType::kPing: return MessageType::kPong;
+    case MessageType::kFindNode: return MessageType::kNodes;
+    case MessageType::kFindValue: return MessageType::kValue;
+    case MessageType::kStore: return MessageType::kStored;
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace
+
+absl::Status SendMessage(net::Transport& transport, NodeStats& stats,
+                         const net::Endpoint& to, const Message& message,
+                         absl::Time now) {
+  auto bytes = EncodeMessage(message, now);
+  if (!bytes.ok()) return bytes.status();
+  absl::Status sent = transport.Send(to, *bytes);
+  if (!sent.ok()) {
+    ++stats.send_errors;
+    return sent;
+  }
+  ++stats.datagrams_out;
+  stats.bytes_out += bytes->size();
+  ++stats.messages_out[static_cast<size_t>(message.type())];
+  return absl::OkStatus();
+}
+
+RpcClient::RpcClient(RpcOptions options, net::Transport& transport,
+                     net::Clock& clock, NodeStats& stats, std::mt19937_64& gen)
+    : options_(std::move(options)),
+      transport_(transport),
+      clock_(clock),
+      stats_(stats),
+      gen_(gen),
+      timers_(clock) {}
+
+TransactionId RpcClient::NewTransactionId() {
+  TransactionId id;
+  do {
+    id = static_cast<TransactionId>(gen_());
+  } while (pending_.contains(id));
+  return id;
+}
+
+absl::Duration RpcClient::TimeoutFor(const net::Endpoint& endpoint) const {
+  auto it = rtt_.find(endpoint);
+  if (it != rtt_.end()) return it->second.Timeout(options_.timeouts);
+  return all_peers_rtt_.Timeout(options_.timeouts);
+}
+
+absl::Duration RpcClient::SmoothedRtt(const net::Endpoint& endpoint) const {
+  auto it = rtt_.find(endpoint);
+  return it == rtt_.end() ? absl::ZeroDuration() : it->second.smoothed();
+}
+
+void RpcClient::FailSoon(RpcHandlers handlers, absl::Status status) {
+  timers_.Schedule(absl::ZeroDuration(),
+                  [done = std::move(handlers.on_done), status]() mutable {
+                    done(status);
+                  });
+}
+
+void RpcClient::Send(const net::Endpoint& to, std::optional<NodeId> expected,
+                     Body request, RpcHandlers handlers) {
+  const absl::Time now = clock_.Now();
+  Message message{NewTransactionId(), options_.sender, std::move(request)};
+  absl::Status sent = SendMessage(transport_, stats_, to, message, now);
+  if (!sent.ok()) {
+    FailSoon(std::move(handlers), sent);
+    return;
+  }
+  Pending& pending = pending_[message.transaction_id];
+  pending = Pending{to, expected, message.type(), now, 0, 0,
+                    std::move(handlers)};
+  ArmTimer(message.transaction_id, pending);
+}
+
+void RpcClient::ArmTimer(TransactionId id, Pending& pending) {
+  pending.timer = timers_.Schedule(TimeoutFor(pending.to),
+                                  [this, id] { OnTimer(id); });
+}
+
+void RpcClient::OnTimer(TransactionId id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  Pending& pending = it->second;
+  ++pending.timeouts;
+  if (pending.timeouts >= options_.give_up_after_timeouts) {
+    ++stats_.rpc_failures;
+    if (auto rtt = rtt_.find(pending.to); rtt != rtt_.end()) {
+      rtt->second.OnTimeout();
+    }
+    absl::Status timed_out = absl::DeadlineExceededError(
+        absl::StrCat(MessageTypeName(pending.request_type), " to ",
+                     pending.to.ToString(), " timed out"));
+    auto done = std::move(pending.handlers.on_done);
+    pending_.erase(it);
+    done(std::move(timed_out));
+    return;
+  }
+  ArmTimer(id, pending);
+  if (pending.timeouts == 1) {
+    ++stats_.rpc_timeouts;
+    if (pending.handlers.on_slow) {
+      auto slow = std::move(pending.handlers.on_slow);
+      slow();  // May send more requests; `pending` may move: not used after.
+    }
+  }
+}
+
+bool RpcClient::OnResponse(const net::Endpoint& from, Message response) {
+  auto it = pending_.find(response.transaction_id);
+  if (it == pending_.end() || it->second.to != from ||
+      (it->second.expected && response.sender != it->second.expected) ||
+      (response.type() != MessageType::kError &&
+       response.type() != ResponseTypeFor(it->second.request_type))) {
+    ++stats_.unmatched_responses;
+    return false;
+  }
+  const absl::Time now = clock_.Now();
+  if (rtt_.size() >= kMaxTrackedPeers) rtt_.clear();
+  // Requests are never retransmitted, so even a late answer is an
+  // unambiguous sample (Karn's problem does not arise).
+  rtt_[from].AddSample(now - it->second.sent);
+  all_peers_rtt_.AddSample(now - it->second.sent);
+  timers_.Cancel(it->second.timer);
+  auto done = std::move(it->second.handlers.on_done);
+  pending_.erase(it);
+  done(std::move(response));
+  return true;
+}
+
+}  // namespace kad::dht
