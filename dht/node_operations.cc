@@ -140,6 +140,7 @@ void Node::Impl::Put(storage::Record record, Callback<PutResult> done) {
     return FailSoon(std::move(done),
                     absl::InvalidArgumentError("record has already expired"));
   }
+  record.expires = std::min(record.expires, now + storage::kMaxTtl);
   if (!options_.read_only) {
     published_[record.key] = PublishedRecord{record, record.expires - now};
   }

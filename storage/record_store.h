@@ -6,8 +6,11 @@
 //
 // Semantics every store shares:
 //  - Per key, keep only the record that wins the version order in
-//    storage/record.h (Supersedes): a Put of an older or equal version
-//    leaves the store unchanged and reports kKeptExisting.
+//    storage/record.h (Supersedes): a Put of an older version leaves the
+//    store unchanged and reports kKeptExisting. A Put of the same version
+//    (equal seq and value) with a later `expires` extends the stored
+//    expiry — that is how a publisher's republish keeps a record alive —
+//    and also reports kKeptExisting.
 //  - A record whose `expires` <= now is invisible to Get and ForEach, and
 //    a Put of an already-expired record is refused (InvalidArgument).
 //  - Quotas refuse new data with ResourceExhausted; nothing is ever

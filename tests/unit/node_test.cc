@@ -1,0 +1,216 @@
+#include "dht/node.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "dht/routing_table.h"
+#include "dht/wire_codec.h"
+#include "gtest/gtest.h"
+#include "tests/testing/test_overlay.h"
+
+namespace kad::dht {
+namespace {
+
+using testing::TestOverlay;
+
+storage::Record MakeRecord(TestOverlay& overlay, std::string key,
+                           std::string value, uint64_t seq = 1) {
+  return storage::Record{std::move(key), std::move(value), seq,
+                         overlay.clock().Now() + absl::Hours(1)};
+}
+
+absl::StatusOr<PutResult> PutVia(TestOverlay& overlay, Node& node,
+                                 storage::Record record) {
+  return overlay.Run<PutResult>(
+      [&](auto done) { node.Put(std::move(record), std::move(done)); });
+}
+
+absl::StatusOr<GetResult> GetVia(TestOverlay& overlay, Node& node,
+                                 std::string key) {
+  return overlay.Run<GetResult>(
+      [&](auto done) { node.Get(std::move(key), std::move(done)); });
+}
+
+TEST(NodeTest, FirstNodeBootstrapsAloneAndAsync) {
+  TestOverlay overlay;
+  Node& node = overlay.AddNode();
+  bool called = false;
+  node.Bootstrap({}, [&](absl::StatusOr<int> r) {
+    called = true;
+    EXPECT_TRUE(r.ok());
+  });
+  EXPECT_FALSE(called) << "callback ran inside the registering call";
+  overlay.clock().RunNext();
+  EXPECT_TRUE(called);
+}
+
+TEST(NodeTest, BootstrapFailsWhenNoSeedAnswers) {
+  TestOverlay overlay;
+  Node& node = overlay.AddNode();
+  auto silent = net::Endpoint::Ipv4({10, 9, 9, 9}, 1);
+  auto joined = overlay.Run<int>(
+      [&](auto done) { node.Bootstrap({silent}, std::move(done)); });
+  EXPECT_TRUE(absl::IsUnavailable(joined.status())) << joined.status();
+  EXPECT_NE(joined.status().message().find("10.9.9.9:1"), std::string::npos);
+}
+
+TEST(NodeTest, JoinedNodesFillTheirRoutingTables) {
+  TestOverlay overlay;
+  overlay.Grow(60);
+  for (size_t i = 0; i < overlay.size(); ++i) {
+    EXPECT_GE(overlay.node(i).routing_table().size(), 20u) << "node " << i;
+  }
+}
+
+TEST(NodeTest, FindNodeReturnsTheTrueClosestNodes) {
+  TestOverlay overlay;
+  overlay.Grow(80);
+  std::mt19937_64 gen(42);
+  for (int trial = 0; trial < 10; ++trial) {
+    NodeId target = NodeId::Random(gen);
+    auto result = overlay.Run<LookupResult>([&](auto done) {
+      overlay.node(trial).FindNode(target, std::move(done));
+    });
+    ASSERT_TRUE(result.ok()) << result.status();
+    std::vector<NodeId> all;
+    for (size_t i = 0; i < overlay.size(); ++i) {
+      if (i != static_cast<size_t>(trial)) all.push_back(overlay.node(i).id());
+    }
+    std::sort(all.begin(), all.end(), CloserTo{target});
+    ASSERT_EQ(result->closest.size(), 20u);
+    for (size_t i = 0; i < 20; ++i) {
+      EXPECT_EQ(result->closest[i].contact.id, all[i]) << "rank " << i;
+    }
+  }
+}
+
+TEST(NodeTest, PutStoresOnKNodesAndAnotherNodeGetsIt) {
+  TestOverlay overlay;
+  overlay.Grow(50);
+  auto put = PutVia(overlay, overlay.node(3), MakeRecord(overlay, "k", "v"));
+  ASSERT_TRUE(put.ok()) << put.status();
+  EXPECT_EQ(put->stored, 20);
+  auto got = GetVia(overlay, overlay.node(41), "k");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->record.value, "v");
+  EXPECT_GE(got->replicas, 1);
+}
+
+TEST(NodeTest, GetOfMissingKeyIsNotFound) {
+  TestOverlay overlay;
+  overlay.Grow(30);
+  auto got = GetVia(overlay, overlay.node(5), "absent");
+  EXPECT_TRUE(absl::IsNotFound(got.status())) << got.status();
+}
+
+TEST(NodeTest, HigherSeqWinsAndReadRepairSpreadsIt) {
+  TestOverlay overlay;
+  overlay.Grow(40);
+  ASSERT_TRUE(PutVia(overlay, overlay.node(1), MakeRecord(overlay, "k", "old", 1)).ok());
+  ASSERT_TRUE(PutVia(overlay, overlay.node(2), MakeRecord(overlay, "k", "new", 2)).ok());
+  auto got = GetVia(overlay, overlay.node(7), "k");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->record.value, "new");
+  EXPECT_EQ(got->record.seq, 2u);
+  // An older put arriving later does not win.
+  ASSERT_TRUE(PutVia(overlay, overlay.node(9), MakeRecord(overlay, "k", "stale", 1)).ok());
+  got = GetVia(overlay, overlay.node(11), "k");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->record.value, "new");
+}
+
+TEST(NodeTest, ValueSurvivesLosingAThirdOfItsReplicas) {
+  TestOverlay overlay;
+  overlay.Grow(60);
+  auto put = PutVia(overlay, overlay.node(0), MakeRecord(overlay, "k", "v"));
+  ASSERT_TRUE(put.ok());
+  // Detach the 7 nodes closest to the key (a third of k = 20).
+  std::vector<size_t> order(overlay.size());
+  std::iota(order.begin(), order.end(), 0);
+  NodeId key_id = NodeId::ForKey("k");
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return CloserTo{key_id}(overlay.node(a).id(), overlay.node(b).id());
+  });
+  for (int i = 0; i < 7; ++i) overlay.member(order[i]).transport->set_attached(false);
+  auto got = GetVia(overlay, overlay.node(order[30]), "k");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->record.value, "v");
+}
+
+TEST(NodeTest, WorksUnderFivePercentLoss) {
+  TestOverlay overlay(/*loss=*/0.05, /*seed=*/3);
+  overlay.Grow(50);
+  int ok = 0;
+  for (int i = 0; i < 20; ++i) {
+    std::string key = absl::StrCat("key", i);
+    if (!PutVia(overlay, overlay.node(i), MakeRecord(overlay, key, "v")).ok()) continue;
+    auto got = GetVia(overlay, overlay.node(49 - i), key);
+    if (got.ok() && got->record.value == "v") ++ok;
+  }
+  EXPECT_GE(ok, 19);
+}
+
+TEST(NodeTest, ReadOnlyClientIsNotAddedToTables) {
+  TestOverlay overlay;
+  overlay.Grow(20);
+  NodeOptions options;
+  options.read_only = true;
+  Node& client = overlay.AddNode(options);
+  auto joined = overlay.Run<int>([&](auto done) {
+    client.Bootstrap({overlay.node(0).endpoint()}, std::move(done));
+  });
+  ASSERT_TRUE(joined.ok());
+  auto put = PutVia(overlay, client, MakeRecord(overlay, "k", "v"));
+  ASSERT_TRUE(put.ok()) << put.status();
+  EXPECT_EQ(put->stored, 20);
+  for (size_t i = 0; i < 20; ++i) {
+    EXPECT_FALSE(overlay.node(i).routing_table().Find(client.id()).has_value());
+  }
+}
+
+TEST(NodeTest, RefusesOversizedRecordsWithTheLimit) {
+  TestOverlay overlay;
+  overlay.Grow(5);
+  auto put = PutVia(overlay, overlay.node(0),
+                    MakeRecord(overlay, "k", std::string(1001, 'x')));
+  EXPECT_TRUE(absl::IsInvalidArgument(put.status()));
+  EXPECT_NE(put.status().message().find("1000"), std::string::npos);
+}
+
+TEST(NodeTest, MalformedDatagramsAreCountedAndDropped) {
+  TestOverlay overlay;
+  overlay.Grow(10);
+  Node& victim = overlay.node(4);
+  std::mt19937_64 gen(7);
+  auto attacker = net::Endpoint::Ipv4({10, 66, 66, 66}, 1);
+  for (int i = 0; i < 500; ++i) {
+    std::vector<uint8_t> junk(gen() % 300);
+    for (auto& b : junk) b = static_cast<uint8_t>(gen());
+    overlay.network().Inject(attacker, victim.endpoint(), std::move(junk));
+  }
+  overlay.clock().Advance(absl::Seconds(1));
+  EXPECT_GE(victim.stats().malformed_in, 450u);
+  auto ping = overlay.Run<PingResult>([&](auto done) {
+    overlay.node(0).Ping(victim.endpoint(), std::move(done));
+  });
+  ASSERT_TRUE(ping.ok()) << ping.status();
+  EXPECT_EQ(ping->id, victim.id());
+}
+
+TEST(NodeTest, StoreWithoutValidTokenIsRejected) {
+  TestOverlay overlay;
+  overlay.Grow(3);
+  Node& target = overlay.node(1);
+  Message forged{7, NodeId::ForKey("attacker"),
+                 Store{MakeRecord(overlay, "k", "evil"), "bad-token"}};
+  auto bytes = EncodeMessage(forged, overlay.clock().Now());
+  ASSERT_TRUE(bytes.ok());
+  overlay.network().Inject(net::Endpoint::Ipv4({10, 66, 0, 1}, 1),
+                           target.endpoint(), *bytes);
+  overlay.clock().Advance(absl::Seconds(1));
+  EXPECT_EQ(target.stats().stores_rejected, 1u);
+  EXPECT_EQ(overlay.member(1).store->stats().records, 0u);
+}
+
+}  // namespace
+}  // namespace kad::dht
