@@ -1,1 +1,165 @@
-int main() { return 0; }
+// kad: the command-line program. Defines the subcommands and their flags
+// with CLI11 and dispatches to node_command.h and client_commands.h.
+//
+//   kad node   [--listen HOST:PORT] [--bootstrap HOST:PORT]... [--id HEX]
+//              [--k 20] [--alpha 3] [--log-level LEVEL]
+//   kad put    KEY [VALUE | --file PATH | -] [--ttl DURATION] [--seq N]
+//   kad get    KEY
+//   kad ping   HOST:PORT
+//   kad lookup KEY | --id HEX
+//
+// One-shot commands also take --bootstrap (or $KAD_BOOTSTRAP; not ping),
+// --timeout, --json and --log-level. Exit codes: see exit_codes.h; a
+// CLI11 parse error is a usage error (2).
+#include <functional>
+#include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "cli/client_commands.h"
+#include "cli/exit_codes.h"
+#include "cli/logging.h"
+#include "cli/node_command.h"
+
+namespace kad::cli {
+namespace {
+
+using Runner = std::function<int()>;
+
+void AddLogLevel(CLI::App& command, std::string& level) {
+  command
+      .add_option("--log-level", level,
+                  "log level on stderr: trace|debug|info|warn|error")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(kLogLevels),
+                                                     std::end(kLogLevels))))
+      ->capture_default_str();
+}
+
+void AddBootstrap(CLI::App& command, std::vector<std::string>& bootstrap,
+                  const std::string& help) {
+  command.add_option("--bootstrap", bootstrap, help)
+      ->type_name("HOST:PORT")
+      ->allow_extra_args(false);
+}
+
+void AddClientFlags(CLI::App& command, ClientFlags& flags,
+                    bool with_bootstrap) {
+  if (with_bootstrap) {
+    AddBootstrap(command, flags.bootstrap,
+                 "node to join through (repeatable; default: $KAD_BOOTSTRAP, "
+                 "comma-separated)");
+  }
+  command
+      .add_option("--timeout", flags.timeout,
+                  "bound on the whole command, e.g. 10s, 2m (number: seconds)")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  command.add_flag("--json", flags.json, "print one JSON object on stdout");
+  AddLogLevel(command, flags.log_level);
+}
+
+Runner AddNode(CLI::App& app, NodeFlags& flags) {
+  CLI::App* command = app.add_subcommand("node", "run a long-lived node");
+  command->add_option("--listen", flags.listen, "address to serve on")
+      ->type_name("HOST:PORT")
+      ->capture_default_str();
+  AddBootstrap(*command, flags.bootstrap,
+               "node to join through (repeatable); none starts an overlay");
+  command->add_option("--id", flags.id, "node id (default: random)")
+      ->type_name("HEX");
+  command->add_option("--k", flags.k, "bucket size and replica count")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  command->add_option("--alpha", flags.alpha, "lookup requests in flight")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  AddLogLevel(*command, flags.log_level);
+  return [command, &flags] { return command->parsed() ? RunNode(flags) : -1; };
+}
+
+Runner AddPut(CLI::App& app, PutFlags& flags) {
+  CLI::App* command = app.add_subcommand("put", "store a value under a key");
+  command->add_option("KEY", flags.key, "the key")->required();
+  CLI::Option* value = command->add_option(
+      "VALUE", flags.value, "the value; '-' or absent (with no --file): stdin");
+  command->add_option("--file", flags.file, "read the value from a file")
+      ->type_name("PATH")
+      ->excludes(value);
+  command->add_option("--ttl", flags.ttl, "how long the record lives")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  command
+      ->add_option("--seq", flags.seq,
+                   "version number (default: now, in microseconds)")
+      ->type_name("N");
+  AddClientFlags(*command, flags.client, /*with_bootstrap=*/true);
+  return [command, value, &flags] {
+    if (!command->parsed()) return -1;
+    flags.value_given = value->count() > 0;
+    return RunPut(flags);
+  };
+}
+
+Runner AddGet(CLI::App& app, GetFlags& flags) {
+  CLI::App* command = app.add_subcommand(
+      "get", "fetch the value of a key (bare bytes on stdout)");
+  command->add_option("KEY", flags.key, "the key")->required();
+  AddClientFlags(*command, flags.client, /*with_bootstrap=*/true);
+  return [command, &flags] { return command->parsed() ? RunGet(flags) : -1; };
+}
+
+Runner AddPing(CLI::App& app, PingFlags& flags) {
+  CLI::App* command = app.add_subcommand("ping", "ping one node");
+  command->add_option("ADDRESS", flags.address, "the node's address")
+      ->type_name("HOST:PORT")
+      ->required();
+  AddClientFlags(*command, flags.client, /*with_bootstrap=*/false);
+  return [command, &flags] { return command->parsed() ? RunPing(flags) : -1; };
+}
+
+Runner AddLookup(CLI::App& app, LookupFlags& flags) {
+  CLI::App* command =
+      app.add_subcommand("lookup", "find the k nodes closest to a key or id");
+  CLI::Option* key =
+      command->add_option("KEY", flags.key, "look up this key's position");
+  command->add_option("--id", flags.id, "look up this id")
+      ->type_name("HEX")
+      ->excludes(key);
+  AddClientFlags(*command, flags.client, /*with_bootstrap=*/true);
+  return
+      [command, &flags] { return command->parsed() ? RunLookup(flags) : -1; };
+}
+
+int Main(int argc, char** argv) {
+  InitLogging();
+  CLI::App app("kad: a Kademlia distributed hash table", "kad");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "kad 0.1.0");
+  app.failure_message([](const CLI::App*, const CLI::Error& error) {
+    return std::string("kad: error: ") + error.what() + " (see kad --help)\n";
+  });
+  NodeFlags node;
+  PutFlags put;
+  GetFlags get;
+  PingFlags ping;
+  LookupFlags lookup;
+  const Runner runners[] = {AddNode(app, node), AddPut(app, put),
+                            AddGet(app, get), AddPing(app, ping),
+                            AddLookup(app, lookup)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error) == 0 ? kExitOk : kExitUsage;
+  }
+  for (const Runner& run : runners) {
+    if (int code = run(); code >= 0) return code;
+  }
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace kad::cli
+
+int main(int argc, char** argv) { return kad::cli::Main(argc, argv); }

@@ -89,7 +89,8 @@ struct FindValue {
 };
 struct Value {
   std::optional<storage::Record> record;  // Present if the responder has it.
-  std::vector<Contact> closest;            // Empty when a record is present.
+  // With a record, as many as fit in the datagram beside it.
+  std::vector<Contact> closest;
   std::string token;
   friend bool operator==(const Value&, const Value&) = default;
 };

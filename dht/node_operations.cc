@@ -81,8 +81,9 @@ void Node::Impl::OnLookupAnswer(OperationId id, const Contact& contact,
     run.tokens[contact.id] = std::move(value->token);
     const bool valid = value->record && value->record->key == *run.value_key;
     if (valid) run.values.emplace_back(contact, *std::move(value->record));
-    run.lookup.OnReply(contact.id, valid ? std::vector<Contact>{}
-                                         : std::move(value->closest));
+    // Holders also return contacts (as many as fit beside the record), so
+    // the lookup can go on to collect a quorum of replicas.
+    run.lookup.OnReply(contact.id, value->closest);
   }
   Pump(id);
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "dht/wire_codec.h"
+
 namespace kad::dht {
 
 RequestHandler::RequestHandler(int bucket_size,
@@ -38,10 +40,10 @@ Body RequestHandler::Handle(const Message& request, const net::Endpoint& from,
   if (const auto* find = std::get_if<FindValue>(&request.body)) {
     Value value;
     value.token = tokens_.Issue(from, now);
+    value.closest = ClosestFor(NodeId::ForKey(find->key), request.sender);
     if (auto record = store_.Get(find->key, now); record.ok()) {
       value.record = *std::move(record);
-    } else {
-      value.closest = ClosestFor(NodeId::ForKey(find->key), request.sender);
+      FitInDatagram(value, now);
     }
     return value;
   }
@@ -49,6 +51,19 @@ Body RequestHandler::Handle(const Message& request, const net::Endpoint& from,
     return HandleStore(*store, from, now);
   }
   return Error{ErrorCode::kMalformed, "not a request"};
+}
+
+void RequestHandler::FitInDatagram(Value& value, absl::Time now) const {
+  // A record leaves less room for contacts: keep as many as surely fit.
+  // The probe uses the largest header a response can have.
+  constexpr size_t kMaxContactBytes = 46;  // An IPv6 contact, encoded.
+  std::vector<Contact> closest = std::move(value.closest);
+  value.closest.clear();
+  auto bare = EncodeMessage(Message{~TransactionId{0}, NodeId(), value}, now);
+  if (!bare.ok() || bare->size() >= kMaxDatagramBytes) return;
+  size_t room = (kMaxDatagramBytes - bare->size()) / kMaxContactBytes;
+  if (closest.size() > room) closest.resize(room);
+  value.closest = std::move(closest);
 }
 
 Body RequestHandler::HandleStore(const Store& store, const net::Endpoint& from,

@@ -34,6 +34,9 @@ class RequestHandler {
  private:
   std::vector<Contact> ClosestFor(const NodeId& target,
                                   const std::optional<NodeId>& requester) const;
+  // Trims `value.closest` so that the response, record included, fits in
+  // one datagram.
+  void FitInDatagram(Value& value, absl::Time now) const;
   Body HandleStore(const Store& store, const net::Endpoint& from,
                    absl::Time now);
 

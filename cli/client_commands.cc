@@ -1,0 +1,194 @@
+#include "cli/client_commands.h"
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "cli/arguments.h"
+#include "cli/exit_codes.h"
+#include "cli/logging.h"
+#include "cli/output.h"
+#include "cli/session.h"
+#include "cli/value_input.h"
+#include "dht/node.h"
+#include "dht/node_id.h"
+#include "storage/record.h"
+
+namespace kad::cli {
+namespace {
+
+// Applies --log-level and parses --timeout, the start of every command.
+absl::StatusOr<absl::Duration> Begin(const ClientFlags& flags) {
+  SetLogLevel(flags.log_level);
+  return ParseDurationArg("--timeout", flags.timeout);
+}
+
+int Finish(const absl::Status& status) {
+  return status.ok() ? kExitOk : ReportFailure(status);
+}
+
+// "KEY" with non-printable bytes escaped, for messages.
+std::string Quoted(const std::string& key) {
+  return absl::StrCat("\"", absl::CHexEscape(key), "\"");
+}
+
+absl::Status ValidateKey(const std::string& key) {
+  storage::Record record;
+  record.key = key;
+  return storage::ValidateRecordSize(record);
+}
+
+absl::StatusOr<std::string> PutValue(const PutFlags& flags) {
+  if (!flags.file.empty()) return ReadValueFile(flags.file);
+  if (flags.value_given && flags.value != "-") return flags.value;
+  return ReadValueStdin();
+}
+
+absl::StatusOr<uint64_t> PutSeq(const std::string& text) {
+  if (text.empty()) {
+    return static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()));
+  }
+  uint64_t seq = 0;
+  if (!absl::SimpleAtoi(text, &seq)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad --seq: '", text, "' (use an integer from 0 to 2^64-1)"));
+  }
+  return seq;
+}
+
+// Builds the record to publish from the flags, checking every limit.
+absl::StatusOr<storage::Record> BuildRecord(const PutFlags& flags) {
+  absl::StatusOr<absl::Duration> ttl = ParseDurationArg("--ttl", flags.ttl);
+  if (!ttl.ok()) return ttl.status();
+  if (*ttl > storage::kMaxTtl) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--ttl ", flags.ttl, " is longer than the limit of ",
+                     absl::FormatDuration(storage::kMaxTtl)));
+  }
+  absl::StatusOr<uint64_t> seq = PutSeq(flags.seq);
+  if (!seq.ok()) return seq.status();
+  absl::StatusOr<std::string> value = PutValue(flags);
+  if (!value.ok()) return value.status();
+  storage::Record record{flags.key, *std::move(value), *seq,
+                         absl::Now() + *ttl};
+  if (absl::Status size = storage::ValidateRecordSize(record); !size.ok()) {
+    return size;
+  }
+  return record;
+}
+
+absl::Status Put(const PutFlags& flags) {
+  absl::StatusOr<absl::Duration> timeout = Begin(flags.client);
+  if (!timeout.ok()) return timeout.status();
+  absl::StatusOr<storage::Record> record = BuildRecord(flags);
+  if (!record.ok()) return record.status();
+  Budget budget = Budget::Starting(*timeout);
+  absl::StatusOr<std::unique_ptr<Session>> session =
+      JoinAsClient(BootstrapTexts(flags.client.bootstrap), budget);
+  if (!session.ok()) return session.status();
+  absl::StatusOr<dht::PutResult> result = (*session)->Await<dht::PutResult>(
+      budget, [&](dht::Node::Callback<dht::PutResult> done) {
+        (*session)->node().Put(*std::move(record), std::move(done));
+      });
+  if (!result.ok()) {
+    return Annotate(result.status(), absl::StrCat("put ", Quoted(flags.key)));
+  }
+  PrintPut(flags.key, *result, flags.client.json);
+  return absl::OkStatus();
+}
+
+absl::Status Get(const GetFlags& flags) {
+  absl::StatusOr<absl::Duration> timeout = Begin(flags.client);
+  if (!timeout.ok()) return timeout.status();
+  if (absl::Status key = ValidateKey(flags.key); !key.ok()) return key;
+  Budget budget = Budget::Starting(*timeout);
+  absl::StatusOr<std::unique_ptr<Session>> session =
+      JoinAsClient(BootstrapTexts(flags.client.bootstrap), budget);
+  if (!session.ok()) return session.status();
+  absl::StatusOr<dht::GetResult> result = (*session)->Await<dht::GetResult>(
+      budget, [&](dht::Node::Callback<dht::GetResult> done) {
+        (*session)->node().Get(flags.key, std::move(done));
+      });
+  if (absl::IsNotFound(result.status())) {
+    return absl::NotFoundError(
+        absl::StrCat("key ", Quoted(flags.key), " not found"));
+  }
+  if (!result.ok()) {
+    return Annotate(result.status(), absl::StrCat("get ", Quoted(flags.key)));
+  }
+  PrintGet(flags.key, *result, flags.client.json);
+  return absl::OkStatus();
+}
+
+absl::Status Ping(const PingFlags& flags) {
+  absl::StatusOr<absl::Duration> timeout = Begin(flags.client);
+  if (!timeout.ok()) return timeout.status();
+  absl::StatusOr<net::Endpoint> address = ResolveAddress(flags.address);
+  if (!address.ok()) return address.status();
+  Budget budget = Budget::Starting(*timeout);
+  absl::StatusOr<std::unique_ptr<Session>> session =
+      ClientSession(address->family());
+  if (!session.ok()) return session.status();
+  absl::StatusOr<dht::PingResult> result = (*session)->Await<dht::PingResult>(
+      budget, [&](dht::Node::Callback<dht::PingResult> done) {
+        (*session)->node().Ping(*address, std::move(done));
+      });
+  // The node's errors name the address already.
+  if (!result.ok()) return result.status();
+  PrintPing(*address, *result, flags.client.json);
+  return absl::OkStatus();
+}
+
+// The lookup target: --id as given, or the keyspace position of KEY.
+absl::StatusOr<dht::NodeId> LookupTarget(const LookupFlags& flags) {
+  if (!flags.id.empty()) {
+    absl::StatusOr<dht::NodeId> id = dht::NodeId::FromHex(flags.id);
+    if (!id.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad --id '", flags.id, "': expected 40 hex digits"));
+    }
+    return *id;
+  }
+  if (flags.key.empty()) {
+    return absl::InvalidArgumentError("lookup needs a KEY or --id HEX");
+  }
+  if (absl::Status key = ValidateKey(flags.key); !key.ok()) return key;
+  return dht::NodeId::ForKey(flags.key);
+}
+
+absl::Status Lookup(const LookupFlags& flags) {
+  absl::StatusOr<absl::Duration> timeout = Begin(flags.client);
+  if (!timeout.ok()) return timeout.status();
+  absl::StatusOr<dht::NodeId> target = LookupTarget(flags);
+  if (!target.ok()) return target.status();
+  Budget budget = Budget::Starting(*timeout);
+  absl::StatusOr<std::unique_ptr<Session>> session =
+      JoinAsClient(BootstrapTexts(flags.client.bootstrap), budget);
+  if (!session.ok()) return session.status();
+  absl::StatusOr<dht::LookupResult> result =
+      (*session)->Await<dht::LookupResult>(
+          budget, [&](dht::Node::Callback<dht::LookupResult> done) {
+            (*session)->node().FindNode(*target, std::move(done));
+          });
+  if (!result.ok()) {
+    return Annotate(result.status(), absl::StrCat("lookup ", target->ToHex()));
+  }
+  PrintLookup(*target, *result, flags.client.json);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int RunPut(const PutFlags& flags) { return Finish(Put(flags)); }
+int RunGet(const GetFlags& flags) { return Finish(Get(flags)); }
+int RunPing(const PingFlags& flags) { return Finish(Ping(flags)); }
+int RunLookup(const LookupFlags& flags) { return Finish(Lookup(flags)); }
+
+}  // namespace kad::cli

@@ -1,0 +1,55 @@
+// The one-shot commands: put, get, ping and lookup. Each joins the overlay
+// as a read-only node (ping talks to one node directly), does one job
+// within --timeout, prints the result (see output.h) and returns an exit
+// code (see exit_codes.h).
+#ifndef KAD_CLI_CLIENT_COMMANDS_H_
+#define KAD_CLI_CLIENT_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace kad::cli {
+
+// Flags every one-shot command takes. Durations and addresses are kept as
+// text and parsed by the command, so bad ones are reported uniformly.
+struct ClientFlags {
+  std::vector<std::string> bootstrap;  // HOST:PORT; else $KAD_BOOTSTRAP.
+  std::string timeout = "10s";         // Bounds the whole command.
+  bool json = false;                   // One JSON object on stdout.
+  std::string log_level = "warn";
+};
+
+struct PutFlags {
+  ClientFlags client;
+  std::string key;
+  std::string value;         // Used when value_given and not "-".
+  bool value_given = false;  // VALUE was on the command line.
+  std::string file;          // --file PATH; empty if not given.
+  std::string ttl = "24h";
+  std::string seq;  // Empty: the current time in microseconds.
+};
+
+struct GetFlags {
+  ClientFlags client;
+  std::string key;
+};
+
+struct PingFlags {
+  ClientFlags client;  // bootstrap is unused: ping needs no overlay.
+  std::string address;
+};
+
+struct LookupFlags {
+  ClientFlags client;
+  std::string key;  // Exactly one of key and id is set.
+  std::string id;   // 40 hex digits.
+};
+
+int RunPut(const PutFlags& flags);
+int RunGet(const GetFlags& flags);
+int RunPing(const PingFlags& flags);
+int RunLookup(const LookupFlags& flags);
+
+}  // namespace kad::cli
+
+#endif  // KAD_CLI_CLIENT_COMMANDS_H_

@@ -1,0 +1,19 @@
+#include "cli/exit_codes.h"
+
+namespace kad::cli {
+
+ExitCode ExitCodeFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return kExitOk;
+    case absl::StatusCode::kNotFound:
+      return kExitNotFound;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return kExitUsage;
+    default:
+      return kExitNetwork;
+  }
+}
+
+}  // namespace kad::cli

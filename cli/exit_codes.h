@@ -1,0 +1,31 @@
+// Exit codes of the kad program, and the mapping from absl::Status.
+//
+//   0  success
+//   1  the key was not found
+//   2  usage error: unknown flag, bad address or duration, missing or
+//      too-large key or value
+//   3  network failure: no bootstrap node reachable or given, nothing
+//      stored, no answer before the deadline
+#ifndef KAD_CLI_EXIT_CODES_H_
+#define KAD_CLI_EXIT_CODES_H_
+
+#include "absl/status/status.h"
+
+namespace kad::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitNotFound = 1,
+  kExitUsage = 2,
+  kExitNetwork = 3,
+};
+
+// Returns the exit code for `status`: NotFound → 1; InvalidArgument and
+// OutOfRange → 2; anything else that is not OK (Unavailable,
+// DeadlineExceeded, ResourceExhausted, …) → 3, since the command did not
+// complete its work on the network.
+ExitCode ExitCodeFor(const absl::Status& status);
+
+}  // namespace kad::cli
+
+#endif  // KAD_CLI_EXIT_CODES_H_

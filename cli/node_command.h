@@ -1,0 +1,33 @@
+// `kad node`: a long-lived node. Binds --listen, prints "id <hex>" and
+// "listening <address>" on stdout (one line each, flushed, for scripts)
+// once SIGINT and SIGTERM are handled, joins through --bootstrap, serves
+// until one of those signals, and exits 0.
+//
+// A node whose seeds do not answer keeps serving (an overlay's first node
+// has none) and retries the join every kRejoinInterval until one answers.
+#ifndef KAD_CLI_NODE_COMMAND_H_
+#define KAD_CLI_NODE_COMMAND_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace kad::cli {
+
+inline constexpr absl::Duration kRejoinInterval = absl::Seconds(30);
+
+struct NodeFlags {
+  std::string listen = "0.0.0.0:4222";  // HOST:PORT; port 0 picks one.
+  std::vector<std::string> bootstrap;   // HOST:PORT seeds; none: new overlay.
+  std::string id;                       // 40 hex digits; empty: random.
+  int k = 20;                           // Kademlia's k: bucket size.
+  int alpha = 3;                        // Kademlia's alpha: parallelism.
+  std::string log_level = "info";
+};
+
+int RunNode(const NodeFlags& flags);
+
+}  // namespace kad::cli
+
+#endif  // KAD_CLI_NODE_COMMAND_H_

@@ -1,0 +1,186 @@
+#include "cli/output.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+
+namespace kad::cli {
+namespace {
+
+// Returns the length of the UTF-8 sequence starting at `bytes[0]`, or 0 if
+// it is malformed.
+size_t Utf8SequenceLength(std::string_view bytes) {
+  const auto lead = static_cast<uint8_t>(bytes[0]);
+  size_t length;
+  uint32_t code_point;
+  if (lead < 0x80) return 1;
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2, code_point = lead & 0x1F;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3, code_point = lead & 0x0F;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4, code_point = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (bytes.size() < length) return 0;
+  for (size_t i = 1; i < length; ++i) {
+    const auto next = static_cast<uint8_t>(bytes[i]);
+    if ((next & 0xC0) != 0x80) return 0;
+    code_point = (code_point << 6) | (next & 0x3F);
+  }
+  static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (code_point < kSmallest[length] || code_point > 0x10FFFF) return 0;
+  if (code_point >= 0xD800 && code_point <= 0xDFFF) return 0;
+  return length;
+}
+
+// Milliseconds rounded to microseconds, for JSON.
+double Milliseconds(absl::Duration duration) {
+  return std::round(absl::ToDoubleMilliseconds(duration) * 1000) / 1000;
+}
+
+// A contact's RTT for JSON: null if it was never measured.
+nlohmann::json RttJson(absl::Duration rtt) {
+  if (rtt == absl::ZeroDuration()) return nullptr;
+  return Milliseconds(rtt);
+}
+
+std::string RttText(absl::Duration rtt) {
+  if (rtt == absl::ZeroDuration()) return "-";
+  return absl::StrFormat("%.1f ms", absl::ToDoubleMilliseconds(rtt));
+}
+
+void PrintText(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+nlohmann::json LookupJson(const dht::NodeId& target,
+                          const dht::LookupResult& result) {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const dht::ContactInfo& info : result.closest) {
+    nodes.push_back({{"id", info.contact.id.ToHex()},
+                     {"address", info.contact.endpoint.ToString()},
+                     {"distance", info.contact.id.DistanceTo(target).ToHex()},
+                     {"rtt_ms", RttJson(info.rtt)}});
+  }
+  return {{"target", target.ToHex()},
+          {"nodes", std::move(nodes)},
+          {"hops", result.stats.hops},
+          {"rpcs", result.stats.rpcs},
+          {"elapsed_ms", Milliseconds(result.stats.elapsed)}};
+}
+
+// One line per node under a header, then a summary line.
+std::string LookupText(const dht::NodeId& target,
+                       const dht::LookupResult& result) {
+  std::string text =
+      absl::StrFormat("target %s\n%-40s  %-21s  %-40s  %s\n", target.ToHex(),
+                      "id", "address", "distance", "rtt");
+  for (const dht::ContactInfo& info : result.closest) {
+    absl::StrAppendFormat(&text, "%s  %-21s  %s  %s\n", info.contact.id.ToHex(),
+                          info.contact.endpoint.ToString(),
+                          info.contact.id.DistanceTo(target).ToHex(),
+                          RttText(info.rtt));
+  }
+  absl::StrAppendFormat(&text, "%d nodes; %d hops, %d rpcs, %.1f ms\n",
+                        result.closest.size(), result.stats.hops,
+                        result.stats.rpcs,
+                        absl::ToDoubleMilliseconds(result.stats.elapsed));
+  return text;
+}
+
+}  // namespace
+
+void PrintError(std::string_view message) {
+  std::fprintf(stderr, "kad: error: %.*s\n", static_cast<int>(message.size()),
+               message.data());
+}
+
+absl::Status Annotate(const absl::Status& status, const std::string& context) {
+  return absl::Status(status.code(),
+                      absl::StrCat(context, ": ", status.message()));
+}
+
+ExitCode ReportFailure(const absl::Status& status) {
+  PrintError(
+      std::string_view(status.message().data(), status.message().size()));
+  return ExitCodeFor(status);
+}
+
+bool IsValidUtf8(std::string_view bytes) {
+  while (!bytes.empty()) {
+    size_t length = Utf8SequenceLength(bytes);
+    if (length == 0) return false;
+    bytes.remove_prefix(length);
+  }
+  return true;
+}
+
+void PrintJson(const nlohmann::json& object) {
+  PrintText(
+      object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+      "\n");
+}
+
+void PrintPut(const std::string& key, const dht::PutResult& result, bool json) {
+  if (json) {
+    PrintJson({{"key", key},
+               {"key_id", result.key_id.ToHex()},
+               {"seq", result.seq},
+               {"stored", result.stored},
+               {"attempted", result.attempted}});
+    return;
+  }
+  PrintText(absl::StrFormat("stored \"%s\" on %d of %d nodes (seq %d)\n",
+                            absl::CHexEscape(key), result.stored,
+                            result.attempted, result.seq));
+}
+
+void PrintGet(const std::string& key, const dht::GetResult& result, bool json) {
+  const storage::Record& record = result.record;
+  if (!json) {
+    PrintText(record.value);
+    return;
+  }
+  bool utf8 = IsValidUtf8(record.value);
+  PrintJson({{"key", key},
+             {"value", utf8 ? record.value : absl::Base64Escape(record.value)},
+             {"encoding", utf8 ? "utf-8" : "base64"},
+             {"seq", record.seq},
+             {"replicas", result.replicas},
+             {"expires", absl::FormatTime(absl::RFC3339_sec, record.expires,
+                                          absl::UTCTimeZone())}});
+}
+
+void PrintPing(const net::Endpoint& address, const dht::PingResult& result,
+               bool json) {
+  if (json) {
+    PrintJson({{"id", result.id.ToHex()},
+               {"address", address.ToString()},
+               {"rtt_ms", Milliseconds(result.rtt)}});
+    return;
+  }
+  PrintText(absl::StrFormat("pong from %s at %s in %.1f ms\n",
+                            result.id.ToHex(), address.ToString(),
+                            absl::ToDoubleMilliseconds(result.rtt)));
+}
+
+void PrintLookup(const dht::NodeId& target, const dht::LookupResult& result,
+                 bool json) {
+  if (json) {
+    PrintJson(LookupJson(target, result));
+  } else {
+    PrintText(LookupText(target, result));
+  }
+}
+
+}  // namespace kad::cli

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# demo.sh: a 20-node kad overlay on this machine, end to end.
+#
+# Starts 20 `kad node` processes on 127.0.0.1 (the first alone, the others
+# joining through it), stores a value through node 3, reads it back through
+# node 17, kills 5 arbitrary nodes and reads it again, then shows a get of
+# a missing key and its exit code. Every node is stopped on exit, however
+# the script ends. Exits non-zero if a get does not return the value.
+#
+#   bash scripts/demo.sh                 # builds ./build if needed
+#   KAD=/path/to/kad bash scripts/demo.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+NODES=20
+KEY=greeting
+VALUE="hello from a 20-node kad overlay"
+
+if [ -z "${KAD:-}" ]; then
+  KAD=build/cli/kad
+  if [ -d build ]; then
+    cmake --build build --target kad -j"$(nproc)" >/dev/null
+  else
+    bash scripts/setup.sh
+  fi
+fi
+[ -x "$KAD" ] || { echo "demo: no kad binary at $KAD" >&2; exit 1; }
+
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/kad-demo.XXXXXX")
+declare -A pids=()
+
+stop_nodes() {
+  for i in "${!pids[@]}"; do kill "${pids[$i]}" 2>/dev/null || true; done
+  for i in "${!pids[@]}"; do wait "${pids[$i]}" 2>/dev/null || true; done
+  pids=()
+}
+trap 'stop_nodes; rm -rf "$workdir"' EXIT
+trap 'exit 130' INT TERM
+
+# Starts node $1 with the remaining arguments; stdout and log go to files.
+start_node() {
+  local i=$1
+  shift
+  "$KAD" node --listen 127.0.0.1:0 "$@" \
+    >"$workdir/node$i.out" 2>"$workdir/node$i.log" &
+  pids[$i]=$!
+}
+
+# Waits up to 20 s for a line matching $2 in file $1.
+wait_for() {
+  local deadline=$((SECONDS + 20))
+  until grep -q "$2" "$1" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      echo "demo: timed out waiting for '$2' in $1:" >&2
+      cat "$1" "${1%.out}.log" >&2 2>/dev/null || true
+      exit 1
+    fi
+    sleep 0.05
+  done
+}
+
+address_of() { sed -n 's/^listening //p' "$workdir/node$1.out"; }
+
+# Prints a command line, runs it and prints its output (stderr passes
+# through); leaves its stdout in $out and its exit code in $status.
+run() {
+  local shown=""
+  for arg in "$@"; do
+    case $arg in
+      *[[:space:]]*) shown+=" '$arg'" ;;
+      *) shown+=" $arg" ;;
+    esac
+  done
+  echo "\$ kad$shown"
+  set +e
+  out=$("$KAD" "$@")
+  status=$?
+  set -e
+  if [ -n "$out" ]; then echo "$out"; fi
+}
+
+# Exits with a message unless the last command exited 0 with $VALUE.
+expect_value() {
+  if [ "$status" -ne 0 ] || [ "$out" != "$1" ]; then
+    echo "demo: get did not return the value (exit $status)" >&2
+    exit 1
+  fi
+}
+
+echo "== starting $NODES nodes on 127.0.0.1"
+start_node 1
+wait_for "$workdir/node1.out" '^listening '
+seed=$(address_of 1)
+for ((i = 2; i <= NODES; i++)); do start_node "$i" --bootstrap "$seed"; done
+for ((i = 2; i <= NODES; i++)); do
+  wait_for "$workdir/node$i.out" '^listening '
+  wait_for "$workdir/node$i.log" 'joined: '
+done
+for ((i = 1; i <= NODES; i++)); do
+  printf 'node %2d  %s  %s\n' "$i" "$(sed -n 's/^id //p' "$workdir/node$i.out")" \
+    "$(address_of "$i")"
+done
+
+echo
+echo "== put through node 3, get through node 17"
+run put "$KEY" "$VALUE" --bootstrap "$(address_of 3)"
+[ "$status" -eq 0 ] || { echo "demo: put failed" >&2; exit 1; }
+run get "$KEY" --bootstrap "$(address_of 17)"
+expect_value "$VALUE"
+
+echo
+victims=$(printf '%s\n' $(seq 1 $NODES) | grep -vx 17 | shuf -n 5 | sort -n | tr '\n' ' ')
+echo "== killing 5 nodes: ${victims% }"
+for i in $victims; do
+  kill "${pids[$i]}"
+  wait "${pids[$i]}" 2>/dev/null || true
+  unset "pids[$i]"
+done
+run get "$KEY" --bootstrap "$(address_of 17)"
+expect_value "$VALUE"
+run get "$KEY" --json --bootstrap "$(address_of 17)"
+
+echo
+echo "== a key nobody stored"
+run get no-such-key --bootstrap "$(address_of 17)"
+echo "[exit $status]"
+[ "$status" -eq 1 ] || { echo "demo: expected exit 1 for a missing key" >&2; exit 1; }
+
+echo
+echo "== stopping ${#pids[@]} nodes"
+stop_nodes
+echo "demo: ok"

@@ -1,0 +1,522 @@
+// Integration tests of the kad program: real `kad node` processes on
+// loopback UDP, driven by real one-shot `kad` commands. Children run with
+// posix_spawn and pipes (no shell); every wait has a deadline; no fixed
+// ports: nodes bind 127.0.0.1:0 and print the address they got.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "dht/node_id.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+extern char** environ;
+
+namespace kad {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::StartsWith;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr auto kStartDeadline = std::chrono::seconds(20);
+constexpr auto kCommandDeadline = std::chrono::seconds(30);
+constexpr int kOverlaySize = 8;
+
+// Everything a child writes to one pipe, collected by a thread so the
+// child never blocks on a full pipe.
+class Capture {
+ public:
+  explicit Capture(int fd) : fd_(fd), thread_([this] { Drain(); }) {}
+  ~Capture() {
+    thread_.join();
+    close(fd_);
+  }
+
+  // Waits until `done(text)` holds, the stream ends or `deadline` passes;
+  // returns whether `done` held.
+  bool WaitFor(const std::function<bool(const std::string&)>& done,
+               SteadyClock::time_point deadline) {
+    std::unique_lock lock(mu_);
+    cv_.wait_until(lock, deadline, [&] { return done(text_) || eof_; });
+    return done(text_);
+  }
+  bool WaitForEnd(SteadyClock::time_point deadline) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_until(lock, deadline, [&] { return eof_; });
+  }
+  std::string text() const {
+    std::lock_guard lock(mu_);
+    return text_;
+  }
+
+ private:
+  void Drain() {
+    char buffer[4096];
+    while (true) {
+      ssize_t n = read(fd_, buffer, sizeof(buffer));
+      if (n < 0 && errno == EINTR) continue;
+      std::lock_guard lock(mu_);
+      if (n <= 0) {
+        eof_ = true;
+        cv_.notify_all();
+        return;
+      }
+      text_.append(buffer, static_cast<size_t>(n));
+      cv_.notify_all();
+    }
+  }
+
+  int fd_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::string text_;
+  bool eof_ = false;
+  std::thread thread_;  // Last: starts once the members above exist.
+};
+
+// Returns our environment without KAD_BOOTSTRAP, plus `extra` entries.
+std::vector<std::string> ChildEnvironment(
+    const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    if (!absl::StartsWith(*entry, "KAD_BOOTSTRAP=")) env.emplace_back(*entry);
+  }
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (std::string& s : strings) pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+// One running kad process. The destructor kills it if it still runs.
+class KadProcess {
+ public:
+  // Starts KAD_BINARY with `args`, writes `input` to its stdin and closes
+  // it. Returns null (and records a failure) if the spawn fails.
+  static std::unique_ptr<KadProcess> Start(
+      std::vector<std::string> args, const std::string& input = "",
+      const std::vector<std::string>& extra_env = {}) {
+    int in[2], out[2], err[2];
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
+        pipe2(err, O_CLOEXEC) != 0) {
+      ADD_FAILURE() << "pipe2: " << std::strerror(errno);
+      return nullptr;
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    args.insert(args.begin(), KAD_BINARY);
+    std::vector<std::string> env = ChildEnvironment(extra_env);
+    pid_t pid = -1;
+    int rc = posix_spawn(&pid, KAD_BINARY, &actions, nullptr,
+                         CStrings(args).data(), CStrings(env).data());
+    posix_spawn_file_actions_destroy(&actions);
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    if (rc != 0) {
+      ADD_FAILURE() << "posix_spawn " << KAD_BINARY << ": "
+                    << std::strerror(rc);
+      close(in[1]), close(out[0]), close(err[0]);
+      return nullptr;
+    }
+    // A child that exits without reading stdin must not kill us (SIGPIPE).
+    signal(SIGPIPE, SIG_IGN);
+    [[maybe_unused]] ssize_t written = write(in[1], input.data(), input.size());
+    close(in[1]);
+    return std::unique_ptr<KadProcess>(new KadProcess(pid, out[0], err[0]));
+  }
+
+  ~KadProcess() {
+    if (!reaped_) {
+      kill(pid_, SIGKILL);
+      Reap();
+    }
+  }
+
+  // Waits for the process to exit; returns its exit code (128 + signal if
+  // killed), or nullopt if `deadline` passed, after killing it.
+  std::optional<int> Wait(SteadyClock::time_point deadline) {
+    if (!out_.WaitForEnd(deadline) || !err_.WaitForEnd(deadline)) {
+      kill(pid_, SIGKILL);
+      Reap();
+      return std::nullopt;
+    }
+    return Reap();
+  }
+
+  void Signal(int signal) { kill(pid_, signal); }
+  Capture& out() { return out_; }
+  Capture& err() { return err_; }
+
+ private:
+  KadProcess(pid_t pid, int out_fd, int err_fd)
+      : pid_(pid), out_(out_fd), err_(err_fd) {}
+
+  int Reap() {
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  pid_t pid_;
+  bool reaped_ = false;
+  Capture out_;
+  Capture err_;
+};
+
+struct Result {
+  int exit_code = -1;  // -1: did not finish before kCommandDeadline.
+  std::string out;
+  std::string err;
+};
+
+std::ostream& operator<<(std::ostream& os, const Result& r) {
+  return os << "exit " << r.exit_code << "\nstdout: " << r.out
+            << "\nstderr: " << r.err;
+}
+
+// Runs one kad command to completion.
+Result RunKad(const std::vector<std::string>& args,
+              const std::string& input = "",
+              const std::vector<std::string>& extra_env = {}) {
+  std::unique_ptr<KadProcess> process =
+      KadProcess::Start(args, input, extra_env);
+  if (process == nullptr) return {};
+  std::optional<int> code =
+      process->Wait(SteadyClock::now() + kCommandDeadline);
+  return {code.value_or(-1), process->out().text(), process->err().text()};
+}
+
+nlohmann::json ParseJson(const Result& result) {
+  nlohmann::json json = nlohmann::json::parse(result.out, nullptr, false);
+  EXPECT_FALSE(json.is_discarded()) << result;
+  return json;
+}
+
+// Returns the rest of the first complete line starting with `prefix`, or
+// "" if there is none yet.
+std::string LineValue(const std::string& text, const std::string& prefix) {
+  size_t start = 0;
+  for (size_t end; (end = text.find('\n', start)) != std::string::npos;
+       start = end + 1) {
+    std::string line = text.substr(start, end - start);
+    if (absl::StartsWith(line, prefix)) return line.substr(prefix.size());
+  }
+  return "";
+}
+
+// A UDP socket bound to 127.0.0.1 that never answers.
+class SilentPort {
+ public:
+  SilentPort() : fd_(socket(AF_INET, SOCK_DGRAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), length), 0);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~SilentPort() { close(fd_); }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  int fd_;
+  uint16_t port_ = 0;
+};
+
+struct RunningNode {
+  std::unique_ptr<KadProcess> process;
+  std::string id;
+  std::string address;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void TearDown() override { nodes_.clear(); }
+
+  // Starts a node on 127.0.0.1:0 and waits for its id and address.
+  void StartNode(std::vector<std::string> extra_args) {
+    std::vector<std::string> args = {"node", "--listen", "127.0.0.1:0"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    RunningNode node{KadProcess::Start(args), "", ""};
+    ASSERT_NE(node.process, nullptr);
+    bool listening = node.process->out().WaitFor(
+        [](const std::string& text) {
+          return !LineValue(text, "listening ").empty();
+        },
+        SteadyClock::now() + kStartDeadline);
+    std::string out = node.process->out().text();
+    ASSERT_TRUE(listening) << "stdout: " << out
+                           << "\nstderr: " << node.process->err().text();
+    node.id = LineValue(out, "id ");
+    node.address = LineValue(out, "listening ");
+    ASSERT_EQ(node.id.size(), 40u) << out;
+    nodes_.push_back(std::move(node));
+  }
+
+  // Starts kOverlaySize nodes: the first alone, the others joining through
+  // it; waits until every one of them has logged that it joined.
+  void StartOverlay() {
+    ASSERT_NO_FATAL_FAILURE(StartNode({}));
+    for (int i = 1; i < kOverlaySize; ++i) {
+      ASSERT_NO_FATAL_FAILURE(StartNode({"--bootstrap", seed()}));
+    }
+    for (int i = 1; i < kOverlaySize; ++i) {
+      Capture& err = nodes_[i].process->err();
+      ASSERT_TRUE(err.WaitFor(
+          [](const std::string& text) {
+            return absl::StrContains(text, "joined: ");
+          },
+          SteadyClock::now() + kStartDeadline))
+          << "node " << i << " did not join; stderr: " << err.text();
+    }
+  }
+
+  const std::string& seed() const { return nodes_[0].address; }
+  const std::string& address(int i) const { return nodes_[i].address; }
+
+  std::vector<RunningNode> nodes_;
+};
+
+TEST_F(CliTest, PutThenGetThroughDifferentNodes) {
+  ASSERT_NO_FATAL_FAILURE(StartOverlay());
+  Result put =
+      RunKad({"put", "greeting", "hello, world", "--bootstrap", address(2)});
+  ASSERT_EQ(put.exit_code, 0) << put;
+  EXPECT_THAT(put.out, MatchesRegex("stored \"greeting\" on [1-9][0-9]* of "
+                                    "[1-9][0-9]* nodes \\(seq [0-9]+\\)\n"));
+  Result get = RunKad({"get", "greeting", "--bootstrap", address(6)});
+  ASSERT_EQ(get.exit_code, 0) << get;
+  EXPECT_EQ(get.out, "hello, world");
+}
+
+TEST_F(CliTest, PutAndGetReportJson) {
+  ASSERT_NO_FATAL_FAILURE(StartOverlay());
+  Result put = RunKad({"put", "colour", "blue", "--seq", "42", "--json",
+                       "--bootstrap", address(1)});
+  ASSERT_EQ(put.exit_code, 0) << put;
+  nlohmann::json stored = ParseJson(put);
+  EXPECT_EQ(stored["key"], "colour");
+  EXPECT_EQ(stored["key_id"], dht::NodeId::ForKey("colour").ToHex());
+  EXPECT_EQ(stored["seq"], 42);
+  EXPECT_GE(stored["stored"].get<int>(), 1);
+  EXPECT_LE(stored["stored"].get<int>(), stored["attempted"].get<int>());
+
+  Result get = RunKad({"get", "colour", "--json", "--bootstrap", address(7)});
+  ASSERT_EQ(get.exit_code, 0) << get;
+  nlohmann::json found = ParseJson(get);
+  EXPECT_EQ(found["key"], "colour");
+  EXPECT_EQ(found["value"], "blue");
+  EXPECT_EQ(found["encoding"], "utf-8");
+  EXPECT_EQ(found["seq"], 42);
+  EXPECT_GE(found["replicas"].get<int>(), 1);
+}
+
+TEST_F(CliTest, BinaryValueRoundTripsAsBase64AndAsRawBytes) {
+  ASSERT_NO_FATAL_FAILURE(StartOverlay());
+  std::string value;
+  for (int b = 255; b >= 0; --b) value.push_back(static_cast<char>(b));
+  Result put = RunKad({"put", "blob", "-", "--bootstrap", address(3)}, value);
+  ASSERT_EQ(put.exit_code, 0) << put;
+
+  Result json = RunKad({"get", "blob", "--json", "--bootstrap", address(5)});
+  ASSERT_EQ(json.exit_code, 0) << json;
+  nlohmann::json found = ParseJson(json);
+  EXPECT_EQ(found["encoding"], "base64");
+  std::string decoded;
+  ASSERT_TRUE(
+      absl::Base64Unescape(found["value"].get<std::string>(), &decoded));
+  EXPECT_EQ(decoded, value);
+
+  Result raw = RunKad({"get", "blob", "--bootstrap", address(4)});
+  ASSERT_EQ(raw.exit_code, 0) << raw;
+  EXPECT_EQ(raw.out, value);
+}
+
+TEST_F(CliTest, PutReadsTheValueFromAFile) {
+  ASSERT_NO_FATAL_FAILURE(StartOverlay());
+  std::string path = ::testing::TempDir() + "kad_cli_test_value";
+  std::ofstream(path, std::ios::binary) << "from a file\n";
+  Result put = RunKad({"put", "filed", "--file", path, "--bootstrap", seed()});
+  ASSERT_EQ(put.exit_code, 0) << put;
+  Result get = RunKad({"get", "filed", "--bootstrap", address(2)});
+  ASSERT_EQ(get.exit_code, 0) << get;
+  EXPECT_EQ(get.out, "from a file\n");
+  std::remove(path.c_str());
+}
+
+TEST_F(CliTest, GetOfAMissingKeyExitsOne) {
+  ASSERT_NO_FATAL_FAILURE(StartOverlay());
+  Result get = RunKad({"get", "no-such-key", "--bootstrap", address(3)});
+  EXPECT_EQ(get.exit_code, 1) << get;
+  EXPECT_EQ(get.out, "");
+  EXPECT_THAT(get.err, StartsWith("kad: error: "));
+  EXPECT_THAT(get.err, HasSubstr("not found"));
+}
+
+TEST_F(CliTest, BootstrapComesFromTheEnvironment) {
+  ASSERT_NO_FATAL_FAILURE(StartOverlay());
+  std::string env = absl::StrCat("KAD_BOOTSTRAP=", address(1), ",", address(2));
+  Result put = RunKad({"put", "env-key", "env-value"}, "", {env});
+  ASSERT_EQ(put.exit_code, 0) << put;
+  Result get = RunKad({"get", "env-key"}, "", {env});
+  ASSERT_EQ(get.exit_code, 0) << get;
+  EXPECT_EQ(get.out, "env-value");
+}
+
+TEST_F(CliTest, PingReportsTheNodesIdAndAddress) {
+  ASSERT_NO_FATAL_FAILURE(StartNode({}));
+  Result json = RunKad({"ping", address(0), "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json;
+  nlohmann::json pong = ParseJson(json);
+  EXPECT_EQ(pong["id"], nodes_[0].id);
+  EXPECT_EQ(pong["address"], address(0));
+  EXPECT_GE(pong["rtt_ms"].get<double>(), 0.0);
+
+  Result text = RunKad({"ping", address(0)});
+  ASSERT_EQ(text.exit_code, 0) << text;
+  EXPECT_THAT(text.out, MatchesRegex("pong from " + nodes_[0].id + " at " +
+                                     address(0) + " in [0-9]+\\.[0-9] ms\n"));
+}
+
+TEST_F(CliTest, LookupFindsEveryNodeClosestFirst) {
+  ASSERT_NO_FATAL_FAILURE(StartOverlay());
+  const RunningNode& target = nodes_[5];
+  Result lookup = RunKad(
+      {"lookup", "--id", target.id, "--json", "--bootstrap", address(1)});
+  ASSERT_EQ(lookup.exit_code, 0) << lookup;
+  nlohmann::json found = ParseJson(lookup);
+  EXPECT_EQ(found["target"], target.id);
+  const nlohmann::json& nodes = found["nodes"];
+  ASSERT_EQ(nodes.size(), static_cast<size_t>(kOverlaySize)) << lookup;
+  EXPECT_EQ(nodes[0]["id"], target.id);
+  EXPECT_EQ(nodes[0]["address"], target.address);
+  EXPECT_EQ(nodes[0]["distance"], std::string(40, '0'));
+  for (size_t i = 1; i < nodes.size(); ++i) {
+    EXPECT_LT(nodes[i - 1]["distance"].get<std::string>(),
+              nodes[i]["distance"].get<std::string>());
+  }
+  for (const nlohmann::json& node : nodes) {
+    auto match = std::find_if(nodes_.begin(), nodes_.end(), [&](auto& n) {
+      return n.id == node["id"] && n.address == node["address"];
+    });
+    EXPECT_NE(match, nodes_.end()) << node;
+  }
+}
+
+TEST_F(CliTest, LookupOfAKeyTargetsItsKeyId) {
+  ASSERT_NO_FATAL_FAILURE(StartOverlay());
+  Result json = RunKad({"lookup", "some-key", "--json", "--bootstrap", seed()});
+  ASSERT_EQ(json.exit_code, 0) << json;
+  EXPECT_EQ(ParseJson(json)["target"], dht::NodeId::ForKey("some-key").ToHex());
+
+  Result text = RunKad({"lookup", "some-key", "--bootstrap", seed()});
+  ASSERT_EQ(text.exit_code, 0) << text;
+  EXPECT_THAT(text.out,
+              StartsWith("target " + dht::NodeId::ForKey("some-key").ToHex()));
+  EXPECT_THAT(text.out, HasSubstr(absl::StrCat(kOverlaySize, " nodes; ")));
+}
+
+TEST_F(CliTest, ValueOverTheLimitExitsTwoAndNamesTheLimit) {
+  SilentPort silent;
+  Result put = RunKad(
+      {"put", "big", std::string(1001, 'x'), "--bootstrap", silent.address()});
+  EXPECT_EQ(put.exit_code, 2) << put;
+  EXPECT_THAT(put.err, StartsWith("kad: error: "));
+  EXPECT_THAT(put.err, HasSubstr("1001 bytes"));
+  EXPECT_THAT(put.err, HasSubstr("1000"));
+
+  Result stdin_put = RunKad({"put", "big", "--bootstrap", silent.address()},
+                            std::string(2000, 'y'));
+  EXPECT_EQ(stdin_put.exit_code, 2) << stdin_put;
+  EXPECT_THAT(stdin_put.err,
+              HasSubstr("value is 2000 bytes; the limit is 1000"));
+}
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  SilentPort silent;
+  const std::vector<std::vector<std::string>> commands = {
+      {"get", "k", "--bootstrap", "127.0.0.1:notaport"},
+      {"get", "k", "--bootstrap", "127.0.0.1"},
+      {"ping", "300.1.2.3"},
+      {"get", "k", "--frobnicate", "--bootstrap", silent.address()},
+      {"get", "--bootstrap", silent.address()},
+      {"get", "k", "--timeout", "soon", "--bootstrap", silent.address()},
+      {"put", "k", "v", "--ttl", "-5m", "--bootstrap", silent.address()},
+      {"put", "k", "v", "--seq", "first", "--bootstrap", silent.address()},
+      {"get", std::string(129, 'k'), "--bootstrap", silent.address()},
+      {"lookup", "--id", "abc", "--bootstrap", silent.address()},
+      {"node", "--listen", "localhost"},
+      {"frobnicate"},
+  };
+  for (const std::vector<std::string>& command : commands) {
+    Result result = RunKad(command);
+    EXPECT_EQ(result.exit_code, 2) << command[0] << " " << command[1] << "\n"
+                                   << result;
+    EXPECT_THAT(result.err, StartsWith("kad: error: ")) << result;
+  }
+}
+
+TEST_F(CliTest, UnreachableBootstrapExitsThreeWithinTheTimeout) {
+  SilentPort silent;
+  auto start = SteadyClock::now();
+  Result get =
+      RunKad({"get", "k", "--timeout", "3s", "--bootstrap", silent.address()});
+  auto elapsed = SteadyClock::now() - start;
+  EXPECT_EQ(get.exit_code, 3) << get;
+  EXPECT_THAT(get.err, StartsWith("kad: error: "));
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+}
+
+TEST_F(CliTest, NoBootstrapExitsThree) {
+  Result get = RunKad({"get", "k"});
+  EXPECT_EQ(get.exit_code, 3) << get;
+  EXPECT_THAT(get.err, HasSubstr("--bootstrap"));
+}
+
+TEST_F(CliTest, NodeExitsZeroOnSigterm) {
+  ASSERT_NO_FATAL_FAILURE(StartNode({}));
+  nodes_[0].process->Signal(SIGTERM);
+  std::optional<int> code =
+      nodes_[0].process->Wait(SteadyClock::now() + kStartDeadline);
+  EXPECT_EQ(code, 0) << nodes_[0].process->err().text();
+}
+
+}  // namespace
+}  // namespace kad
