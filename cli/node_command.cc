@@ -14,6 +14,7 @@
 #include "cli/output.h"
 #include "cli/session.h"
 #include "dht/node_id.h"
+#include "dht/routing_table.h"
 #include "spdlog/spdlog.h"
 
 namespace kad::cli {
@@ -56,6 +57,36 @@ class Joiner {
 
   Session& session_;
   std::vector<net::Endpoint> seeds_;
+};
+
+// Logs one line of counters every kStatsInterval, so an operator sees
+// the node's health in its log. Lifetime: must outlive the session's loop.
+class StatsLogger {
+ public:
+  static constexpr absl::Duration kStatsInterval = absl::Minutes(1);
+
+  explicit StatsLogger(Session& session) : session_(session) {}
+
+  void Start() {
+    session_.clock().Schedule(kStatsInterval, [this] {
+      Log();
+      Start();
+    });
+  }
+
+ private:
+  void Log() const {
+    const dht::NodeStats& stats = session_.node().stats();
+    const storage::StoreStats held = session_.store().stats();
+    spdlog::info(
+        "stats: {} contacts, {} records ({} bytes), datagrams in {} out {}, "
+        "malformed {}, rpc timeouts {} failures {}, lookups {}",
+        session_.node().routing_table().size(), held.records, held.bytes,
+        stats.datagrams_in, stats.datagrams_out, stats.malformed_in,
+        stats.rpc_timeouts, stats.rpc_failures, stats.lookups_finished);
+  }
+
+  Session& session_;
 };
 
 absl::StatusOr<SessionOptions> NodeSessionOptions(const NodeFlags& flags) {
@@ -110,9 +141,11 @@ absl::Status ServeNode(const NodeFlags& flags) {
   if (!session.ok()) return session.status();
   Session& running = **session;
   Joiner joiner(running, *std::move(seeds));
-  running.clock().Schedule(absl::ZeroDuration(), [&running, &joiner] {
+  StatsLogger stats(running);
+  running.clock().Schedule(absl::ZeroDuration(), [&running, &joiner, &stats] {
     Announce(running.node());
     joiner.Start();
+    stats.Start();
   });
   running.loop().Run(net::StopOnSignals::kYes);
   spdlog::info("stopping on {}", SignalName(running.loop().stop_signal()));

@@ -65,6 +65,7 @@ class Session {
   dht::Node& node() { return *node_; }
   net::UvLoop& loop() { return *loop_; }
   net::Clock& clock() { return *clock_; }
+  const storage::RecordStore& store() const { return *store_; }
 
   // Calls `start` with a callback, which `start` hands to one Node method,
   // then runs the loop until the callback fires. Returns what the node

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -29,7 +30,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "dht/node_id.h"
+#include "dht/wire_codec.h"
+#include "net/endpoint.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -398,6 +402,48 @@ TEST_F(CliTest, BootstrapComesFromTheEnvironment) {
   Result get = RunKad({"get", "env-key"}, "", {env});
   ASSERT_EQ(get.exit_code, 0) << get;
   EXPECT_EQ(get.out, "env-value");
+}
+
+// Sends `datagrams` to 127.0.0.1:`port` from a fresh socket.
+void SendDatagrams(uint16_t port, const std::vector<std::string>& datagrams) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(port);
+  for (const std::string& datagram : datagrams) {
+    sendto(fd, datagram.data(), datagram.size(), 0,
+           reinterpret_cast<sockaddr*>(&to), sizeof(to));
+  }
+  close(fd);
+}
+
+TEST_F(CliTest, GarbageAndTruncatedDatagramsAreDroppedAndTheNodeServesOn) {
+  ASSERT_NO_FATAL_FAILURE(StartNode({"--log-level", "debug"}));
+  std::mt19937_64 gen(11);
+  std::vector<std::string> junk;
+  for (int i = 0; i < 500; ++i) {
+    std::string datagram(gen() % 1400, '\0');
+    for (char& c : datagram) c = static_cast<char>(gen());
+    junk.push_back(datagram);
+  }
+  // Every truncation of a valid ping, and a ping with trailing garbage.
+  std::vector<uint8_t> ping = *kad::dht::EncodeMessage(
+      {1, kad::dht::NodeId(), kad::dht::Ping{}}, absl::Now());
+  std::string whole(ping.begin(), ping.end());
+  for (size_t n = 0; n < whole.size(); ++n) junk.push_back(whole.substr(0, n));
+  junk.push_back(whole + "trailing");
+  uint16_t port = kad::net::Endpoint::Parse(address(0))->port();
+  ASSERT_NO_FATAL_FAILURE(SendDatagrams(port, junk));
+
+  Result pong = RunKad({"ping", address(0)});
+  EXPECT_EQ(pong.exit_code, 0) << pong;
+  EXPECT_TRUE(nodes_[0].process->err().WaitFor(
+      [](const std::string& text) {
+        return absl::StrContains(text, "dropped datagram from 127.0.0.1");
+      },
+      SteadyClock::now() + kStartDeadline));
 }
 
 TEST_F(CliTest, PingReportsTheNodesIdAndAddress) {
