@@ -127,6 +127,19 @@ echo "[exit $status]"
 [ "$status" -eq 1 ] || { echo "demo: expected exit 1 for a missing key" >&2; exit 1; }
 
 echo
+echo "== wrong inputs get one clear line and a meaningful exit code"
+head -c 1001 /dev/zero | tr '\0' x >"$workdir/big"
+run put big --file "$workdir/big" --bootstrap "$(address_of 17)"
+echo "[exit $status]"
+[ "$status" -eq 2 ] || { echo "demo: expected exit 2 for an oversized value" >&2; exit 1; }
+run get "$KEY" --bootstrap 127.0.0.1:notaport
+echo "[exit $status]"
+[ "$status" -eq 2 ] || { echo "demo: expected exit 2 for a bad address" >&2; exit 1; }
+run get "$KEY" --bootstrap 127.0.0.1:9 --timeout 2s
+echo "[exit $status]"
+[ "$status" -eq 3 ] || { echo "demo: expected exit 3 for an unreachable node" >&2; exit 1; }
+
+echo
 echo "== stopping ${#pids[@]} nodes"
 stop_nodes
 echo "demo: ok"
