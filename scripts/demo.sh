@@ -16,50 +16,8 @@ NODES=20
 KEY=greeting
 VALUE="hello from a 20-node kad overlay"
 
-if [ -z "${KAD:-}" ]; then
-  KAD=build/cli/kad
-  if [ -d build ]; then
-    cmake --build build --target kad -j"$(nproc)" >/dev/null
-  else
-    bash scripts/setup.sh
-  fi
-fi
-[ -x "$KAD" ] || { echo "demo: no kad binary at $KAD" >&2; exit 1; }
-
-workdir=$(mktemp -d "${TMPDIR:-/tmp}/kad-demo.XXXXXX")
-declare -A pids=()
-
-stop_nodes() {
-  for i in "${!pids[@]}"; do kill "${pids[$i]}" 2>/dev/null || true; done
-  for i in "${!pids[@]}"; do wait "${pids[$i]}" 2>/dev/null || true; done
-  pids=()
-}
-trap 'stop_nodes; rm -rf "$workdir"' EXIT
-trap 'exit 130' INT TERM
-
-# Starts node $1 with the remaining arguments; stdout and log go to files.
-start_node() {
-  local i=$1
-  shift
-  "$KAD" node --listen 127.0.0.1:0 "$@" \
-    >"$workdir/node$i.out" 2>"$workdir/node$i.log" &
-  pids[$i]=$!
-}
-
-# Waits up to 20 s for a line matching $2 in file $1.
-wait_for() {
-  local deadline=$((SECONDS + 20))
-  until grep -q "$2" "$1" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      echo "demo: timed out waiting for '$2' in $1:" >&2
-      cat "$1" "${1%.out}.log" >&2 2>/dev/null || true
-      exit 1
-    fi
-    sleep 0.05
-  done
-}
-
-address_of() { sed -n 's/^listening //p' "$workdir/node$1.out"; }
+# shellcheck source=scripts/overlay_lib.sh
+source scripts/overlay_lib.sh
 
 # Prints a command line, runs it and prints its output (stderr passes
 # through); leaves its stdout in $out and its exit code in $status.
@@ -88,14 +46,7 @@ expect_value() {
 }
 
 echo "== starting $NODES nodes on 127.0.0.1"
-start_node 1
-wait_for "$workdir/node1.out" '^listening '
-seed=$(address_of 1)
-for ((i = 2; i <= NODES; i++)); do start_node "$i" --bootstrap "$seed"; done
-for ((i = 2; i <= NODES; i++)); do
-  wait_for "$workdir/node$i.out" '^listening '
-  wait_for "$workdir/node$i.log" 'joined: '
-done
+start_overlay "$NODES"
 for ((i = 1; i <= NODES; i++)); do
   printf 'node %2d  %s  %s\n' "$i" "$(sed -n 's/^id //p' "$workdir/node$i.out")" \
     "$(address_of "$i")"
