@@ -104,7 +104,7 @@ TEST(NodeTest, GetOfMissingKeyIsNotFound) {
   EXPECT_TRUE(absl::IsNotFound(got.status())) << got.status();
 }
 
-TEST(NodeTest, HigherSeqWinsAndReadRepairSpreadsIt) {
+TEST(NodeTest, HigherSeqWinsWhateverTheArrivalOrder) {
   TestOverlay overlay;
   overlay.Grow(40);
   ASSERT_TRUE(PutVia(overlay, overlay.node(1), MakeRecord(overlay, "k", "old", 1)).ok());
@@ -118,6 +118,69 @@ TEST(NodeTest, HigherSeqWinsAndReadRepairSpreadsIt) {
   got = GetVia(overlay, overlay.node(11), "k");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->record.value, "new");
+}
+
+TEST(NodeTest, GetWritesTheNewestVersionBackToStaleReplicas) {
+  TestOverlay overlay;
+  overlay.Grow(30);
+  ASSERT_TRUE(PutVia(overlay, overlay.node(0), MakeRecord(overlay, "k", "old", 1)).ok());
+  // Five replicas learn of a newer version behind everyone's back.
+  std::vector<size_t> holders;
+  for (size_t i = 0; i < overlay.size(); ++i) {
+    if (overlay.member(i).store->Get("k", overlay.clock().Now()).ok()) {
+      holders.push_back(i);
+    }
+  }
+  ASSERT_EQ(holders.size(), 20u);
+  storage::Record newer = MakeRecord(overlay, "k", "new", 2);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(overlay.member(holders[i * 3]).store->Put(newer, overlay.clock().Now()).ok());
+  }
+  NodeOptions options;
+  options.read_only = true;
+  options.get_quorum = 20;  // Hear from every replica.
+  Node& client = overlay.AddNode(options);
+  ASSERT_TRUE(overlay.Run<int>([&](auto done) {
+    client.Bootstrap({overlay.node(0).endpoint()}, std::move(done));
+  }).ok());
+  auto got = GetVia(overlay, client, "k");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->record.value, "new");
+  EXPECT_EQ(got->replicas, 5);
+  EXPECT_EQ(got->repaired, 15);
+  overlay.clock().Advance(absl::Seconds(5));
+  for (size_t i : holders) {
+    auto held = overlay.member(i).store->Get("k", overlay.clock().Now());
+    ASSERT_TRUE(held.ok());
+    EXPECT_EQ(held->value, "new") << "replica " << i << " was not repaired";
+  }
+}
+
+TEST(NodeTest, RecordsExpireUnlessThePublisherRepublishes) {
+  TestOverlay overlay;
+  NodeOptions options;
+  options.republish_interval = absl::Minutes(10);
+  overlay.Grow(25, options);
+  NodeOptions client_options;
+  client_options.read_only = true;
+  Node& client = overlay.AddNode(client_options);
+  ASSERT_TRUE(overlay.Run<int>([&](auto done) {
+    client.Bootstrap({overlay.node(0).endpoint()}, std::move(done));
+  }).ok());
+  auto ttl = [&] { return overlay.clock().Now() + absl::Minutes(30); };
+  // A running node republishes what it put; a one-shot client cannot.
+  ASSERT_TRUE(PutVia(overlay, overlay.node(3), {"kept", "v", 1, ttl()}).ok());
+  ASSERT_TRUE(PutVia(overlay, client, {"dropped", "v", 1, ttl()}).ok());
+  overlay.clock().Advance(absl::Hours(2));
+  auto kept = GetVia(overlay, overlay.node(9), "kept");
+  EXPECT_TRUE(kept.ok()) << kept.status();
+  auto dropped = GetVia(overlay, overlay.node(9), "dropped");
+  EXPECT_TRUE(absl::IsNotFound(dropped.status())) << dropped.status();
+  size_t held = 0;
+  for (size_t i = 0; i < overlay.size(); ++i) {
+    held += overlay.member(i).store->stats().records;
+  }
+  EXPECT_LE(held, 21u) << "expired records were not removed";
 }
 
 TEST(NodeTest, ValueSurvivesLosingAThirdOfItsReplicas) {
