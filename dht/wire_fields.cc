@@ -1,0 +1,343 @@
+#include "dht/wire_fields.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <type_traits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace kad::dht::wire {
+namespace {
+
+constexpr size_t kEndpointFields = 3;
+constexpr size_t kContactFields = 2;
+constexpr size_t kRecordFields = 4;
+
+// Parser limits: no legitimate array has more than kMaxContactsPerMessage
+// elements (so 32 leaves room for the precise "too many contacts" check),
+// nothing nests deeper than message > contacts > contact > endpoint, and
+// maps and ext never appear.
+constexpr size_t kMaxArrayElements = 32;
+constexpr size_t kMaxDepth = 4;
+
+int64_t MaxTtlSeconds() { return absl::ToInt64Seconds(storage::kMaxTtl); }
+
+// Returns true if `code` is the wire value of an ErrorCode.
+bool IsKnownErrorCode(uint64_t code) {
+  if (code > std::numeric_limits<std::underlying_type_t<ErrorCode>>::max()) {
+    return false;
+  }
+  // No default: -Wswitch flags an ErrorCode added without a case here.
+  switch (static_cast<ErrorCode>(code)) {
+    case ErrorCode::kMalformed:
+    case ErrorCode::kBadToken:
+    case ErrorCode::kRecordRejected:
+    case ErrorCode::kStoreFull:
+    case ErrorCode::kInternal:
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+msgpack::unpack_limit UnpackLimit() {
+  return msgpack::unpack_limit(
+      /*array=*/kMaxArrayElements, /*map=*/0, /*str=*/kMaxDatagramBytes,
+      /*bin=*/kMaxDatagramBytes, /*ext=*/0, /*depth=*/kMaxDepth);
+}
+
+const char* TypeName(ObjectType type) {
+  switch (type) {
+    case msgpack::type::NIL:
+      return "nil";
+    case msgpack::type::BOOLEAN:
+      return "bool";
+    case msgpack::type::POSITIVE_INTEGER:
+      return "uint";
+    case msgpack::type::NEGATIVE_INTEGER:
+      return "negative int";
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64:
+      return "float";
+    case msgpack::type::STR:
+      return "str";
+    case msgpack::type::BIN:
+      return "bin";
+    case msgpack::type::ARRAY:
+      return "array";
+    case msgpack::type::MAP:
+      return "map";
+    case msgpack::type::EXT:
+      return "ext";
+  }
+  return "unknown";
+}
+
+// ------------------------------------------------------------- FieldWriter
+
+void FieldWriter::Array(size_t count) {
+  if (status_.ok()) packer_.pack_array(static_cast<uint32_t>(count));
+}
+
+void FieldWriter::Uint(uint64_t value) {
+  if (status_.ok()) packer_.pack_uint64(value);
+}
+
+void FieldWriter::Bin(std::span<const uint8_t> bytes) {
+  if (!status_.ok()) return;
+  packer_.pack_bin(static_cast<uint32_t>(bytes.size()));
+  packer_.pack_bin_body(reinterpret_cast<const char*>(bytes.data()),
+                        static_cast<uint32_t>(bytes.size()));
+}
+
+void FieldWriter::Bin(std::string_view bytes) {
+  Bin(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+}
+
+void FieldWriter::Nil() {
+  if (status_.ok()) packer_.pack_nil();
+}
+
+void FieldWriter::Sender(const std::optional<NodeId>& sender) {
+  if (sender.has_value()) {
+    Bin(sender->span());
+  } else {
+    Nil();
+  }
+}
+
+void FieldWriter::Endpoint(const net::Endpoint& endpoint) {
+  Array(kEndpointFields);
+  Uint(static_cast<uint64_t>(endpoint.family()));
+  Bin(endpoint.address());
+  Uint(endpoint.port());
+}
+
+void FieldWriter::Contacts(const std::vector<Contact>& contacts) {
+  if (contacts.size() > kMaxContactsPerMessage) {
+    return Fail(absl::StrCat(contacts.size(), " contacts; the limit is ",
+                             kMaxContactsPerMessage));
+  }
+  Array(contacts.size());
+  for (const Contact& contact : contacts) {
+    Array(kContactFields);
+    Bin(contact.id.span());
+    Endpoint(contact.endpoint);
+  }
+}
+
+void FieldWriter::Token(const std::string& token) {
+  if (token.size() > kMaxTokenBytes) {
+    return Fail(absl::StrCat("token is ", token.size(), " bytes; the limit is ",
+                             kMaxTokenBytes));
+  }
+  Bin(token);
+}
+
+void FieldWriter::Key(const std::string& key) {
+  storage::Record probe;
+  probe.key = key;
+  absl::Status valid = storage::ValidateRecordSize(probe);
+  if (!valid.ok()) return Fail(std::string(valid.message()));
+  Bin(key);
+}
+
+void FieldWriter::Record(const storage::Record& record) {
+  absl::Status valid = storage::ValidateRecordSize(record);
+  if (!valid.ok()) return Fail(std::string(valid.message()));
+  int64_t ttl = absl::ToInt64Seconds(
+      absl::Floor(record.expires - now_, absl::Seconds(1)));
+  ttl = std::clamp<int64_t>(ttl, 0, MaxTtlSeconds());
+  Array(kRecordFields);
+  Bin(record.key);
+  Bin(record.value);
+  Uint(record.seq);
+  Uint(static_cast<uint64_t>(ttl));
+}
+
+void FieldWriter::Code(ErrorCode code) {
+  if (!IsKnownErrorCode(static_cast<uint64_t>(code))) {
+    return Fail(
+        absl::StrCat("unknown error code ", static_cast<uint64_t>(code)));
+  }
+  Uint(static_cast<uint64_t>(code));
+}
+
+void FieldWriter::Reason(const std::string& reason) {
+  if (reason.size() > kMaxErrorReasonBytes) {
+    return Fail(absl::StrCat("error reason is ", reason.size(),
+                             " bytes; the limit is ", kMaxErrorReasonBytes));
+  }
+  if (!status_.ok()) return;
+  packer_.pack_str(static_cast<uint32_t>(reason.size()));
+  packer_.pack_str_body(reason.data(), static_cast<uint32_t>(reason.size()));
+}
+
+void FieldWriter::Fail(const std::string& reason) {
+  if (status_.ok()) status_ = absl::InvalidArgumentError(reason);
+}
+
+// ------------------------------------------------------------- FieldReader
+
+const msgpack::object* FieldReader::Next(ObjectType type,
+                                         std::string_view field) {
+  if (!ok()) return nullptr;
+  if (next_ >= elements_.size()) {
+    Fail(absl::StrCat(std::string(field), ": missing"));
+    return nullptr;
+  }
+  const msgpack::object& element = elements_[next_++];
+  if (element.type == type) return &element;
+  Fail(absl::StrCat(std::string(field), ": expected ", TypeName(type), ", got ",
+                    TypeName(element.type)));
+  return nullptr;
+}
+
+uint64_t FieldReader::Uint(std::string_view field, uint64_t max) {
+  const msgpack::object* element = Next(msgpack::type::POSITIVE_INTEGER, field);
+  if (element == nullptr) return 0;
+  if (element->via.u64 <= max) return element->via.u64;
+  Fail(absl::StrCat(std::string(field), ": ", element->via.u64,
+                    " is out of range (max ", max, ")"));
+  return 0;
+}
+
+std::string FieldReader::Bin(std::string_view field, size_t min, size_t max) {
+  const msgpack::object* element = Next(msgpack::type::BIN, field);
+  if (element == nullptr) return {};
+  size_t size = element->via.bin.size;
+  if (size < min || size > max) {
+    std::string expected =
+        min == max ? absl::StrCat(min) : absl::StrCat(min, "..", max);
+    Fail(absl::StrCat(std::string(field), ": expected ", expected,
+                      " bytes, got ", size));
+    return {};
+  }
+  return std::string(element->via.bin.ptr, size);
+}
+
+NodeId FieldReader::Id(std::string_view field) {
+  std::string bytes = Bin(field, NodeId::kBytes, NodeId::kBytes);
+  if (!ok()) return NodeId();
+  std::array<uint8_t, NodeId::kBytes> id;
+  std::copy(bytes.begin(), bytes.end(), id.begin());
+  return NodeId(id);
+}
+
+std::optional<NodeId> FieldReader::Sender() {
+  if (PeekNil()) return std::nullopt;
+  return Id("sender");
+}
+
+net::Endpoint FieldReader::Endpoint(std::string_view field) {
+  FieldReader fields = Nested(field, kEndpointFields);
+  uint64_t family = fields.Uint("family", 6);
+  std::string address = fields.Bin("address", net::Endpoint::kIpv4Bytes,
+                                   net::Endpoint::kIpv6Bytes);
+  auto port = static_cast<uint16_t>(
+      fields.Uint("port", std::numeric_limits<uint16_t>::max()));
+  if (!ok()) return {};
+  size_t expected = family == 4   ? net::Endpoint::kIpv4Bytes
+                    : family == 6 ? net::Endpoint::kIpv6Bytes
+                                  : 0;
+  if (expected == 0 || address.size() != expected) {
+    Fail(absl::StrCat(std::string(field), ": family ", family, " with a ",
+                      address.size(), "-byte address"));
+    return {};
+  }
+  return *net::Endpoint::FromBytes(
+      std::span(reinterpret_cast<const uint8_t*>(address.data()),
+                address.size()),
+      port);
+}
+
+std::vector<Contact> FieldReader::Contacts() {
+  const msgpack::object* list = Next(msgpack::type::ARRAY, "closest");
+  if (list == nullptr) return {};
+  if (list->via.array.size > kMaxContactsPerMessage) {
+    Fail(absl::StrCat(list->via.array.size, " contacts; the limit is ",
+                      kMaxContactsPerMessage));
+    return {};
+  }
+  FieldReader items(Elements(*list), now_, error_);
+  std::vector<Contact> contacts(list->via.array.size);
+  for (Contact& contact : contacts) {
+    FieldReader fields = items.Nested("contact", kContactFields);
+    contact.id = fields.Id("contact.id");
+    contact.endpoint = fields.Endpoint("contact.endpoint");
+  }
+  if (!ok()) return {};
+  return contacts;
+}
+
+std::string FieldReader::Token() { return Bin("token", 0, kMaxTokenBytes); }
+
+std::string FieldReader::Key() { return Bin("key", 1, storage::kMaxKeyBytes); }
+
+storage::Record FieldReader::Record() {
+  FieldReader fields = Nested("record", kRecordFields);
+  storage::Record record;
+  record.key = fields.Key();
+  record.value = fields.Bin("value", 0, storage::kMaxValueBytes);
+  record.seq = fields.Uint("seq", std::numeric_limits<uint64_t>::max());
+  uint64_t ttl = fields.Uint("ttl", std::numeric_limits<uint32_t>::max());
+  auto capped = std::min<int64_t>(static_cast<int64_t>(ttl), MaxTtlSeconds());
+  record.expires = now_ + absl::Seconds(capped);
+  return record;
+}
+
+std::optional<storage::Record> FieldReader::OptionalRecord() {
+  if (PeekNil()) return std::nullopt;
+  return Record();
+}
+
+ErrorCode FieldReader::Code() {
+  uint64_t code = Uint("code", std::numeric_limits<uint64_t>::max());
+  if (!ok()) return ErrorCode::kInternal;
+  if (IsKnownErrorCode(code)) return static_cast<ErrorCode>(code);
+  Fail(absl::StrCat("unknown error code ", code));
+  return ErrorCode::kInternal;
+}
+
+std::string FieldReader::Reason() {
+  const msgpack::object* element = Next(msgpack::type::STR, "reason");
+  if (element == nullptr) return {};
+  if (element->via.str.size > kMaxErrorReasonBytes) {
+    Fail(absl::StrCat("reason: ", element->via.str.size,
+                      " bytes; the limit is ", kMaxErrorReasonBytes));
+    return {};
+  }
+  return std::string(element->via.str.ptr, element->via.str.size);
+}
+
+std::span<const msgpack::object> FieldReader::Elements(
+    const msgpack::object& a) {
+  return {a.via.array.ptr, a.via.array.size};
+}
+
+FieldReader FieldReader::Nested(std::string_view field, size_t count) {
+  const msgpack::object* array = Next(msgpack::type::ARRAY, field);
+  if (array != nullptr && array->via.array.size != count) {
+    Fail(absl::StrCat(std::string(field), ": expected ", count,
+                      " elements, got ", array->via.array.size));
+  }
+  if (!ok()) return FieldReader({}, now_, error_);
+  return FieldReader(Elements(*array), now_, error_);
+}
+
+bool FieldReader::PeekNil() {
+  if (!ok() || next_ >= elements_.size() ||
+      elements_[next_].type != msgpack::type::NIL)
+    return false;
+  ++next_;
+  return true;
+}
+
+void FieldReader::Fail(std::string reason) {
+  if (ok()) *error_ = std::move(reason);
+}
+
+}  // namespace kad::dht::wire

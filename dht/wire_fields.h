@@ -1,0 +1,173 @@
+// Wire fields: the field-level primitives beneath dht/wire_codec.cc.
+// Private to the codec: nothing but wire_codec.cc and wire_fields.cc
+// includes this header, and the format it implements is documented (and
+// only promised) in dht/wire_codec.h and docs/PROTOCOL.md.
+//
+// FieldWriter packs one protocol field at a time (a contact list, a token, a
+// record...) and checks it against the protocol's limits before writing.
+// FieldReader does the reverse over the elements of a parsed msgpack array.
+// The codec composes them into messages: it owns the header, the per-type
+// body layout and the datagram-level checks.
+//
+// What the reader guarantees: it only reads an msgpack::object's payload
+// after checking its type, and never throws for any parsed input. Every
+// problem (a missing field, a wrong type, a value out of range, an unknown
+// error code) is recorded once, as a short reason, in an error string shared
+// by the reader and its nested readers; later reads return default values.
+// DecodeMessage turns that reason into InvalidArgument, and catches anything
+// else (allocation failure), so every decoding failure reaches the caller
+// as an InvalidArgument and no exception escapes.
+//
+// What the writer guarantees: the first field that breaks a limit sets
+// status() to InvalidArgument naming it, and nothing is written after that.
+//
+// Not thread-safe per object; the classes hold no global state, so separate
+// objects may be used concurrently.
+#ifndef KAD_DHT_WIRE_FIELDS_H_
+#define KAD_DHT_WIRE_FIELDS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <msgpack.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "dht/contact.h"
+#include "dht/message.h"
+#include "dht/node_id.h"
+#include "net/endpoint.h"
+#include "storage/record.h"
+
+namespace kad::dht::wire {
+
+using ObjectType = msgpack::type::object_type;
+
+// Returns the parser limits for one datagram. They bound what
+// msgpack::unpack allocates for a hostile datagram before any field is
+// checked.
+msgpack::unpack_limit UnpackLimit();
+
+// Returns a short name for a msgpack type ("bin", "array"...), for errors.
+const char* TypeName(ObjectType type);
+
+// The Stream msgpack::packer writes to: appends to a byte vector.
+struct VectorStream {
+  std::vector<uint8_t>* out;
+  void write(const char* data, size_t size) {
+    out->insert(out->end(), data, data + size);
+  }
+};
+
+// Packs protocol fields into `out`, checking each against the protocol's
+// limits first. The first violation sticks in status() and nothing more is
+// written once it is set. `out` must outlive the writer.
+class FieldWriter {
+ public:
+  FieldWriter(std::vector<uint8_t>& out, absl::Time now)
+      : stream_{&out}, packer_(stream_), now_(now) {}
+
+  const absl::Status& status() const { return status_; }
+
+  // Packs the header of an array of `count` elements.
+  void Array(size_t count);
+  void Uint(uint64_t value);
+  void Bin(std::span<const uint8_t> bytes);
+  void Bin(std::string_view bytes);
+  void Nil();
+  // Packs the sender's id, or nil for a read-only client.
+  void Sender(const std::optional<NodeId>& sender);
+
+  void Endpoint(const net::Endpoint& endpoint);
+  // Fails if there are more than kMaxContactsPerMessage.
+  void Contacts(const std::vector<Contact>& contacts);
+  // Fails if longer than kMaxTokenBytes.
+  void Token(const std::string& token);
+  // Fails if storage::ValidateRecordSize refuses the key.
+  void Key(const std::string& key);
+  // Packs the record with expires turned into a TTL relative to `now`,
+  // clamped to [0, storage::kMaxTtl]. Fails if storage::ValidateRecordSize
+  // refuses it.
+  void Record(const storage::Record& record);
+  // Fails if `code` is not an ErrorCode.
+  void Code(ErrorCode code);
+  // Packs `reason` as a str. Fails if longer than kMaxErrorReasonBytes.
+  void Reason(const std::string& reason);
+
+ private:
+  void Fail(const std::string& reason);
+
+  VectorStream stream_;
+  msgpack::packer<VectorStream> packer_;
+  absl::Time now_;
+  absl::Status status_;
+};
+
+// Reads the elements of one msgpack array in order, checking each against
+// the protocol. The first problem is recorded in the shared `*error`; after
+// that every read returns a default value, so a decoder reads all its
+// fields unconditionally and checks ok() once. `elements` and `error` must
+// outlive the reader; the values it returns hold no reference to them.
+class FieldReader {
+ public:
+  FieldReader(std::span<const msgpack::object> elements, absl::Time now,
+              std::string* error)
+      : elements_(elements), now_(now), error_(error) {}
+
+  // Returns true if no read (by this reader or one sharing its error) failed.
+  bool ok() const { return error_->empty(); }
+
+  // Returns the next element if it has type `type`; else records an error.
+  const msgpack::object* Next(ObjectType type, std::string_view field);
+
+  // Returns the next element's value if it is a uint no larger than `max`.
+  uint64_t Uint(std::string_view field, uint64_t max);
+
+  // Returns the next element's bytes if it is a bin of min..max bytes.
+  std::string Bin(std::string_view field, size_t min, size_t max);
+
+  // Reads a bin of exactly NodeId::kBytes.
+  NodeId Id(std::string_view field);
+  // Reads a sender id, or nil for a read-only client.
+  std::optional<NodeId> Sender();
+  // Reads an endpoint array whose family and address length agree.
+  net::Endpoint Endpoint(std::string_view field);
+  // Reads the "closest" array of at most kMaxContactsPerMessage contacts.
+  std::vector<Contact> Contacts();
+  std::string Token();
+  std::string Key();
+  // Reads a record, turning its TTL into an absolute expiry after `now`
+  // (the TTL capped at storage::kMaxTtl).
+  storage::Record Record();
+  // Reads a record, or nil.
+  std::optional<storage::Record> OptionalRecord();
+  // Reads a uint that must be an ErrorCode's wire value.
+  ErrorCode Code();
+  // Reads a str of at most kMaxErrorReasonBytes.
+  std::string Reason();
+
+ private:
+  static std::span<const msgpack::object> Elements(const msgpack::object& a);
+
+  // Returns a reader over the next element, which must be an array of
+  // exactly `count` elements; on error, a reader whose reads all fail.
+  FieldReader Nested(std::string_view field, size_t count);
+
+  // Consumes the next element and returns true if it is nil.
+  bool PeekNil();
+
+  void Fail(std::string reason);
+
+  std::span<const msgpack::object> elements_;
+  size_t next_ = 0;
+  absl::Time now_;
+  std::string* error_;  // Not owned; shared by nested readers.
+};
+
+}  // namespace kad::dht::wire
+
+#endif  // KAD_DHT_WIRE_FIELDS_H_
