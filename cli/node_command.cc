@@ -48,10 +48,9 @@ class Joiner {
       spdlog::info("joined: {} contacts", *joined);
       return;
     }
-    spdlog::warn(
-        "no bootstrap node answered ({}); serving anyway, retrying in {}",
-        std::string(joined.status().message()),
-        absl::FormatDuration(kRejoinInterval));
+    spdlog::warn("{}; serving anyway, retrying in {}",
+                 std::string(joined.status().message()),
+                 absl::FormatDuration(kRejoinInterval));
     session_.clock().Schedule(kRejoinInterval, [this] { Attempt(); });
   }
 
