@@ -69,11 +69,14 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
                "node to join through (repeatable); none starts an overlay");
   command->add_option("--id", flags.id, "node id (default: random)")
       ->type_name("HEX");
-  command->add_option("--k", flags.k, "bucket size and replica count")
-      ->check(CLI::Range(1, 1000))
+  // A response carries at most 20 contacts (kMaxContactsPerMessage), so a
+  // larger k could never be filled by one answer.
+  command->add_option("--k", flags.k, "bucket size and replica count (1-20)")
+      ->check(CLI::Range(1, 20))
       ->capture_default_str();
-  command->add_option("--alpha", flags.alpha, "lookup requests in flight")
-      ->check(CLI::Range(1, 100))
+  command->add_option("--alpha", flags.alpha,
+                      "lookup requests in flight (1-20)")
+      ->check(CLI::Range(1, 20))
       ->capture_default_str();
   AddLogLevel(*command, flags.log_level);
   return [command, &flags] { return command->parsed() ? RunNode(flags) : -1; };
