@@ -5,6 +5,7 @@
 //              [--k 20] [--alpha 3] [--log-level LEVEL]
 //   kad put    KEY [VALUE | --file PATH | -] [--ttl DURATION] [--seq N]
 //   kad get    KEY
+//   kad overlay --nodes N [--listen-base HOST:PORT] [--out FILE]
 //   kad ping   HOST:PORT
 //   kad lookup KEY | --id HEX
 //
@@ -22,6 +23,7 @@
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
 #include "cli/node_command.h"
+#include "cli/overlay_command.h"
 
 namespace kad::cli {
 namespace {
@@ -80,6 +82,32 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
       ->capture_default_str();
   AddLogLevel(*command, flags.log_level);
   return [command, &flags] { return command->parsed() ? RunNode(flags) : -1; };
+}
+
+Runner AddOverlay(CLI::App& app, OverlayFlags& flags) {
+  CLI::App* command = app.add_subcommand(
+      "overlay", "run many nodes in one process, joined to each other");
+  command->add_option("--nodes", flags.nodes, "how many nodes")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  command
+      ->add_option("--listen-base", flags.listen_base,
+                   "first node's address; port 0: the OS picks every port")
+      ->type_name("HOST:PORT")
+      ->capture_default_str();
+  command->add_option("--out", flags.out,
+                      "write '<id> <address>' for every node to this file")
+      ->type_name("FILE");
+  command->add_option("--k", flags.k, "bucket size and replica count (1-20)")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
+  command->add_option("--alpha", flags.alpha,
+                      "lookup requests in flight (1-20)")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
+  AddLogLevel(*command, flags.log_level);
+  return
+      [command, &flags] { return command->parsed() ? RunOverlay(flags) : -1; };
 }
 
 Runner AddPut(CLI::App& app, PutFlags& flags) {
@@ -144,11 +172,13 @@ int Main(int argc, char** argv) {
     return std::string("kad: error: ") + error.what() + " (see kad --help)\n";
   });
   NodeFlags node;
+  OverlayFlags overlay;
   PutFlags put;
   GetFlags get;
   PingFlags ping;
   LookupFlags lookup;
-  const Runner runners[] = {AddNode(app, node), AddPut(app, put),
+  const Runner runners[] = {AddNode(app, node), AddOverlay(app, overlay),
+                            AddPut(app, put),
                             AddGet(app, get), AddPing(app, ping),
                             AddLookup(app, lookup)};
   try {

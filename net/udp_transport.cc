@@ -7,7 +7,9 @@
 #include <cstring>
 #include <iterator>
 #include <optional>
+#include <span>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
@@ -19,6 +21,17 @@ namespace {
 // own 64 KiB slot of the buffer returned by the alloc callback.
 constexpr size_t kMaxReceiveBatch = 20;
 constexpr size_t kReceiveSlotBytes = 64 * 1024;
+
+// Every transport on a thread receives into one buffer: libuv fills it and
+// hands each datagram to the receive callback, which consumes it before the
+// loop polls again, so transports never hold it across calls. One buffer per
+// thread instead of one per socket keeps an overlay of thousands of nodes in
+// one process from spending a MiB of memory on each.
+std::span<char> SharedReceiveBuffer(size_t bytes) {
+  thread_local std::vector<char> buffer;
+  if (buffer.size() < bytes) buffer.resize(bytes);
+  return {buffer.data(), bytes};
+}
 
 constexpr uint8_t kIpv4MappedPrefix[12] = {0, 0, 0, 0, 0,    0,
                                            0, 0, 0, 0, 0xff, 0xff};
@@ -129,7 +142,6 @@ UdpTransport::UdpTransport(uv_udp_t* handle, const UdpOptions& options)
       options_(options),
       receive_buffer_bytes_(options.receive_batch * kReceiveSlotBytes) {
   handle_->data = this;
-  receive_buffer_ = std::make_unique<char[]>(receive_buffer_bytes_);
 }
 
 UdpTransport::~UdpTransport() { Close(); }
@@ -283,8 +295,8 @@ void UdpTransport::OnAlloc(uv_handle_t* handle, size_t /*suggested*/,
     *buf = uv_buf_init(nullptr, 0);  // libuv reports UV_ENOBUFS.
     return;
   }
-  *buf = uv_buf_init(self->receive_buffer_.get(),
-                     static_cast<unsigned>(self->receive_buffer_bytes_));
+  std::span<char> shared = SharedReceiveBuffer(self->receive_buffer_bytes_);
+  *buf = uv_buf_init(shared.data(), static_cast<unsigned>(shared.size()));
 }
 
 void UdpTransport::OnReceive(uv_udp_t* handle, ssize_t nread,
@@ -292,7 +304,7 @@ void UdpTransport::OnReceive(uv_udp_t* handle, ssize_t nread,
                              unsigned flags) {
   auto* self = static_cast<UdpTransport*>(handle->data);
   if (self == nullptr) return;
-  // The buffer belongs to the transport and is reused, so the final
+  // The buffer is the thread's shared one and is reused, so the final
   // UV_UDP_MMSG_FREE call of a batch has nothing to free.
   if (flags & UV_UDP_MMSG_FREE) return;
   if (nread < 0) {

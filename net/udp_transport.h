@@ -103,7 +103,6 @@ class UdpTransport : public Transport {
   Endpoint local_;
   bool reaches_ipv4_ = true;  // IPv4 socket, or dual-stack IPv6 socket.
   bool reaches_ipv6_ = false;
-  std::unique_ptr<char[]> receive_buffer_;
   size_t receive_buffer_bytes_;
   ReceiveHandler handler_;
   uint64_t handler_generation_ = 0;  // Bumped by SetReceiveHandler().
