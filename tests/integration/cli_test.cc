@@ -564,5 +564,32 @@ TEST_F(CliTest, NodeExitsZeroOnSigterm) {
   EXPECT_EQ(code, 0) << nodes_[0].process->err().text();
 }
 
+TEST_F(CliTest, OverlayOfTwoHundredNodesAnswersPutAndGet) {
+  std::unique_ptr<KadProcess> overlay =
+      KadProcess::Start({"overlay", "--nodes", "200"});
+  ASSERT_NE(overlay, nullptr);
+  ASSERT_TRUE(overlay->out().WaitFor(
+      [](const std::string& text) {
+        return !LineValue(text, "bootstrap ").empty();
+      },
+      SteadyClock::now() + kCommandDeadline))
+      << overlay->err().text();
+  const std::string seed = LineValue(overlay->out().text(), "bootstrap ");
+  Result put = RunKad({"put", "many", "nodes", "--json", "--bootstrap", seed});
+  ASSERT_EQ(put.exit_code, 0) << put;
+  EXPECT_EQ(ParseJson(put)["stored"], 20);
+  Result get = RunKad({"get", "many", "--bootstrap", seed});
+  ASSERT_EQ(get.exit_code, 0) << get;
+  EXPECT_EQ(get.out, "nodes");
+  overlay->Signal(SIGTERM);
+  EXPECT_EQ(overlay->Wait(SteadyClock::now() + kStartDeadline), 0)
+      << overlay->err().text();
+}
+
+TEST_F(CliTest, OverlayRefusesAnImpossibleNodeCount) {
+  Result zero = RunKad({"overlay", "--nodes", "0"});
+  EXPECT_EQ(zero.exit_code, 2) << zero;
+}
+
 }  // namespace
 }  // namespace kad
