@@ -1,7 +1,7 @@
 // RecordStore: the seam between the DHT and where records are kept.
 //
-// Implementations: MemoryStore (memory_store.h, the embedded default) and,
-// later, a persistent LMDB store. Every implementation passes the typed
+// Implementations: MemoryStore (memory_store.h, the embedded default) and
+// LmdbStore (lmdb_store.h, persistent). Every implementation passes the typed
 // conformance suite in tests/unit/record_store_conformance_test.cc.
 //
 // Semantics every store shares:

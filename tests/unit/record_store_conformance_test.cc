@@ -4,17 +4,23 @@
 // StoreTypes. A factory is a default-constructible object that lives as
 // long as the test (so it may own, say, a temporary directory) and whose
 // Make(max_records, max_bytes) returns a new, empty store with those
-// quotas.
+// quotas, and whose kName names the store in test names.
+#include <stdlib.h>
+
+#include <filesystem>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/lmdb_store.h"
 #include "storage/memory_store.h"
 #include "storage/record.h"
 #include "storage/record_store.h"
@@ -38,13 +44,49 @@ struct StoreFactory;
 
 template <>
 struct StoreFactory<MemoryStore> {
+  static constexpr char kName[] = "MemoryStore";
   std::unique_ptr<RecordStore> Make(size_t max_records, size_t max_bytes) {
     return std::make_unique<MemoryStore>(
         MemoryStoreOptions{.max_records = max_records, .max_bytes = max_bytes});
   }
 };
 
-using StoreTypes = ::testing::Types<MemoryStore>;
+// Each store gets its own data dir under one temporary directory, which
+// goes when the test ends (after the stores it made).
+template <>
+struct StoreFactory<LmdbStore> {
+  static constexpr char kName[] = "LmdbStore";
+  StoreFactory() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "kad-conformance-XXXXXX")
+            .string();
+    if (mkdtemp(pattern.data()) != nullptr) root = pattern;
+    EXPECT_FALSE(root.empty()) << "cannot create a temporary directory";
+  }
+  ~StoreFactory() {
+    std::error_code ignored;
+    if (!root.empty()) std::filesystem::remove_all(root, ignored);
+  }
+  std::unique_ptr<RecordStore> Make(size_t max_records, size_t max_bytes) {
+    absl::StatusOr<std::unique_ptr<LmdbStore>> store =
+        LmdbStore::Open(absl::StrCat(root, "/store", made++),
+                        {.max_records = max_records, .max_bytes = max_bytes});
+    EXPECT_TRUE(store.ok()) << store.status();
+    return std::move(store).value();
+  }
+
+  std::string root;
+  int made = 0;
+};
+
+using StoreTypes = ::testing::Types<MemoryStore, LmdbStore>;
+
+struct StoreNames {
+  template <typename Store>
+  static std::string GetName(int) {
+    return StoreFactory<Store>::kName;
+  }
+};
 
 const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
 
@@ -70,7 +112,7 @@ class RecordStoreConformanceTest : public ::testing::Test {
   StoreFactory<Store> factory_;
 };
 
-TYPED_TEST_SUITE(RecordStoreConformanceTest, StoreTypes);
+TYPED_TEST_SUITE(RecordStoreConformanceTest, StoreTypes, StoreNames);
 
 TYPED_TEST(RecordStoreConformanceTest, StoresAndReturnsARecord) {
   auto store = this->MakeStore();

@@ -1,0 +1,75 @@
+#include "storage/lmdb_format.h"
+
+#include <limits>
+
+namespace kad::storage::lmdb_format {
+namespace {
+
+constexpr size_t kRecordHeaderBytes = 17;  // Encoding, seq, expires.
+constexpr size_t kTimeBytes = 8;
+constexpr uint64_t kSignBit = uint64_t{1} << 63;
+constexpr int64_t kMaxMicros = std::numeric_limits<int64_t>::max();
+
+// Returns `t` in unix microseconds, rounded up.
+int64_t CeilMicros(absl::Time t) {
+  const int64_t micros = absl::ToUnixMicros(t);
+  if (absl::FromUnixMicros(micros) < t && micros < kMaxMicros) {
+    return micros + 1;
+  }
+  return micros;
+}
+
+absl::Time TimeFromMicros(int64_t micros) {
+  if (micros == kMaxMicros) return absl::InfiniteFuture();
+  return absl::FromUnixMicros(micros);
+}
+
+}  // namespace
+
+std::string EncodeBigEndian(uint64_t value, int bytes) {
+  std::string out;
+  for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>(value >> shift));
+  }
+  return out;
+}
+
+std::optional<uint64_t> DecodeBigEndian(std::string_view bytes, size_t size) {
+  if (bytes.size() != size || size > 8) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : bytes) value = (value << 8) | static_cast<uint8_t>(c);
+  return value;
+}
+
+std::string EncodeRecordValue(const Record& record) {
+  std::string out(1, static_cast<char>(kRecordEncoding));
+  out += EncodeBigEndian(record.seq, 8);
+  out += EncodeBigEndian(static_cast<uint64_t>(CeilMicros(record.expires)), 8);
+  return out.append(record.value);
+}
+
+std::optional<Record> DecodeRecord(std::string_view key,
+                                   std::string_view value) {
+  if (value.size() < kRecordHeaderBytes ||
+      static_cast<uint8_t>(value[0]) != kRecordEncoding) {
+    return std::nullopt;
+  }
+  const uint64_t seq = *DecodeBigEndian(value.substr(1, 8), 8);
+  const uint64_t micros = *DecodeBigEndian(value.substr(9, 8), 8);
+  return Record{std::string(key), std::string(value.substr(kRecordHeaderBytes)),
+                seq, TimeFromMicros(static_cast<int64_t>(micros))};
+}
+
+std::string ExpiryKey(absl::Time expires, std::string_view key) {
+  const uint64_t micros = static_cast<uint64_t>(CeilMicros(expires));
+  return EncodeBigEndian(micros ^ kSignBit, kTimeBytes).append(key);
+}
+
+std::optional<ExpiryEntry> DecodeExpiryKey(std::string_view bytes) {
+  if (bytes.size() <= kTimeBytes) return std::nullopt;
+  const uint64_t flipped = *DecodeBigEndian(bytes.substr(0, kTimeBytes), 8);
+  return ExpiryEntry{TimeFromMicros(static_cast<int64_t>(flipped ^ kSignBit)),
+                     bytes.substr(kTimeBytes)};
+}
+
+}  // namespace kad::storage::lmdb_format

@@ -1,0 +1,71 @@
+// The on-disk format of LmdbStore (storage/lmdb_store.h): the byte layout
+// of its keys and values, kept apart from the store's logic the way
+// LevelDB keeps log_format.h. lmdb_format_test.cc pins it with golden
+// bytes. All integers are big-endian.
+//
+// Files in the data dir:
+//   LOCK                 advisory lock (flock), held while a store is open.
+//   records.mdb(-lock)   one LMDB environment with three databases:
+//
+//   "records"  key bytes -> u8 record encoding (kRecordEncoding),
+//              u64 seq, i64 expires as unix microseconds, value bytes
+//              (the rest of the value).
+//   "expiry"   u64 expires micros with the sign bit flipped (so the bytes
+//              sort like the times), then the key bytes -> empty. One
+//              entry per record, in oldest-expiry-first order.
+//   "meta"     "format_version" -> u32 (kLmdbStoreFormatVersion);
+//              "records" -> u64 count; "bytes" -> u64 sum of
+//              Record::footprint() over the records held.
+//
+// Times are kept to the microsecond: a finer `expires` is rounded up, so
+// a record that is live when stored is stored as live. InfiniteFuture is
+// kept as the largest i64 and read back as InfiniteFuture.
+#ifndef KAD_STORAGE_LMDB_FORMAT_H_
+#define KAD_STORAGE_LMDB_FORMAT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/time/time.h"
+#include "storage/record.h"
+
+namespace kad::storage {
+
+// Bumped whenever the layout above changes incompatibly; a store refuses
+// to open a data dir holding another version.
+inline constexpr uint32_t kLmdbStoreFormatVersion = 1;
+
+namespace lmdb_format {
+
+inline constexpr uint8_t kRecordEncoding = 1;
+inline constexpr std::string_view kVersionKey = "format_version";
+inline constexpr std::string_view kRecordsKey = "records";
+inline constexpr std::string_view kBytesKey = "bytes";
+
+// Returns the low `bytes` bytes of `value`, big-endian.
+std::string EncodeBigEndian(uint64_t value, int bytes);
+// Reads up to 8 big-endian bytes; nullopt if `bytes` is not `size` long.
+std::optional<uint64_t> DecodeBigEndian(std::string_view bytes, size_t size);
+
+// Encodes the "records" value of `record` (its key is the LMDB key).
+std::string EncodeRecordValue(const Record& record);
+// Decodes a "records" entry; nullopt if the value is malformed.
+std::optional<Record> DecodeRecord(std::string_view key,
+                                   std::string_view value);
+
+// Returns the "expiry" key for a record.
+std::string ExpiryKey(absl::Time expires, std::string_view key);
+struct ExpiryEntry {
+  absl::Time expires;
+  std::string_view key;  // Points into the decoded bytes.
+};
+// Decodes an "expiry" key; nullopt if it holds no key bytes.
+std::optional<ExpiryEntry> DecodeExpiryKey(std::string_view bytes);
+
+}  // namespace lmdb_format
+}  // namespace kad::storage
+
+#endif  // KAD_STORAGE_LMDB_FORMAT_H_
