@@ -1,0 +1,205 @@
+#include "net/sim_network.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace kad::net {
+namespace {
+
+constexpr uint32_t kNoSlot = std::numeric_limits<uint32_t>::max();
+constexpr uint64_t kLossSalt = 0x6c6f73732d647261;  // "loss-dra"
+// IPv6 hosts live in fd6b:6164::/96 ("kad" in a unique-local prefix).
+constexpr std::array<uint8_t, 4> kV6Prefix = {0xfd, 0x6b, 0x61, 0x64};
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+// ---- SimTransport ----------------------------------------------------------
+
+SimTransport::~SimTransport() { network_.Detach(host_); }
+
+absl::Status SimTransport::Send(const Endpoint& to,
+                                std::span<const uint8_t> datagram) {
+  return network_.Send(host_, to, datagram);
+}
+
+Endpoint SimTransport::local_endpoint() const {
+  return network_.EndpointOf(host_);
+}
+
+// ---- SimNetwork: hosts -----------------------------------------------------
+
+SimNetwork::SimNetwork(SimClock& clock, SimNetworkOptions options)
+    : clock_(clock),
+      options_(options),
+      link_(options.link),
+      sink_(clock.AddSink(this)),
+      free_head_(kNoSlot) {}
+
+SimNetwork::~SimNetwork() { clock_.RemoveSink(sink_); }
+
+std::unique_ptr<SimTransport> SimNetwork::NewTransport(Family family) {
+  assert(hosts_.size() < kMaxHosts);
+  const auto host = static_cast<uint32_t>(hosts_.size());
+  auto transport = std::unique_ptr<SimTransport>(new SimTransport(*this, host));
+  hosts_.push_back(Host{transport.get(), 0, HostState::kUp, family});
+  return transport;
+}
+
+Endpoint SimNetwork::EndpointOf(uint32_t host) const {
+  const uint32_t n = host + 1;  // 10.0.0.0 is never used.
+  const auto a = static_cast<uint8_t>(n >> 16);
+  const auto b = static_cast<uint8_t>(n >> 8);
+  const auto c = static_cast<uint8_t>(n);
+  if (hosts_[host].family == Family::kIpv4) {
+    return Endpoint::Ipv4({10, a, b, c}, options_.port);
+  }
+  std::array<uint8_t, 16> address{};
+  std::copy(kV6Prefix.begin(), kV6Prefix.end(), address.begin());
+  address[13] = a;
+  address[14] = b;
+  address[15] = c;
+  return Endpoint::Ipv6(address, options_.port);
+}
+
+std::optional<uint32_t> SimNetwork::HostAt(const Endpoint& endpoint) const {
+  if (endpoint.port() != options_.port) return std::nullopt;
+  const std::span<const uint8_t> a = endpoint.address();
+  const size_t tail = a.size() - 3;
+  if (endpoint.family() == Family::kIpv4) {
+    if (a[0] != 10) return std::nullopt;
+  } else if (!std::equal(kV6Prefix.begin(), kV6Prefix.end(), a.begin()) ||
+             !std::all_of(a.begin() + kV6Prefix.size(), a.begin() + tail,
+                          [](uint8_t byte) { return byte == 0; })) {
+    return std::nullopt;
+  }
+  const uint32_t n =
+      (uint32_t{a[tail]} << 16) | (uint32_t{a[tail + 1]} << 8) | a[tail + 2];
+  if (n == 0 || n > hosts_.size()) return std::nullopt;
+  if (hosts_[n - 1].family != endpoint.family()) return std::nullopt;
+  return n - 1;
+}
+
+void SimNetwork::SetState(const Endpoint& endpoint, HostState state) {
+  const std::optional<uint32_t> host = HostAt(endpoint);
+  if (!host || hosts_[*host].state != HostState::kUp) return;
+  hosts_[*host].state = state;
+  ++(state == HostState::kCrashed ? stats_.crashes : stats_.leaves);
+}
+
+void SimNetwork::Crash(const Endpoint& endpoint) {
+  SetState(endpoint, HostState::kCrashed);
+}
+
+void SimNetwork::Leave(const Endpoint& endpoint) {
+  SetState(endpoint, HostState::kLeft);
+}
+
+bool SimNetwork::IsUp(const Endpoint& endpoint) const {
+  const std::optional<uint32_t> host = HostAt(endpoint);
+  return host && hosts_[*host].state == HostState::kUp;
+}
+
+void SimNetwork::Detach(uint32_t host) {
+  hosts_[host].transport = nullptr;
+  hosts_[host].state = HostState::kDestroyed;
+}
+
+void SimNetwork::SetGroup(const Endpoint& endpoint, uint16_t group) {
+  if (const std::optional<uint32_t> host = HostAt(endpoint)) {
+    hosts_[*host].group = group;
+  }
+}
+
+void SimNetwork::HealPartitions() {
+  for (Host& host : hosts_) host.group = 0;
+}
+
+// ---- SimNetwork: datagrams -------------------------------------------------
+
+absl::Status SimNetwork::Send(uint32_t from, const Endpoint& to,
+                              std::span<const uint8_t> datagram) {
+  if (datagram.size() > kMaxDatagramBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "datagram of ", datagram.size(), " bytes exceeds ", kMaxDatagramBytes));
+  }
+  if (hosts_[from].state != HostState::kUp) {
+    ++stats_.dropped_sender_down;
+    return absl::OkStatus();
+  }
+  const uint64_t sequence = stats_.datagrams_sent++;
+  stats_.bytes_sent += datagram.size();
+  const std::optional<uint32_t> dest = HostAt(to);
+  if (!dest) {
+    ++stats_.dropped_unknown_destination;
+  } else if (hosts_[from].group != hosts_[*dest].group) {
+    ++stats_.dropped_partition;
+  } else if (Lost(sequence)) {
+    ++stats_.dropped_loss;
+  } else {
+    Enqueue(from, *dest, datagram);
+  }
+  return absl::OkStatus();
+}
+
+bool SimNetwork::Lost(uint64_t sequence) const {
+  if (options_.loss <= 0) return false;
+  const uint64_t draw =
+      SplitMix64(options_.seed ^ kLossSalt ^ SplitMix64(sequence));
+  return static_cast<double>(draw >> 11) * 0x1.0p-53 < options_.loss;
+}
+
+void SimNetwork::Enqueue(uint32_t from, uint32_t to,
+                         std::span<const uint8_t> datagram) {
+  uint32_t slot = free_head_;
+  if (slot == kNoSlot) {
+    slot = static_cast<uint32_t>(in_flight_.size());
+    in_flight_.emplace_back();
+  } else {
+    free_head_ = in_flight_[slot].next_free;
+  }
+  InFlight& packet = in_flight_[slot];
+  packet.bytes = std::make_unique_for_overwrite<uint8_t[]>(datagram.size());
+  std::copy(datagram.begin(), datagram.end(), packet.bytes.get());
+  packet.size = static_cast<uint32_t>(datagram.size());
+  packet.from = from;
+  packet.to = to;
+  ++in_flight_count_;
+  clock_.ScheduleEvent(link_.OneWayDelay(EndpointOf(from), EndpointOf(to)),
+                       sink_, slot);
+}
+
+void SimNetwork::OnEvent(uint32_t token) {
+  // Take the datagram out before delivering: the handler may send, and so
+  // reuse the slot or grow the slab.
+  InFlight& slot = in_flight_[token];
+  std::unique_ptr<uint8_t[]> bytes = std::move(slot.bytes);
+  const std::span<const uint8_t> datagram(bytes.get(), slot.size);
+  const uint32_t from = slot.from;
+  const uint32_t to = slot.to;
+  slot.next_free = free_head_;
+  free_head_ = token;
+  --in_flight_count_;
+
+  Host& host = hosts_[to];
+  if (host.state != HostState::kUp || !host.transport->handler_) {
+    ++stats_.dropped_receiver_down;
+    return;
+  }
+  ++stats_.datagrams_delivered;
+  stats_.bytes_delivered += datagram.size();
+  host.transport->handler_(EndpointOf(from), datagram);
+}
+
+}  // namespace kad::net

@@ -1,0 +1,176 @@
+// SimNetwork: simulated datagram delivery between SimTransports, in the
+// virtual time of a SimClock — the simulator's half of the net/ seams.
+//
+// Hosts: NewTransport() creates a host at a fresh synthetic address from a
+// 24-bit counter: 10.a.b.c:port (IPv4) or [fd6b:6164::a.b.c]:port (IPv6,
+// the counter in the last three bytes), so an address maps back to its
+// host with no lookup table. Hosts can be added at any time.
+//
+// A datagram from a live host is, in this order:
+//  - dropped if no host was ever at the destination address;
+//  - dropped if sender and destination are in different partition groups
+//    (checked when sent: a datagram already in flight still arrives);
+//  - dropped with probability `loss`, independently per datagram (drawn
+//    from a hash of the seed and the datagram's sequence number, so the
+//    draws do not depend on anything else in the run);
+//  - otherwise copied and delivered after LinkModel::OneWayDelay, unless
+//    the destination has crashed, left, been destroyed or installed no
+//    receive handler by then.
+// Every outcome is counted in stats(). Send() reports success for all of
+// these, as UDP would; it fails only for a datagram over
+// kMaxDatagramBytes (InvalidArgument).
+//
+// Churn: Crash() and Leave() silence a host for good — it neither sends
+// nor receives, and Send() still returns OK (a UDP node that leaves says
+// nothing, so the two differ only in the counters). Destroying a
+// SimTransport has the same effect.
+//
+// Determinism: the network holds no hash maps; given the same seed and the
+// same calls it produces the same deliveries in the same order.
+//
+// Memory: a host costs 16 bytes here plus its 64-byte SimTransport (about
+// 80 bytes measured with the allocator's overhead); a datagram in flight
+// costs a 24-byte queue entry, a 24-byte slot and a copy of its bytes.
+//
+// Ownership: the clock must outlive the network, and the network its
+// transports. Not thread-safe; call from the clock's thread.
+#ifndef KAD_NET_SIM_NETWORK_H_
+#define KAD_NET_SIM_NETWORK_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "net/endpoint.h"
+#include "net/link_model.h"
+#include "net/sim_clock.h"
+#include "net/transport.h"
+
+namespace kad::net {
+
+class SimNetwork;
+
+struct SimNetworkOptions {
+  LinkModelOptions link;  // Round-trip times (the model has its own seed).
+  double loss = 0.0;      // Probability of dropping each datagram.
+  uint64_t seed = 1;      // Seeds the loss draws.
+  uint16_t port = 4222;   // Port of every host.
+};
+
+struct SimNetworkStats {
+  uint64_t datagrams_sent = 0;  // Send() calls from live hosts.
+  uint64_t bytes_sent = 0;
+  uint64_t datagrams_delivered = 0;  // Handed to a receive handler.
+  uint64_t bytes_delivered = 0;
+  uint64_t dropped_loss = 0;
+  uint64_t dropped_partition = 0;
+  uint64_t dropped_unknown_destination = 0;  // No host at that address.
+  uint64_t dropped_receiver_down = 0;  // Crashed, left, destroyed, no handler.
+  uint64_t dropped_sender_down = 0;    // Sent by a crashed or departed host.
+  uint64_t crashes = 0;
+  uint64_t leaves = 0;
+  friend bool operator==(const SimNetworkStats&,
+                         const SimNetworkStats&) = default;
+};
+
+class SimTransport final : public Transport {
+ public:
+  ~SimTransport() override;
+  SimTransport(const SimTransport&) = delete;
+  SimTransport& operator=(const SimTransport&) = delete;
+
+  absl::Status Send(const Endpoint& to,
+                    std::span<const uint8_t> datagram) override;
+  void SetReceiveHandler(ReceiveHandler handler) override {
+    handler_ = std::move(handler);
+  }
+  Endpoint local_endpoint() const override;
+
+ private:
+  friend class SimNetwork;
+  SimTransport(SimNetwork& network, uint32_t host)
+      : network_(network), host_(host) {}
+
+  SimNetwork& network_;
+  uint32_t host_;
+  ReceiveHandler handler_;
+};
+
+class SimNetwork : private SimClock::EventSink {
+ public:
+  static constexpr size_t kMaxDatagramBytes = 65'507;  // As IPv4 UDP.
+  static constexpr uint32_t kMaxHosts = (1u << 24) - 2;
+
+  SimNetwork(SimClock& clock, SimNetworkOptions options);
+  ~SimNetwork();
+  SimNetwork(const SimNetwork&) = delete;
+  SimNetwork& operator=(const SimNetwork&) = delete;
+
+  // Creates a live host at the next synthetic address. At most kMaxHosts
+  // hosts per network (asserted).
+  std::unique_ptr<SimTransport> NewTransport(Family family = Family::kIpv4);
+
+  // Silences the host at `endpoint` for good; no-op for unknown endpoints.
+  void Crash(const Endpoint& endpoint);
+  void Leave(const Endpoint& endpoint);
+  // Returns true if a live, undestroyed host is at `endpoint`.
+  bool IsUp(const Endpoint& endpoint) const;
+
+  // Puts the host in partition `group`; hosts start in group 0. Datagrams
+  // between different groups are dropped. No-op for unknown endpoints.
+  void SetGroup(const Endpoint& endpoint, uint16_t group);
+  // Puts every host back in group 0.
+  void HealPartitions();
+
+  void set_loss(double loss) { options_.loss = loss; }
+  const SimNetworkStats& stats() const { return stats_; }
+  size_t hosts() const { return hosts_.size(); }
+  size_t in_flight() const { return in_flight_count_; }
+  const LinkModel& link_model() const { return link_; }
+  SimClock& clock() { return clock_; }
+
+ private:
+  friend class SimTransport;
+  enum class HostState : uint8_t { kUp, kCrashed, kLeft, kDestroyed };
+  struct Host {
+    SimTransport* transport = nullptr;
+    uint16_t group = 0;
+    HostState state = HostState::kUp;
+    Family family = Family::kIpv4;
+  };
+  struct InFlight {
+    std::unique_ptr<uint8_t[]> bytes;
+    uint32_t size = 0;
+    uint32_t from = 0;
+    uint32_t to = 0;
+    uint32_t next_free = 0;
+  };
+
+  Endpoint EndpointOf(uint32_t host) const;
+  std::optional<uint32_t> HostAt(const Endpoint& endpoint) const;
+  absl::Status Send(uint32_t from, const Endpoint& to,
+                    std::span<const uint8_t> datagram);
+  // Returns true if this datagram is lost (the `sequence`-th one sent).
+  bool Lost(uint64_t sequence) const;
+  void Enqueue(uint32_t from, uint32_t to, std::span<const uint8_t> datagram);
+  void OnEvent(uint32_t token) override;
+  void Detach(uint32_t host);
+  void SetState(const Endpoint& endpoint, HostState state);
+
+  SimClock& clock_;
+  SimNetworkOptions options_;
+  LinkModel link_;
+  SimClock::SinkId sink_;
+  SimNetworkStats stats_;
+  std::vector<Host> hosts_;
+  std::vector<InFlight> in_flight_;  // Slab; free slots chained.
+  uint32_t free_head_;
+  size_t in_flight_count_ = 0;
+};
+
+}  // namespace kad::net
+
+#endif  // KAD_NET_SIM_NETWORK_H_

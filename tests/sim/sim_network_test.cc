@@ -1,0 +1,216 @@
+#include "net/sim_network.h"
+
+#include <gtest/gtest.h>
+#include <malloc.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kad::net {
+namespace {
+
+struct Received {
+  Endpoint from;
+  std::vector<uint8_t> bytes;
+  absl::Time at;
+};
+
+SimNetworkOptions ConstantRtt(absl::Duration rtt, double loss = 0.0) {
+  SimNetworkOptions options;
+  options.link.distribution = RttDistribution::kConstant;
+  options.link.constant_rtt = rtt;
+  options.loss = loss;
+  return options;
+}
+
+class SimNetworkTest : public ::testing::Test {
+ protected:
+  explicit SimNetworkTest(
+      SimNetworkOptions options = ConstantRtt(absl::Milliseconds(40)))
+      : network_(clock_, options) {}
+
+  // Adds a host that records what it receives into inbox(i).
+  SimTransport& AddHost(Family family = Family::kIpv4) {
+    transports_.push_back(network_.NewTransport(family));
+    inboxes_.push_back(std::make_unique<std::vector<Received>>());
+    auto* inbox = inboxes_.back().get();
+    transports_.back()->SetReceiveHandler(
+        [this, inbox](const Endpoint& from, std::span<const uint8_t> bytes) {
+          inbox->push_back({from, {bytes.begin(), bytes.end()}, clock_.Now()});
+        });
+    return *transports_.back();
+  }
+  std::vector<Received>& inbox(size_t i) { return *inboxes_[i]; }
+  void SendText(SimTransport& from, const Endpoint& to, std::string text) {
+    const std::vector<uint8_t> bytes(text.begin(), text.end());
+    ASSERT_TRUE(from.Send(to, bytes).ok());
+  }
+
+  SimClock clock_;
+  SimNetwork network_;
+  std::vector<std::unique_ptr<SimTransport>> transports_;
+  std::vector<std::unique_ptr<std::vector<Received>>> inboxes_;
+};
+
+TEST_F(SimNetworkTest, HostsGetDistinctSyntheticAddresses) {
+  SimTransport& a = AddHost();
+  SimTransport& b = AddHost();
+  SimTransport& c = AddHost(Family::kIpv6);
+  EXPECT_EQ(a.local_endpoint().ToString(), "10.0.0.1:4222");
+  EXPECT_EQ(b.local_endpoint().ToString(), "10.0.0.2:4222");
+  EXPECT_EQ(c.local_endpoint().ToString(), "[fd6b:6164::3]:4222");
+  EXPECT_TRUE(network_.IsUp(c.local_endpoint()));
+  EXPECT_FALSE(network_.IsUp(Endpoint::Ipv4({10, 0, 0, 3}, 4222)));
+  EXPECT_FALSE(network_.IsUp(a.local_endpoint().WithPort(4223)));
+}
+
+TEST_F(SimNetworkTest, DeliversACopyAfterHalfTheRtt) {
+  SimTransport& a = AddHost();
+  SimTransport& b = AddHost(Family::kIpv6);
+  std::vector<uint8_t> bytes = {1, 2, 3};
+  ASSERT_TRUE(a.Send(b.local_endpoint(), bytes).ok());
+  bytes[0] = 9;  // The sender's buffer is only borrowed during Send.
+  EXPECT_TRUE(inbox(1).empty());  // Never delivered inside Send.
+  clock_.RunUntilIdle();
+  ASSERT_EQ(inbox(1).size(), 1u);
+  EXPECT_EQ(inbox(1)[0].from, a.local_endpoint());
+  EXPECT_EQ(inbox(1)[0].bytes, (std::vector<uint8_t>{1, 2, 3}));
+  EXPECT_EQ(inbox(1)[0].at, clock_.start() + absl::Milliseconds(20));
+  EXPECT_EQ(network_.stats().datagrams_delivered, 1u);
+  EXPECT_EQ(network_.stats().bytes_delivered, 3u);
+  EXPECT_EQ(network_.in_flight(), 0u);
+}
+
+TEST_F(SimNetworkTest, RefusesOversizedDatagrams) {
+  SimTransport& a = AddHost();
+  const std::vector<uint8_t> big(SimNetwork::kMaxDatagramBytes + 1);
+  EXPECT_EQ(a.Send(a.local_endpoint(), big).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SimNetworkTest, CountsDatagramsToNowhere) {
+  SimTransport& a = AddHost();
+  SendText(a, Endpoint::Ipv4({192, 0, 2, 1}, 4222), "x");
+  SendText(a, Endpoint::Ipv4({10, 0, 0, 7}, 4222), "x");
+  clock_.RunUntilIdle();
+  EXPECT_EQ(network_.stats().datagrams_sent, 2u);
+  EXPECT_EQ(network_.stats().dropped_unknown_destination, 2u);
+}
+
+TEST_F(SimNetworkTest, PartitionDropsAcrossGroupsUntilHealed) {
+  SimTransport& a = AddHost();
+  SimTransport& b = AddHost();
+  SimTransport& c = AddHost();
+  network_.SetGroup(c.local_endpoint(), 1);
+  SendText(a, b.local_endpoint(), "same side");
+  SendText(a, c.local_endpoint(), "across");
+  SendText(c, a.local_endpoint(), "across");
+  clock_.RunUntilIdle();
+  EXPECT_EQ(inbox(1).size(), 1u);
+  EXPECT_TRUE(inbox(0).empty());
+  EXPECT_TRUE(inbox(2).empty());
+  EXPECT_EQ(network_.stats().dropped_partition, 2u);
+
+  network_.HealPartitions();
+  SendText(a, c.local_endpoint(), "healed");
+  clock_.RunUntilIdle();
+  ASSERT_EQ(inbox(2).size(), 1u);
+  EXPECT_EQ(std::string(inbox(2)[0].bytes.begin(), inbox(2)[0].bytes.end()),
+            "healed");
+}
+
+TEST_F(SimNetworkTest, CrashedHostNeitherSendsNorReceives) {
+  SimTransport& a = AddHost();
+  SimTransport& b = AddHost();
+  SendText(a, b.local_endpoint(), "in flight");
+  network_.Crash(b.local_endpoint());
+  SendText(b, a.local_endpoint(), "from the dead");  // Still reports OK.
+  clock_.RunUntilIdle();
+  EXPECT_TRUE(inbox(0).empty());
+  EXPECT_TRUE(inbox(1).empty());
+  EXPECT_FALSE(network_.IsUp(b.local_endpoint()));
+  EXPECT_EQ(network_.stats().dropped_receiver_down, 1u);
+  EXPECT_EQ(network_.stats().dropped_sender_down, 1u);
+  EXPECT_EQ(network_.stats().crashes, 1u);
+}
+
+TEST_F(SimNetworkTest, LeftOrDestroyedHostReceivesNothing) {
+  SimTransport& a = AddHost();
+  SimTransport& b = AddHost();
+  AddHost();
+  const Endpoint c = transports_[2]->local_endpoint();
+  network_.Leave(b.local_endpoint());
+  transports_[2].reset();
+  SendText(a, b.local_endpoint(), "gone");
+  SendText(a, c, "gone");
+  clock_.RunUntilIdle();
+  EXPECT_EQ(network_.stats().dropped_receiver_down, 2u);
+  EXPECT_EQ(network_.stats().leaves, 1u);
+  EXPECT_FALSE(network_.IsUp(c));
+}
+
+TEST_F(SimNetworkTest, HostWithoutHandlerDropsDatagrams) {
+  SimTransport& a = AddHost();
+  std::unique_ptr<SimTransport> mute = network_.NewTransport();
+  SendText(a, mute->local_endpoint(), "unheard");
+  clock_.RunUntilIdle();
+  EXPECT_EQ(network_.stats().dropped_receiver_down, 1u);
+}
+
+TEST_F(SimNetworkTest, HandlerMaySendWhileBeingCalled) {
+  SimTransport& a = AddHost();
+  std::unique_ptr<SimTransport> echo = network_.NewTransport();
+  echo->SetReceiveHandler(
+      [&](const Endpoint& from, std::span<const uint8_t> bytes) {
+        for (int i = 0; i < 3; ++i) ASSERT_TRUE(echo->Send(from, bytes).ok());
+      });
+  SendText(a, echo->local_endpoint(), "ping");
+  clock_.RunUntilIdle();
+  EXPECT_EQ(inbox(0).size(), 3u);
+  EXPECT_EQ(inbox(0)[2].at, clock_.start() + absl::Milliseconds(40));
+}
+
+class LossyNetworkTest : public SimNetworkTest {
+ protected:
+  LossyNetworkTest()
+      : SimNetworkTest(ConstantRtt(absl::Milliseconds(10), 0.1)) {}
+};
+
+TEST_F(LossyNetworkTest, LosesTheConfiguredShareOfDatagrams) {
+  SimTransport& a = AddHost();
+  SimTransport& b = AddHost();
+  const std::vector<uint8_t> bytes = {42};
+  for (int i = 0; i < 100'000; ++i) {
+    ASSERT_TRUE(a.Send(b.local_endpoint(), bytes).ok());
+  }
+  clock_.RunUntilIdle();
+  const SimNetworkStats& stats = network_.stats();
+  EXPECT_NEAR(static_cast<double>(stats.dropped_loss) / 100'000, 0.1, 0.005);
+  EXPECT_EQ(stats.datagrams_delivered + stats.dropped_loss, 100'000u);
+  EXPECT_EQ(inbox(1).size(), stats.datagrams_delivered);
+}
+
+TEST(SimNetworkMemoryTest, AHostCostsWellUnderAKibibyte) {
+  SimClock clock;
+  SimNetwork network(clock, SimNetworkOptions{});
+  constexpr int kHosts = 200'000;
+  std::vector<std::unique_ptr<SimTransport>> transports;
+  transports.reserve(kHosts);  // Counted apart: the caller's vector.
+  const size_t before = mallinfo2().uordblks;
+  for (int i = 0; i < kHosts; ++i) transports.push_back(network.NewTransport());
+  for (auto& t : transports) {
+    t->SetReceiveHandler(
+        [&t](const Endpoint&, std::span<const uint8_t>) { (void)t; });
+  }
+  const size_t after = mallinfo2().uordblks;
+  if (after <= before) {
+    GTEST_SKIP() << "the allocator does not report to mallinfo2 (sanitizers?)";
+  }
+  const double per_host = static_cast<double>(after - before) / kHosts;
+  RecordProperty("sim_bytes_per_host", static_cast<int>(per_host));
+  EXPECT_LT(per_host, 128.0);
+}
+
+}  // namespace
+}  // namespace kad::net

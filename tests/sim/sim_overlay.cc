@@ -1,0 +1,58 @@
+#include "tests/sim/sim_overlay.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace kad::testing {
+
+net::SimNetworkOptions SimOverlay::Seeded(net::SimNetworkOptions network,
+                                          uint64_t seed) {
+  network.seed = seed ^ 0x6e6574776f726b;  // "network"
+  network.link.seed = seed ^ 0x6c696e6b;   // "link"
+  return network;
+}
+
+SimOverlay::SimOverlay(SimOverlayOptions options)
+    : options_(std::move(options)),
+      gen_(options_.seed),
+      network_(clock_, Seeded(options_.network, options_.seed)) {}
+
+dht::Node& SimOverlay::AddNode() {
+  SimMember member;
+  member.transport = network_.NewTransport();
+  member.store = std::make_unique<storage::MemoryStore>();
+  dht::NodeOptions node_options = options_.node;
+  node_options.id.reset();
+  node_options.seed = gen_();
+  member.node = std::make_unique<dht::Node>(node_options, *member.transport,
+                                            clock_, *member.store);
+  member.node->Start();
+  members_.push_back(std::move(member));
+  return *members_.back().node;
+}
+
+int SimOverlay::GrowTo(size_t n) {
+  if (members_.empty() && n > 0) AddNode();  // The first needs no bootstrap.
+  while (members_.size() < n) {
+    const size_t joined = members_.size();
+    const size_t wave = std::min(joined, n - joined);
+    bootstraps_outstanding_ = static_cast<int>(wave);
+    const int wave_id = ++waves_;
+    for (size_t i = 0; i < wave; ++i) {
+      const net::Endpoint seed = members_[gen_() % joined].node->endpoint();
+      AddNode().Bootstrap({seed}, [this, wave_id](absl::StatusOr<int> joined) {
+        if (wave_id != waves_) return;  // Finished after its deadline.
+        --bootstraps_outstanding_;
+        if (!joined.ok()) ++bootstrap_failures_;
+      });
+    }
+    clock_.RunWhile([this] { return bootstraps_outstanding_ > 0; },
+                    clock_.Now() + absl::Minutes(10));
+    // Bootstraps still running after the deadline count as failures.
+    bootstrap_failures_ += bootstraps_outstanding_;
+    bootstraps_outstanding_ = 0;
+  }
+  return bootstrap_failures_;
+}
+
+}  // namespace kad::testing
