@@ -89,14 +89,19 @@ void Lookup::OnFailure(const NodeId& from) {
 
 bool Lookup::Done() const {
   int active = 0;
+  bool any_replied = false;
+  bool any_slow = false;
   for (const auto& [distance, candidate] : shortlist_) {
+    any_replied |= candidate.state == State::kReplied;
+    any_slow |= candidate.state == State::kSlow;
     if (candidate.state == State::kFailed || candidate.state == State::kSlow) {
       continue;
     }
     if (++active > options_.bucket_size) break;
     if (candidate.state != State::kReplied) return false;
   }
-  return true;
+  // With nobody answered yet, a slow request is all there is to wait for.
+  return any_replied || !any_slow;
 }
 
 std::vector<Contact> Lookup::Closest() const {

@@ -16,7 +16,8 @@
 //    holds up completion, but is not forgotten: a late reply still counts.
 //  - Done when the k closest candidates that have not failed or gone slow
 //    have all replied, or when nobody is left to ask and nothing is
-//    in flight.
+//    in flight — but never while the only hope is a slow request and
+//    nobody has replied yet.
 //
 // Hops: a seed is one round trip away; a contact first learned from a
 // node n round trips away is n + 1. hops() is that depth for the closest

@@ -20,7 +20,8 @@ constexpr size_t kExpiryBatch = 1000;
 // How often stale buckets are looked for (each is refreshed at most once
 // per bucket_refresh_interval).
 constexpr absl::Duration kRefreshCheckPeriod = absl::Minutes(1);
-// Pings per bootstrap seed before it counts as unreachable.
+// Pings per bootstrap seed before it counts as unreachable, and attempts
+// at the joining self-lookup.
 constexpr int kSeedPingAttempts = 3;
 
 uint64_t SeedOf(const NodeOptions& options) {
@@ -246,9 +247,17 @@ void Node::Impl::OnBootstrapPing(bool answered) {
     return;
   }
   if (options_.read_only) return FinishBootstrap();
+  LookUpSelf(1);
+}
+
+void Node::Impl::LookUpSelf(int attempt) {
   // Join: look up our own id, then refresh every bucket farther away than
-  // our nearest neighbour.
-  FindNode(node_.id_, [this](absl::StatusOr<LookupResult>) {
+  // our nearest neighbour. A self-lookup that no node answered (its few
+  // requests were lost) is tried again: the seeds did answer a ping.
+  FindNode(node_.id_, [this, attempt](absl::StatusOr<LookupResult> found) {
+    if (!found.ok() && attempt < kSeedPingAttempts) {
+      return LookUpSelf(attempt + 1);
+    }
     for (const NodeId& target :
          node_.routing_table_->TargetsFartherThanNearest(gen_)) {
       FindNode(target, [](absl::StatusOr<LookupResult>) {});

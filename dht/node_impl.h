@@ -91,6 +91,7 @@ class Node::Impl {
                    const absl::StatusOr<Message>& outcome);
   void PingSeed(const net::Endpoint& seed, int attempt);
   void OnBootstrapPing(bool answered);
+  void LookUpSelf(int attempt);
   void FinishBootstrap();
   void Every(absl::Duration period, absl::AnyInvocable<void()> fn);
   void RefreshStaleBuckets();

@@ -120,6 +120,20 @@ TEST(SimOverlayTest, TwoThousandNodesConvergeAndServeGets) {
             stats.datagrams_delivered + overlay.network().in_flight());
 }
 
+// Regression (seed 7, 2 % loss): nodes whose joining self-lookup lost its
+// only request used to end up with a single contact until the hourly
+// refresh. Every node must leave GrowTo with a full table.
+TEST(SimOverlayTest, JoinsUnderLossFillEveryTable) {
+  SimOverlayOptions options;
+  options.seed = 7;
+  options.network.loss = 0.02;
+  SimOverlay overlay(options);
+  EXPECT_EQ(overlay.GrowTo(400), 0);
+  for (size_t i = 0; i < overlay.size(); ++i) {
+    EXPECT_GE(overlay.node(i).routing_table().size(), 20u) << "node " << i;
+  }
+}
+
 TEST(SimOverlayTest, SameSeedReproducesTheRunExactly) {
   const Outcome first = RunScenario(/*seed=*/7, 400, /*loss=*/0.02, 20);
   EXPECT_EQ(first.bootstrap_failures, 0);

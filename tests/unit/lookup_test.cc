@@ -113,6 +113,18 @@ TEST(LookupTest, SlowRequestFreesItsSlotButLateReplyCounts) {
   EXPECT_EQ(replied[0].id, first->id);
 }
 
+TEST(LookupTest, WaitsForASlowRequestWhenNobodyElseAnswered) {
+  StaticNetwork net(1, 11);
+  Lookup lookup(NodeId(), {20, 3}, net.nodes());
+  auto only = lookup.NextToQuery();
+  ASSERT_TRUE(only.has_value());
+  lookup.OnSlow(only->id);
+  EXPECT_FALSE(lookup.Done());
+  lookup.OnReply(only->id, {});
+  EXPECT_TRUE(lookup.Done());
+  EXPECT_EQ(lookup.Closest().size(), 1u);
+}
+
 TEST(LookupTest, FailedNodesAreReplacedByTheNextClosest) {
   StaticNetwork net(60, 8);
   NodeId target;
