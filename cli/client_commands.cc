@@ -127,22 +127,57 @@ absl::Status Get(const GetFlags& flags) {
   return absl::OkStatus();
 }
 
-absl::Status Ping(const PingFlags& flags) {
-  absl::StatusOr<absl::Duration> timeout = Begin(flags.client);
+// What a node asked directly answered, and where it was asked.
+template <typename T>
+struct DirectAnswer {
+  net::Endpoint address;
+  T result;
+};
+
+// Asks the node at `address_text` one question with `ask` (Node::Ping,
+// Node::Stats) through a read-only session: no overlay to join. The
+// node's errors name the address already.
+template <typename T>
+absl::StatusOr<DirectAnswer<T>> AskDirectly(
+    const ClientFlags& flags, const std::string& address_text,
+    void (dht::Node::*ask)(const net::Endpoint&, dht::Node::Callback<T>)) {
+  absl::StatusOr<absl::Duration> timeout = Begin(flags);
   if (!timeout.ok()) return timeout.status();
-  absl::StatusOr<net::Endpoint> address = ResolveAddress(flags.address);
+  absl::StatusOr<net::Endpoint> address = ResolveAddress(address_text);
   if (!address.ok()) return address.status();
   Budget budget = Budget::Starting(*timeout);
   absl::StatusOr<std::unique_ptr<Session>> session =
       ClientSession(address->family());
   if (!session.ok()) return session.status();
-  absl::StatusOr<dht::PingResult> result = (*session)->Await<dht::PingResult>(
-      budget, [&](dht::Node::Callback<dht::PingResult> done) {
-        (*session)->node().Ping(*address, std::move(done));
+  dht::Node& node = (*session)->node();
+  absl::StatusOr<T> result =
+      (*session)->Await<T>(budget, [&](dht::Node::Callback<T> done) {
+        (node.*ask)(*address, std::move(done));
       });
-  // The node's errors name the address already.
   if (!result.ok()) return result.status();
-  PrintPing(*address, *result, flags.client.json);
+  return DirectAnswer<T>{*address, *std::move(result)};
+}
+
+absl::Status Ping(const PingFlags& flags) {
+  absl::StatusOr<DirectAnswer<dht::PingResult>> answer =
+      AskDirectly<dht::PingResult>(flags.client, flags.address,
+                                   &dht::Node::Ping);
+  if (!answer.ok()) return answer.status();
+  PrintPing(answer->address, answer->result, flags.client.json);
+  return absl::OkStatus();
+}
+
+absl::Status Stats(const StatsFlags& flags) {
+  absl::StatusOr<DirectAnswer<dht::StatsReport>> answer =
+      AskDirectly<dht::StatsReport>(flags.client, flags.address,
+                                    &dht::Node::Stats);
+  if (absl::IsPermissionDenied(answer.status())) {
+    // The node refused us: a network outcome (exit 3), not a local
+    // permission problem such as an unusable data dir.
+    return absl::UnavailableError(answer.status().message());
+  }
+  if (!answer.ok()) return answer.status();
+  PrintStats(answer->result, flags.client.json);
   return absl::OkStatus();
 }
 
@@ -190,5 +225,6 @@ int RunPut(const PutFlags& flags) { return Finish(Put(flags)); }
 int RunGet(const GetFlags& flags) { return Finish(Get(flags)); }
 int RunPing(const PingFlags& flags) { return Finish(Ping(flags)); }
 int RunLookup(const LookupFlags& flags) { return Finish(Lookup(flags)); }
+int RunStats(const StatsFlags& flags) { return Finish(Stats(flags)); }
 
 }  // namespace kad::cli

@@ -1,7 +1,7 @@
-// The one-shot commands: put, get, ping and lookup. Each joins the overlay
-// as a read-only node (ping talks to one node directly), does one job
-// within --timeout, prints the result (see output.h) and returns an exit
-// code (see exit_codes.h).
+// The one-shot commands: put, get, ping, lookup and stats. Each joins the
+// overlay as a read-only node (ping and stats talk to one node directly),
+// does one job within --timeout, prints the result (see output.h) and
+// returns an exit code (see exit_codes.h).
 #ifndef KAD_CLI_CLIENT_COMMANDS_H_
 #define KAD_CLI_CLIENT_COMMANDS_H_
 
@@ -39,6 +39,11 @@ struct PingFlags {
   std::string address;
 };
 
+struct StatsFlags {
+  ClientFlags client;  // bootstrap is unused: stats asks one node directly.
+  std::string address;
+};
+
 struct LookupFlags {
   ClientFlags client;
   std::string key;  // Exactly one of key and id is set.
@@ -49,6 +54,9 @@ int RunPut(const PutFlags& flags);
 int RunGet(const GetFlags& flags);
 int RunPing(const PingFlags& flags);
 int RunLookup(const LookupFlags& flags);
+// Exits 3 if the node does not answer or refuses (we are not on loopback or
+// in its --stats-allow subnets).
+int RunStats(const StatsFlags& flags);
 
 }  // namespace kad::cli
 

@@ -6,6 +6,8 @@
 //      too-large key or value
 //   3  network failure: no bootstrap node reachable or given, nothing
 //      stored, no answer before the deadline
+//   4  the data dir cannot be used: in use by another node, not writable,
+//      written by an incompatible version, corrupt state, disk full
 #ifndef KAD_CLI_EXIT_CODES_H_
 #define KAD_CLI_EXIT_CODES_H_
 
@@ -18,10 +20,12 @@ enum ExitCode : int {
   kExitNotFound = 1,
   kExitUsage = 2,
   kExitNetwork = 3,
+  kExitDataDir = 4,
 };
 
 // Returns the exit code for `status`: NotFound → 1; InvalidArgument and
-// OutOfRange → 2; anything else that is not OK (Unavailable,
+// OutOfRange → 2; FailedPrecondition, PermissionDenied and DataLoss (the
+// codes data-dir errors carry) → 4; anything else that is not OK (Unavailable,
 // DeadlineExceeded, ResourceExhausted, …) → 3, since the command did not
 // complete its work on the network.
 ExitCode ExitCodeFor(const absl::Status& status);

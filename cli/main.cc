@@ -2,16 +2,18 @@
 // with CLI11 and dispatches to node_command.h and client_commands.h.
 //
 //   kad node   [--listen HOST:PORT] [--bootstrap HOST:PORT]... [--id HEX]
+//              [--data-dir DIR] [--stats-allow CIDR]...
 //              [--k 20] [--alpha 3] [--log-level LEVEL]
 //   kad put    KEY [VALUE | --file PATH | -] [--ttl DURATION] [--seq N]
 //   kad get    KEY
 //   kad overlay --nodes N [--listen-base HOST:PORT] [--out FILE]
 //   kad ping   HOST:PORT
 //   kad lookup KEY | --id HEX
+//   kad stats  HOST:PORT
 //
-// One-shot commands also take --bootstrap (or $KAD_BOOTSTRAP; not ping),
-// --timeout, --json and --log-level. Exit codes: see exit_codes.h; a
-// CLI11 parse error is a usage error (2).
+// One-shot commands also take --bootstrap (or $KAD_BOOTSTRAP; not ping or
+// stats), --timeout, --json and --log-level. Exit codes: see exit_codes.h;
+// a CLI11 parse error is a usage error (2).
 #include <functional>
 #include <iterator>
 #include <string>
@@ -71,6 +73,17 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
                "node to join through (repeatable); none starts an overlay");
   command->add_option("--id", flags.id, "node id (default: random)")
       ->type_name("HEX");
+  command
+      ->add_option("--data-dir", flags.data_dir,
+                   "keep records, id and contacts here across restarts "
+                   "(default: in memory)")
+      ->type_name("DIR");
+  command
+      ->add_option("--stats-allow", flags.stats_allow,
+                   "subnet whose hosts may ask for this node's stats, besides "
+                   "loopback (repeatable)")
+      ->type_name("CIDR")
+      ->allow_extra_args(false);
   // A response carries at most 20 contacts (kMaxContactsPerMessage), so a
   // larger k could never be filled by one answer.
   command->add_option("--k", flags.k, "bucket size and replica count (1-20)")
@@ -163,6 +176,18 @@ Runner AddLookup(CLI::App& app, LookupFlags& flags) {
       [command, &flags] { return command->parsed() ? RunLookup(flags) : -1; };
 }
 
+Runner AddStats(CLI::App& app, StatsFlags& flags) {
+  CLI::App* command =
+      app.add_subcommand("stats",
+                         "show one node's counters (from loopback, "
+                         "or a subnet it allows with --stats-allow)");
+  command->add_option("ADDRESS", flags.address, "the node's address")
+      ->type_name("HOST:PORT")
+      ->required();
+  AddClientFlags(*command, flags.client, /*with_bootstrap=*/false);
+  return [command, &flags] { return command->parsed() ? RunStats(flags) : -1; };
+}
+
 int Main(int argc, char** argv) {
   InitLogging();
   CLI::App app("kad: a Kademlia distributed hash table", "kad");
@@ -177,10 +202,11 @@ int Main(int argc, char** argv) {
   GetFlags get;
   PingFlags ping;
   LookupFlags lookup;
+  StatsFlags stats;
   const Runner runners[] = {AddNode(app, node), AddOverlay(app, overlay),
                             AddPut(app, put),
                             AddGet(app, get), AddPing(app, ping),
-                            AddLookup(app, lookup)};
+                            AddLookup(app, lookup), AddStats(app, stats)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

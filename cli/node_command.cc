@@ -3,18 +3,21 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "cli/arguments.h"
+#include "cli/data_dir.h"
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
 #include "cli/output.h"
 #include "cli/session.h"
 #include "dht/node_id.h"
 #include "dht/routing_table.h"
+#include "net/subnet.h"
 #include "spdlog/spdlog.h"
 
 namespace kad::cli {
@@ -88,6 +91,21 @@ class StatsLogger {
   Session& session_;
 };
 
+// Parses --stats-allow; a bad subnet is a usage error naming it.
+absl::StatusOr<std::vector<net::Subnet>> ParseStatsAllow(
+    const std::vector<std::string>& texts) {
+  std::vector<net::Subnet> subnets;
+  for (const std::string& text : texts) {
+    absl::StatusOr<net::Subnet> subnet = net::Subnet::Parse(text);
+    if (!subnet.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bad --stats-allow: ", std::string(subnet.status().message())));
+    }
+    subnets.push_back(*subnet);
+  }
+  return subnets;
+}
+
 absl::StatusOr<SessionOptions> NodeSessionOptions(const NodeFlags& flags) {
   SessionOptions options;
   absl::StatusOr<net::Endpoint> listen = ResolveAddress(flags.listen);
@@ -103,6 +121,10 @@ absl::StatusOr<SessionOptions> NodeSessionOptions(const NodeFlags& flags) {
   }
   options.node.bucket_size = flags.k;
   options.node.parallelism = flags.alpha;
+  absl::StatusOr<std::vector<net::Subnet>> stats_allow =
+      ParseStatsAllow(flags.stats_allow);
+  if (!stats_allow.ok()) return stats_allow.status();
+  options.node.stats_allow = *std::move(stats_allow);
   return options;
 }
 
@@ -128,6 +150,92 @@ void Announce(const dht::Node& node) {
                node.endpoint().ToString());
 }
 
+// Marks a data-dir failure as such (exit code 4), keeping its message.
+absl::Status DataDirError(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kDataLoss:
+      return status;
+    default:
+      return absl::FailedPreconditionError(status.message());
+  }
+}
+
+// Opens --data-dir: the node gets its saved id (or --id, which must match)
+// and the LMDB store; with no --bootstrap, the saved contacts are the seeds.
+absl::StatusOr<std::unique_ptr<DataDir>> PrepareDataDir(
+    const NodeFlags& flags, SessionOptions& options,
+    std::vector<net::Endpoint>& seeds) {
+  auto dir = DataDir::Open(flags.data_dir);
+  if (!dir.ok()) return DataDirError(dir.status());
+  auto saved_id = (*dir)->LoadId();
+  if (!saved_id.ok()) return DataDirError(saved_id.status());
+  if (*saved_id && options.node.id && **saved_id != *options.node.id) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data dir ", flags.data_dir, " belongs to node ", (*saved_id)->ToHex(),
+        "; --id ", options.node.id->ToHex(), " differs"));
+  }
+  if (*saved_id) options.node.id = **saved_id;
+  options.store = (*dir)->TakeStore();
+  if (seeds.empty()) {
+    auto saved = (*dir)->LoadContacts();
+    if (!saved.ok()) return DataDirError(saved.status());
+    seeds = *std::move(saved);
+    spdlog::info("rejoining through {} saved contacts", seeds.size());
+  }
+  return dir;
+}
+
+// Saves the routing table's contacts to the data dir kFirstContactSave
+// after start, then every kContactSavePeriod, and once more on Save(). Lifetime: must outlive the
+// session's loop.
+constexpr absl::Duration kFirstContactSave = absl::Seconds(5);
+
+class ContactSaver {
+ public:
+  ContactSaver(Session& session, const DataDir& dir)
+      : session_(session), dir_(dir) {}
+
+  // Saves soon after start (a node killed in its first minute still
+  // rejoins through the contacts it just met), then periodically.
+  void Start(absl::Duration first = kFirstContactSave) {
+    session_.clock().Schedule(first, [this] {
+      Save();
+      Start(kContactSavePeriod);
+    });
+  }
+
+  void Save() const {
+    absl::Status saved =
+        dir_.SaveContacts(session_.node().routing_table().AllContacts());
+    if (!saved.ok()) spdlog::warn("{}", saved.ToString());
+  }
+
+ private:
+  Session& session_;
+  const DataDir& dir_;
+};
+
+// Runs the node until SIGINT or SIGTERM.
+absl::Status Serve(Session& running, std::vector<net::Endpoint> seeds,
+                   const DataDir* dir) {
+  Joiner joiner(running, std::move(seeds));
+  StatsLogger stats(running);
+  std::optional<ContactSaver> saver;
+  if (dir != nullptr) saver.emplace(running, *dir);
+  running.clock().Schedule(absl::ZeroDuration(), [&] {
+    Announce(running.node());
+    joiner.Start();
+    stats.Start();
+    if (saver) saver->Start();
+  });
+  running.loop().Run(net::StopOnSignals::kYes);
+  spdlog::info("stopping on {}", SignalName(running.loop().stop_signal()));
+  if (saver) saver->Save();
+  return absl::OkStatus();
+}
+
 absl::Status ServeNode(const NodeFlags& flags) {
   SetLogLevel(flags.log_level);
   absl::StatusOr<SessionOptions> options = NodeSessionOptions(flags);
@@ -135,20 +243,22 @@ absl::Status ServeNode(const NodeFlags& flags) {
   absl::StatusOr<std::vector<net::Endpoint>> seeds =
       ResolveAll(flags.bootstrap);
   if (!seeds.ok()) return seeds.status();
+  std::unique_ptr<DataDir> dir;
+  if (!flags.data_dir.empty()) {
+    auto prepared = PrepareDataDir(flags, *options, *seeds);
+    if (!prepared.ok()) return prepared.status();
+    dir = *std::move(prepared);
+  }
   absl::StatusOr<std::unique_ptr<Session>> session =
       Session::Create(*std::move(options));
   if (!session.ok()) return session.status();
   Session& running = **session;
-  Joiner joiner(running, *std::move(seeds));
-  StatsLogger stats(running);
-  running.clock().Schedule(absl::ZeroDuration(), [&running, &joiner, &stats] {
-    Announce(running.node());
-    joiner.Start();
-    stats.Start();
-  });
-  running.loop().Run(net::StopOnSignals::kYes);
-  spdlog::info("stopping on {}", SignalName(running.loop().stop_signal()));
-  return absl::OkStatus();
+  if (dir != nullptr) {
+    if (absl::Status saved = dir->SaveId(running.node().id()); !saved.ok()) {
+      return DataDirError(saved);
+    }
+  }
+  return Serve(running, *std::move(seeds), dir.get());
 }
 
 }  // namespace

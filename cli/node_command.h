@@ -3,6 +3,11 @@
 // once SIGINT and SIGTERM are handled, joins through --bootstrap, serves
 // until one of those signals, and exits 0.
 //
+// With --data-dir, records live in an LMDB store there and the node keeps
+// its id and routing-table contacts there too (saved every
+// kContactSavePeriod and on shutdown): restarted without --bootstrap, it
+// comes back with the same id and rejoins through its saved contacts.
+//
 // A node whose seeds do not answer keeps serving (an overlay's first node
 // has none) and retries the join every kRejoinInterval until one answers.
 #ifndef KAD_CLI_NODE_COMMAND_H_
@@ -16,11 +21,16 @@
 namespace kad::cli {
 
 inline constexpr absl::Duration kRejoinInterval = absl::Seconds(30);
+inline constexpr absl::Duration kContactSavePeriod = absl::Minutes(1);
 
 struct NodeFlags {
   std::string listen = "0.0.0.0:4222";  // HOST:PORT; port 0 picks one.
   std::vector<std::string> bootstrap;   // HOST:PORT seeds; none: new overlay.
   std::string id;                       // 40 hex digits; empty: random.
+  std::string data_dir;                 // Records, id, contacts; "": memory.
+  // CIDR subnets (10.0.0.0/8, fd00::/8) whose requesters may ask for our
+  // stats; loopback always may.
+  std::vector<std::string> stats_allow;
   int k = 20;                           // Kademlia's k: bucket size.
   int alpha = 3;                        // Kademlia's alpha: parallelism.
   std::string log_level = "info";

@@ -1,5 +1,6 @@
 #include "cli/output.h"
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "dht/message.h"
 
 namespace kad::cli {
 namespace {
@@ -98,6 +100,122 @@ std::string LookupText(const dht::NodeId& target,
   return text;
 }
 
+using PerType = std::array<uint64_t, dht::kMessageTypeCount>;
+
+const char* TypeName(size_t type) {
+  return dht::MessageTypeName(static_cast<dht::MessageType>(type));
+}
+
+uint64_t TotalContacts(const dht::StatsReply& stats) {
+  uint64_t total = 0;
+  for (const dht::BucketCount& bucket : stats.buckets) total += bucket.contacts;
+  return total;
+}
+
+nlohmann::json PerTypeJson(const PerType& counts) {
+  nlohmann::json object = nlohmann::json::object();
+  for (size_t type = 0; type < counts.size(); ++type) {
+    object[TypeName(type)] = counts[type];
+  }
+  return object;
+}
+
+nlohmann::json LatencyJson(const dht::LatencyPercentiles& latency) {
+  auto ms = [](uint64_t us) {
+    return Milliseconds(absl::Microseconds(static_cast<int64_t>(us)));
+  };
+  return {{"p50", ms(latency.p50_us)},
+          {"p90", ms(latency.p90_us)},
+          {"p99", ms(latency.p99_us)},
+          {"max", ms(latency.max_us)}};
+}
+
+nlohmann::json StatsJson(const dht::StatsReport& report) {
+  const dht::StatsReply& s = report.stats;
+  nlohmann::json buckets = nlohmann::json::array();
+  for (const dht::BucketCount& bucket : s.buckets) {
+    buckets.push_back({{"prefix_length", bucket.prefix_length},
+                       {"contacts", bucket.contacts}});
+  }
+  return {{"id", report.id.ToHex()},
+          {"address", report.address.ToString()},
+          {"uptime_seconds", s.uptime_seconds},
+          {"contacts", TotalContacts(s)},
+          {"buckets", std::move(buckets)},
+          {"records", s.records},
+          {"record_bytes", s.record_bytes},
+          {"datagrams_in", s.datagrams_in},
+          {"datagrams_out", s.datagrams_out},
+          {"bytes_in", s.bytes_in},
+          {"bytes_out", s.bytes_out},
+          {"malformed_in", s.malformed_in},
+          {"unmatched_responses", s.unmatched_responses},
+          {"messages_in", PerTypeJson(s.messages_in)},
+          {"messages_out", PerTypeJson(s.messages_out)},
+          {"rpc_timeouts", s.rpc_timeouts},
+          {"rpc_failures", s.rpc_failures},
+          {"lookups_started", s.lookups_started},
+          {"lookups_finished", s.lookups_finished},
+          {"lookup_latency_ms", LatencyJson(s.lookup_latency)},
+          {"stores_accepted", s.stores_accepted},
+          {"stores_rejected", s.stores_rejected}};
+}
+
+// "ping 3, find_node 12", leaving out types never seen; "none" if empty.
+std::string PerTypeText(const PerType& counts) {
+  std::string text;
+  for (size_t type = 0; type < counts.size(); ++type) {
+    if (counts[type] == 0) continue;
+    absl::StrAppend(&text, text.empty() ? "" : ", ", TypeName(type), " ",
+                    counts[type]);
+  }
+  return text.empty() ? "none" : text;
+}
+
+std::string LatencyText(const dht::LatencyPercentiles& latency) {
+  return absl::StrFormat("p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms",
+                         latency.p50_us / 1000.0, latency.p90_us / 1000.0,
+                         latency.p99_us / 1000.0, latency.max_us / 1000.0);
+}
+
+std::string StatsText(const dht::StatsReport& report) {
+  const dht::StatsReply& s = report.stats;
+  std::string buckets;
+  for (const dht::BucketCount& bucket : s.buckets) {
+    absl::StrAppend(&buckets, buckets.empty() ? "" : " ", bucket.prefix_length,
+                    ":", bucket.contacts);
+  }
+  std::string text;
+  auto line = [&text](const char* label, const std::string& value) {
+    absl::StrAppendFormat(&text, "%-13s%s\n", label, value);
+  };
+  line("id", report.id.ToHex());
+  line("address", report.address.ToString());
+  line("uptime", s.uptime_seconds == 0
+                     ? "0s"
+                     : absl::FormatDuration(absl::Seconds(s.uptime_seconds)));
+  line("contacts",
+       absl::StrCat(TotalContacts(s), " in ", s.buckets.size(),
+                    s.buckets.size() == 1 ? " bucket" : " buckets"));
+  line("buckets", absl::StrCat(buckets, "  (prefix length:contacts)"));
+  line("records", absl::StrCat(s.records, " (", s.record_bytes, " bytes)"));
+  line("datagrams",
+       absl::StrCat("in ", s.datagrams_in, " (", s.bytes_in, " bytes), out ",
+                    s.datagrams_out, " (", s.bytes_out, " bytes)"));
+  line("dropped", absl::StrCat(s.malformed_in, " malformed, ",
+                               s.unmatched_responses, " unmatched responses"));
+  line("messages in", PerTypeText(s.messages_in));
+  line("messages out", PerTypeText(s.messages_out));
+  line("rpcs", absl::StrCat(s.rpc_timeouts, " timed out, ", s.rpc_failures,
+                            " given up"));
+  line("lookups", absl::StrCat(s.lookups_started, " started, ",
+                               s.lookups_finished, " finished"));
+  line("latency", LatencyText(s.lookup_latency));
+  line("stores", absl::StrCat(s.stores_accepted, " accepted, ",
+                              s.stores_rejected, " rejected"));
+  return text;
+}
+
 }  // namespace
 
 void PrintError(std::string_view message) {
@@ -180,6 +298,14 @@ void PrintLookup(const dht::NodeId& target, const dht::LookupResult& result,
     PrintJson(LookupJson(target, result));
   } else {
     PrintText(LookupText(target, result));
+  }
+}
+
+void PrintStats(const dht::StatsReport& report, bool json) {
+  if (json) {
+    PrintJson(StatsJson(report));
+  } else {
+    PrintText(StatsText(report));
   }
 }
 

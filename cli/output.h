@@ -43,6 +43,8 @@ void PrintPing(const net::Endpoint& address, const dht::PingResult& result,
                bool json);
 void PrintLookup(const dht::NodeId& target, const dht::LookupResult& result,
                  bool json);
+// Without --json: one aligned "label  value" line per group of counters.
+void PrintStats(const dht::StatsReport& report, bool json);
 
 }  // namespace kad::cli
 

@@ -32,8 +32,9 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(
       net::UdpTransport::Create(session->loop_->raw(), options.bind);
   if (!transport.ok()) return transport.status();
   session->transport_ = *std::move(transport);
-  session->store_ =
-      std::make_unique<storage::MemoryStore>(storage::MemoryStoreOptions{});
+  session->store_ = options.store != nullptr
+                        ? std::move(options.store)
+                        : std::make_unique<storage::MemoryStore>();
   session->node_ =
       std::make_unique<dht::Node>(std::move(options.node), *session->transport_,
                                   *session->clock_, *session->store_);

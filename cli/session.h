@@ -49,6 +49,7 @@ struct Budget {
 struct SessionOptions {
   net::Endpoint bind;  // Port 0 picks a free port.
   dht::NodeOptions node;
+  std::unique_ptr<storage::RecordStore> store;  // Null: a MemoryStore.
 };
 
 class Session {
@@ -97,7 +98,7 @@ class Session {
   std::unique_ptr<net::UvLoop> loop_;
   std::unique_ptr<net::UvClock> clock_;
   std::unique_ptr<net::UdpTransport> transport_;
-  std::unique_ptr<storage::MemoryStore> store_;
+  std::unique_ptr<storage::RecordStore> store_;
   std::unique_ptr<dht::Node> node_;
   bool spent_ = false;
 };

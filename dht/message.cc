@@ -13,6 +13,8 @@ const char* MessageTypeName(MessageType type) {
     case MessageType::kStore: return "store";
     case MessageType::kStored: return "stored";
     case MessageType::kError: return "error";
+    case MessageType::kStats: return "stats";
+    case MessageType::kStatsReply: return "stats_reply";
   }
   return "unknown";
 }

@@ -10,6 +10,7 @@
 //   FindNode(target)        Nodes(closest contacts, write token)
 //   FindValue(key)          Value(record?, closest contacts, write token)
 //   Store(record, token)    Stored
+//   Stats                   StatsReply(the responder's counters)
 //   any of the above        Error(code, reason)
 //
 // A sender id of nullopt marks a read-only client (a one-shot CLI command):
@@ -17,6 +18,7 @@
 #ifndef KAD_DHT_MESSAGE_H_
 #define KAD_DHT_MESSAGE_H_
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +27,7 @@
 
 #include "dht/contact.h"
 #include "dht/node_id.h"
+#include "dht/node_stats.h"
 #include "storage/record.h"
 
 namespace kad::dht {
@@ -37,6 +40,11 @@ inline constexpr size_t kMaxContactsPerMessage = 20;
 // Write tokens are opaque to everyone but their issuer; at most this long.
 inline constexpr size_t kMaxTokenBytes = 32;
 inline constexpr size_t kMaxErrorReasonBytes = 200;
+// A StatsReply lists at most this many buckets (a routing table's most)...
+inline constexpr size_t kMaxStatsBuckets = NodeId::kBits;
+// ...each with a prefix length below kMaxStatsBuckets and at most this many
+// contacts, so that the largest reply still fits one datagram.
+inline constexpr uint32_t kMaxStatsBucketContacts = 65535;
 
 using TransactionId = uint32_t;
 
@@ -51,6 +59,8 @@ enum class MessageType : uint8_t {
   kStore = 6,
   kStored = 7,
   kError = 8,
+  kStats = 9,
+  kStatsReply = 10,
 };
 
 // Wire values of error codes; never renumber.
@@ -60,6 +70,7 @@ enum class ErrorCode : uint8_t {
   kRecordRejected = 3,  // Store of an invalid record (too large, expired).
   kStoreFull = 4,       // The storing node's quota is exhausted.
   kInternal = 5,
+  kForbidden = 6,       // The requester may not see this (stats access).
 };
 
 struct Ping {
@@ -108,8 +119,55 @@ struct Error {
   friend bool operator==(const Error&, const Error&) = default;
 };
 
+// Asks a node for its counters. A node answers it only to loopback and to
+// the subnets of NodeOptions::stats_allow; others get Error{kForbidden}.
+struct Stats {
+  friend bool operator==(const Stats&, const Stats&) = default;
+};
+struct BucketCount {
+  uint32_t prefix_length = 0;  // The bucket's CPL (the minimum, for the last).
+  uint32_t contacts = 0;
+  friend bool operator==(const BucketCount&, const BucketCount&) = default;
+};
+// Lookup durations in microseconds, over the responder's recent lookups.
+struct LatencyPercentiles {
+  uint64_t p50_us = 0;
+  uint64_t p90_us = 0;
+  uint64_t p99_us = 0;
+  uint64_t max_us = 0;
+  friend bool operator==(const LatencyPercentiles&,
+                         const LatencyPercentiles&) = default;
+};
+// The responder's counters (its id is the message's sender). The counter
+// fields mean what their namesakes in NodeStats mean.
+struct StatsReply {
+  uint64_t uptime_seconds = 0;
+  std::vector<BucketCount> buckets;  // In bucket order.
+  uint64_t records = 0;              // Live records held...
+  uint64_t record_bytes = 0;         // ...and their footprint.
+  uint64_t datagrams_in = 0;
+  uint64_t datagrams_out = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  uint64_t malformed_in = 0;
+  uint64_t unmatched_responses = 0;
+  // Indexed by MessageType value.
+  std::array<uint64_t, kMessageTypeCount> messages_in{};
+  std::array<uint64_t, kMessageTypeCount> messages_out{};
+  uint64_t rpc_timeouts = 0;
+  uint64_t rpc_failures = 0;
+  uint64_t lookups_started = 0;
+  uint64_t lookups_finished = 0;
+  LatencyPercentiles lookup_latency;
+  uint64_t stores_accepted = 0;
+  uint64_t stores_rejected = 0;
+  friend bool operator==(const StatsReply&, const StatsReply&) = default;
+};
+
+// Alternatives in MessageType order: body.index() is the wire type.
 using Body = std::variant<Ping, Pong, FindNode, Nodes, FindValue, Value, Store,
-                          Stored, Error>;
+                          Stored, Error, Stats, StatsReply>;
+static_assert(std::variant_size_v<Body> == kMessageTypeCount);
 
 struct Message {
   TransactionId transaction_id = 0;
@@ -120,7 +178,8 @@ struct Message {
   bool is_request() const {
     auto t = type();
     return t == MessageType::kPing || t == MessageType::kFindNode ||
-           t == MessageType::kFindValue || t == MessageType::kStore;
+           t == MessageType::kFindValue || t == MessageType::kStore ||
+           t == MessageType::kStats;
   }
   friend bool operator==(const Message&, const Message&) = default;
 };

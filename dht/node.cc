@@ -70,6 +70,9 @@ void Node::Put(storage::Record record, Callback<PutResult> done) {
 void Node::Get(std::string key, Callback<GetResult> done) {
   impl_->Get(std::move(key), std::move(done));
 }
+void Node::Stats(const net::Endpoint& endpoint, Callback<StatsReport> done) {
+  impl_->Stats(endpoint, std::move(done));
+}
 
 // ---- Impl: dispatch and serving --------------------------------------------
 
@@ -87,8 +90,10 @@ Node::Impl::Impl(Node& node, NodeOptions options, net::Clock& clock,
                       options_.read_only ? std::nullopt
                                          : std::optional<NodeId>(node.id_)},
            node.transport_, clock, node.stats_, gen_),
+      stats_service_(options_.stats_allow, clock.Now(), *node.routing_table_,
+                     store, node.stats_, lookup_latency_),
       handler_(options_.bucket_size, *node.routing_table_, store, tokens_,
-               node.stats_),
+               node.stats_, stats_service_),
       timers_(clock) {}
 
 Node::Impl::~Impl() {
@@ -191,7 +196,7 @@ void Node::Impl::NoteOutcome(const net::Endpoint& to,
   }
 }
 
-// ---- Impl: ping and bootstrap ----------------------------------------------
+// ---- Impl: ping, stats and bootstrap ---------------------------------------
 
 void Node::Impl::Ping(const net::Endpoint& endpoint, Callback<PingResult> done) {
   const absl::Time sent = clock_.Now();
@@ -203,6 +208,15 @@ void Node::Impl::Ping(const net::Endpoint& endpoint, Callback<PingResult> done) 
                return done(absl::UnavailableError("answer carried no node id"));
              }
              done(PingResult{*answer->sender, clock_.Now() - sent});
+           }});
+}
+
+void Node::Impl::Stats(const net::Endpoint& endpoint,
+                       Callback<StatsReport> done) {
+  Request(endpoint, std::nullopt, dht::Stats{},
+          {nullptr, [endpoint, done = std::move(done)](
+                        absl::StatusOr<Message> answer) mutable {
+             done(ToStatsReport(endpoint, std::move(answer)));
            }});
 }
 

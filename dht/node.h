@@ -14,6 +14,9 @@
 // commands) sends requests with no sender id: it answers no queries and
 // others never add it to their routing tables.
 //
+// A node answers stats requests (its counters, see Stats()) only from
+// loopback and from the subnets in NodeOptions::stats_allow.
+//
 // Ownership: the transport, clock and store are borrowed and must outlive
 // the node. Not thread-safe; call from the loop thread.
 #ifndef KAD_DHT_NODE_H_
@@ -29,10 +32,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "dht/contact.h"
+#include "dht/message.h"
 #include "dht/node_id.h"
 #include "dht/node_stats.h"
 #include "net/clock.h"
 #include "net/endpoint.h"
+#include "net/subnet.h"
 #include "net/transport.h"
 #include "storage/record.h"
 #include "storage/record_store.h"
@@ -67,6 +72,9 @@ struct NodeOptions {
   absl::Duration republish_interval = absl::Hours(1);
   // Expired records are removed in batches this often.
   absl::Duration expiry_interval = absl::Minutes(1);
+  // Besides loopback, requesters in these subnets may ask for our stats.
+  // Default: none (loopback only).
+  std::vector<net::Subnet> stats_allow;
 };
 
 struct PingResult {
@@ -97,6 +105,12 @@ struct PutResult {
   int stored = 0;     // Nodes that acknowledged (including this node).
   int attempted = 0;  // Nodes asked to store.
   LookupStats stats;
+};
+
+struct StatsReport {
+  NodeId id;              // The node that answered.
+  net::Endpoint address;  // Where it was asked.
+  StatsReply stats;       // Its counters (dht/message.h).
 };
 
 struct GetResult {
@@ -146,6 +160,11 @@ class Node {
   // (read repair). NotFound if no replica has it; Unavailable if no node
   // answered at all.
   void Get(std::string key, Callback<GetResult> done);
+
+  // Asks the node at `endpoint` for its counters. DeadlineExceeded if it
+  // does not answer; PermissionDenied, with its reason, if it refuses (we
+  // are not on loopback or in its stats_allow subnets).
+  void Stats(const net::Endpoint& endpoint, Callback<StatsReport> done);
 
   const NodeId& id() const { return id_; }
   net::Endpoint endpoint() const { return transport_.local_endpoint(); }

@@ -18,11 +18,13 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "dht/latency_window.h"
 #include "dht/lookup.h"
 #include "dht/node.h"
 #include "dht/request_handler.h"
 #include "dht/routing_table.h"
 #include "dht/rpc_client.h"
+#include "dht/stats_service.h"
 #include "dht/timer_set.h"
 #include "dht/token_issuer.h"
 
@@ -78,6 +80,7 @@ class Node::Impl {
   void FindNode(const NodeId& target, Callback<LookupResult> done);
   void Put(storage::Record record, Callback<PutResult> done);
   void Get(std::string key, Callback<GetResult> done);
+  void Stats(const net::Endpoint& endpoint, Callback<StatsReport> done);
 
  private:
   // node.cc
@@ -133,6 +136,8 @@ class Node::Impl {
   std::mt19937_64 gen_;
   TokenIssuer tokens_;
   RpcClient rpc_;
+  LatencyWindow lookup_latency_;  // Durations of the last finished lookups.
+  StatsService stats_service_;
   RequestHandler handler_;
   OperationId next_operation_ = 1;
   absl::flat_hash_map<OperationId, std::unique_ptr<LookupRun>> lookups_;

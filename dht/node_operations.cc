@@ -93,6 +93,7 @@ void Node::Impl::FinishLookup(OperationId id) {
   std::unique_ptr<LookupRun> run = std::move(it->second);
   lookups_.erase(it);
   ++node_.stats_.lookups_finished;
+  lookup_latency_.Add(clock_.Now() - run->started);
   run->finish(*run);
 }
 

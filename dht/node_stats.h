@@ -9,7 +9,8 @@
 
 namespace kad::dht {
 
-inline constexpr size_t kMessageTypeCount = 9;
+// The number of MessageType values (dht/message.h checks it).
+inline constexpr size_t kMessageTypeCount = 11;
 
 struct NodeStats {
   uint64_t datagrams_in = 0;

@@ -9,13 +9,15 @@ namespace kad::dht {
 
 RequestHandler::RequestHandler(int bucket_size,
                                const RoutingTable& routing_table,
-                               storage::RecordStore& store,
-                               TokenIssuer& tokens, NodeStats& stats)
+                               storage::RecordStore& store, TokenIssuer& tokens,
+                               NodeStats& stats,
+                               const StatsService& stats_service)
     : contacts_per_reply_(std::min<size_t>(bucket_size, kMaxContactsPerMessage)),
       routing_table_(routing_table),
       store_(store),
       tokens_(tokens),
-      stats_(stats) {}
+      stats_(stats),
+      stats_service_(stats_service) {}
 
 std::vector<Contact> RequestHandler::ClosestFor(
     const NodeId& target, const std::optional<NodeId>& requester) const {
@@ -49,6 +51,9 @@ Body RequestHandler::Handle(const Message& request, const net::Endpoint& from,
   }
   if (const auto* store = std::get_if<Store>(&request.body)) {
     return HandleStore(*store, from, now);
+  }
+  if (std::holds_alternative<Stats>(request.body)) {
+    return stats_service_.Answer(from, now);
   }
   return Error{ErrorCode::kMalformed, "not a request"};
 }

@@ -1,5 +1,6 @@
-// RequestHandler: answers the four requests (ping, find_node, find_value,
-// store) from this node's routing table and record store.
+// RequestHandler: answers the requests (ping, find_node, find_value, store,
+// stats) from this node's routing table and record store; stats requests
+// go to the StatsService.
 //
 // Pure: it computes the response body for a decoded request and updates
 // the store; the node decides whether to answer at all, sends the result,
@@ -14,6 +15,7 @@
 #include "dht/message.h"
 #include "dht/node_stats.h"
 #include "dht/routing_table.h"
+#include "dht/stats_service.h"
 #include "dht/token_issuer.h"
 #include "net/endpoint.h"
 #include "storage/record_store.h"
@@ -24,7 +26,7 @@ class RequestHandler {
  public:
   RequestHandler(int bucket_size, const RoutingTable& routing_table,
                  storage::RecordStore& store, TokenIssuer& tokens,
-                 NodeStats& stats);
+                 NodeStats& stats, const StatsService& stats_service);
 
   // Returns the response body for `request` (which must be a request)
   // received from `from`.
@@ -45,6 +47,7 @@ class RequestHandler {
   storage::RecordStore& store_;
   TokenIssuer& tokens_;
   NodeStats& stats_;
+  const StatsService& stats_service_;
 };
 
 }  // namespace kad::dht

@@ -18,6 +18,7 @@ std::optional<MessageType> ResponseTypeFor(MessageType request) {
     case MessageType::kFindNode: return MessageType::kNodes;
     case MessageType::kFindValue: return MessageType::kValue;
     case MessageType::kStore: return MessageType::kStored;
+    case MessageType::kStats: return MessageType::kStatsReply;
     default: return std::nullopt;
   }
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -22,19 +23,25 @@ using wire::FieldWriter;
 using wire::ObjectType;
 
 constexpr size_t kHeaderFields = 4;
-constexpr uint64_t kMaxMessageType = static_cast<uint64_t>(MessageType::kError);
+constexpr uint64_t kMaxMessageType =
+    static_cast<uint64_t>(MessageType::kStatsReply);
+constexpr size_t kBucketFields = 2;
+constexpr size_t kLatencyFields = 4;
+constexpr uint64_t kMaxUint64 = std::numeric_limits<uint64_t>::max();
 
 // Body fields per message type, indexed by the type's wire value.
 constexpr std::array<size_t, kMaxMessageType + 1> kBodyFields = {
-    0,  // ping
-    1,  // pong: observed endpoint
-    1,  // find_node: target
-    2,  // nodes: closest, token
-    1,  // find_value: key
-    3,  // value: record or nil, closest, token
-    2,  // store: record, token
-    0,  // stored
-    2,  // error: code, reason
+    0,   // ping
+    1,   // pong: observed endpoint
+    1,   // find_node: target
+    2,   // nodes: closest, token
+    1,   // find_value: key
+    3,   // value: record or nil, closest, token
+    2,   // store: record, token
+    0,   // stored
+    2,   // error: code, reason
+    0,   // stats
+    19,  // stats_reply: uptime, buckets, records, ..., stores_rejected
 };
 
 absl::Status Malformed(std::string_view reason) {
@@ -72,6 +79,47 @@ void WriteBody(FieldWriter& w, const Error& error) {
   w.Code(error.code);
   w.Reason(error.reason);
 }
+void WriteBody(FieldWriter&, const Stats&) {}
+
+void WriteBuckets(FieldWriter& w, const std::vector<BucketCount>& buckets) {
+  w.BoundedArray("buckets", buckets.size(), kMaxStatsBuckets);
+  for (const BucketCount& bucket : buckets) {
+    w.Array(kBucketFields);
+    w.BoundedUint("prefix_length", bucket.prefix_length, kMaxStatsBuckets - 1);
+    w.BoundedUint("contacts", bucket.contacts, kMaxStatsBucketContacts);
+  }
+}
+
+void WritePerType(FieldWriter& w,
+                  const std::array<uint64_t, kMessageTypeCount>& counts) {
+  w.Array(counts.size());
+  for (uint64_t count : counts) w.Uint(count);
+}
+
+void WriteBody(FieldWriter& w, const StatsReply& stats) {
+  w.Uint(stats.uptime_seconds);
+  WriteBuckets(w, stats.buckets);
+  for (uint64_t counter :
+       {stats.records, stats.record_bytes, stats.datagrams_in,
+        stats.datagrams_out, stats.bytes_in, stats.bytes_out,
+        stats.malformed_in, stats.unmatched_responses}) {
+    w.Uint(counter);
+  }
+  WritePerType(w, stats.messages_in);
+  WritePerType(w, stats.messages_out);
+  for (uint64_t counter : {stats.rpc_timeouts, stats.rpc_failures,
+                           stats.lookups_started, stats.lookups_finished}) {
+    w.Uint(counter);
+  }
+  const LatencyPercentiles& latency = stats.lookup_latency;
+  w.Array(kLatencyFields);
+  for (uint64_t us :
+       {latency.p50_us, latency.p90_us, latency.p99_us, latency.max_us}) {
+    w.Uint(us);
+  }
+  w.Uint(stats.stores_accepted);
+  w.Uint(stats.stores_rejected);
+}
 
 absl::StatusOr<std::vector<uint8_t>> EncodeOrFail(const Message& message,
                                                   absl::Time now) {
@@ -94,6 +142,60 @@ absl::StatusOr<std::vector<uint8_t>> EncodeOrFail(const Message& message,
 }
 
 // ---------------------------------------------------------------- decoding
+
+std::vector<BucketCount> ReadBuckets(FieldReader& r) {
+  size_t count = 0;
+  FieldReader list = r.List("buckets", kMaxStatsBuckets, &count);
+  std::vector<BucketCount> buckets(count);
+  for (BucketCount& bucket : buckets) {
+    FieldReader fields = list.Nested("bucket", kBucketFields);
+    bucket.prefix_length = static_cast<uint32_t>(
+        fields.Uint("prefix_length", kMaxStatsBuckets - 1));
+    bucket.contacts =
+        static_cast<uint32_t>(fields.Uint("contacts", kMaxStatsBucketContacts));
+  }
+  return buckets;
+}
+
+void ReadPerType(FieldReader& r, std::string_view field,
+                 std::array<uint64_t, kMessageTypeCount>& counts) {
+  FieldReader list = r.Nested(field, counts.size());
+  for (uint64_t& count : counts) count = list.Uint(field, kMaxUint64);
+}
+
+LatencyPercentiles ReadLatency(FieldReader& r) {
+  FieldReader fields = r.Nested("lookup_latency", kLatencyFields);
+  LatencyPercentiles latency;
+  latency.p50_us = fields.Uint("p50", kMaxUint64);
+  latency.p90_us = fields.Uint("p90", kMaxUint64);
+  latency.p99_us = fields.Uint("p99", kMaxUint64);
+  latency.max_us = fields.Uint("max", kMaxUint64);
+  return latency;
+}
+
+StatsReply ReadStatsReply(FieldReader& r) {
+  StatsReply stats;
+  stats.uptime_seconds = r.Uint("uptime_seconds", kMaxUint64);
+  stats.buckets = ReadBuckets(r);
+  stats.records = r.Uint("records", kMaxUint64);
+  stats.record_bytes = r.Uint("record_bytes", kMaxUint64);
+  stats.datagrams_in = r.Uint("datagrams_in", kMaxUint64);
+  stats.datagrams_out = r.Uint("datagrams_out", kMaxUint64);
+  stats.bytes_in = r.Uint("bytes_in", kMaxUint64);
+  stats.bytes_out = r.Uint("bytes_out", kMaxUint64);
+  stats.malformed_in = r.Uint("malformed_in", kMaxUint64);
+  stats.unmatched_responses = r.Uint("unmatched_responses", kMaxUint64);
+  ReadPerType(r, "messages_in", stats.messages_in);
+  ReadPerType(r, "messages_out", stats.messages_out);
+  stats.rpc_timeouts = r.Uint("rpc_timeouts", kMaxUint64);
+  stats.rpc_failures = r.Uint("rpc_failures", kMaxUint64);
+  stats.lookups_started = r.Uint("lookups_started", kMaxUint64);
+  stats.lookups_finished = r.Uint("lookups_finished", kMaxUint64);
+  stats.lookup_latency = ReadLatency(r);
+  stats.stores_accepted = r.Uint("stores_accepted", kMaxUint64);
+  stats.stores_rejected = r.Uint("stores_rejected", kMaxUint64);
+  return stats;
+}
 
 Body ReadBody(MessageType type, FieldReader& r) {
   switch (type) {
@@ -132,6 +234,10 @@ Body ReadBody(MessageType type, FieldReader& r) {
       error.reason = r.Reason();
       return error;
     }
+    case MessageType::kStats:
+      return Stats{};
+    case MessageType::kStatsReply:
+      return ReadStatsReply(r);
   }
   return Ping{};  // Unreachable: the caller checked the type.
 }

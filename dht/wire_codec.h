@@ -10,7 +10,7 @@
 //   [version, type, transaction_id, sender, body fields...]
 //
 //   version         uint, kProtocolVersion (1); any other value is rejected.
-//   type            uint, a MessageType wire value (0..8).
+//   type            uint, a MessageType wire value (0..10).
 //   transaction_id  uint <= 2^32-1, echoed by the response.
 //   sender          bin of exactly 20 bytes (a NodeId), or nil for a
 //                   read-only client.
@@ -27,6 +27,19 @@
 //   6 store         record, bin                   record, token
 //   7 stored        (none)
 //   8 error         uint, str                     ErrorCode, reason
+//   9 stats         (none)
+//  10 stats_reply   19 fields: uptime_seconds, buckets, records,
+//                   record_bytes, datagrams_in, datagrams_out, bytes_in,
+//                   bytes_out, malformed_in, unmatched_responses,
+//                   messages_in, messages_out, rpc_timeouts, rpc_failures,
+//                   lookups_started, lookups_finished, lookup_latency,
+//                   stores_accepted, stores_rejected (all uint64 but:)
+//                     buckets         array of at most kMaxStatsBuckets
+//                                     [prefix_length uint < 160,
+//                                      contacts uint <= 65535]
+//                     messages_in/out array of exactly kMessageTypeCount
+//                                     uint64, indexed by MessageType
+//                     lookup_latency  [p50, p90, p99, max] in microseconds
 //
 //   endpoint  [family uint (4 or 6), address bin (4 or 16 bytes), port uint16]
 //   contact   [id bin20, endpoint]
@@ -37,8 +50,8 @@
 // storage::kMaxKeyBytes and values of at most storage::kMaxValueBytes, and
 // the whole datagram at most kMaxDatagramBytes (1,280: it crosses any IPv6
 // path unfragmented). The largest messages (store or value with a maximal
-// record and token, nodes with 20 IPv6 contacts) fit; a test pins their
-// sizes.
+// record and token, nodes with 20 IPv6 contacts, stats_reply with 160 full
+// buckets and every counter at 2^64-1) fit; a test pins their sizes.
 //
 // A record travels with a relative TTL, not an absolute expiry, so clocks
 // need not agree: the encoder sends floor(expires - now) in seconds clamped

@@ -15,11 +15,15 @@ constexpr size_t kEndpointFields = 3;
 constexpr size_t kContactFields = 2;
 constexpr size_t kRecordFields = 4;
 
-// Parser limits: no legitimate array has more than kMaxContactsPerMessage
-// elements (so 32 leaves room for the precise "too many contacts" check),
-// nothing nests deeper than message > contacts > contact > endpoint, and
-// maps and ext never appear.
-constexpr size_t kMaxArrayElements = 32;
+// Parser limits: no legitimate array has more than kMaxStatsBuckets
+// elements (a stats reply's bucket list; it also leaves room for the precise
+// "too many contacts" check), nothing nests deeper than message > contacts >
+// contact > endpoint, and maps and ext never appear. The parser allocates a
+// slot (24 bytes) per element an array header announces, but every slot of
+// a finished array holds an element at least one byte long, so a datagram
+// costs at most 24 bytes per byte plus the slots of kMaxDepth open arrays:
+// some 45 KB.
+constexpr size_t kMaxArrayElements = kMaxStatsBuckets;
 constexpr size_t kMaxDepth = 4;
 
 int64_t MaxTtlSeconds() { return absl::ToInt64Seconds(storage::kMaxTtl); }
@@ -36,6 +40,7 @@ bool IsKnownErrorCode(uint64_t code) {
     case ErrorCode::kRecordRejected:
     case ErrorCode::kStoreFull:
     case ErrorCode::kInternal:
+    case ErrorCode::kForbidden:
       return true;
   }
   return false;
@@ -82,8 +87,26 @@ void FieldWriter::Array(size_t count) {
   if (status_.ok()) packer_.pack_array(static_cast<uint32_t>(count));
 }
 
+void FieldWriter::BoundedArray(std::string_view field, size_t count,
+                               size_t max) {
+  if (count > max) {
+    return Fail(absl::StrCat(std::string(field), ": ", count,
+                             " elements; the limit is ", max));
+  }
+  Array(count);
+}
+
 void FieldWriter::Uint(uint64_t value) {
   if (status_.ok()) packer_.pack_uint64(value);
+}
+
+void FieldWriter::BoundedUint(std::string_view field, uint64_t value,
+                              uint64_t max) {
+  if (value > max) {
+    return Fail(absl::StrCat(std::string(field), ": ", value,
+                             " is out of range (max ", max, ")"));
+  }
+  Uint(value);
 }
 
 void FieldWriter::Bin(std::span<const uint8_t> bytes) {
@@ -325,6 +348,19 @@ FieldReader FieldReader::Nested(std::string_view field, size_t count) {
                       " elements, got ", array->via.array.size));
   }
   if (!ok()) return FieldReader({}, now_, error_);
+  return FieldReader(Elements(*array), now_, error_);
+}
+
+FieldReader FieldReader::List(std::string_view field, size_t max,
+                              size_t* count) {
+  *count = 0;
+  const msgpack::object* array = Next(msgpack::type::ARRAY, field);
+  if (array != nullptr && array->via.array.size > max) {
+    Fail(absl::StrCat(std::string(field), ": ", array->via.array.size,
+                      " elements; the limit is ", max));
+  }
+  if (!ok()) return FieldReader({}, now_, error_);
+  *count = array->via.array.size;
   return FieldReader(Elements(*array), now_, error_);
 }
 

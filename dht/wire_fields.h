@@ -75,7 +75,11 @@ class FieldWriter {
 
   // Packs the header of an array of `count` elements.
   void Array(size_t count);
+  // Packs an array header; fails, naming `field`, if `count` exceeds `max`.
+  void BoundedArray(std::string_view field, size_t count, size_t max);
   void Uint(uint64_t value);
+  // Packs `value`; fails, naming `field`, if it exceeds `max`.
+  void BoundedUint(std::string_view field, uint64_t value, uint64_t max);
   void Bin(std::span<const uint8_t> bytes);
   void Bin(std::string_view bytes);
   void Nil();
@@ -150,12 +154,15 @@ class FieldReader {
   // Reads a str of at most kMaxErrorReasonBytes.
   std::string Reason();
 
- private:
-  static std::span<const msgpack::object> Elements(const msgpack::object& a);
-
   // Returns a reader over the next element, which must be an array of
   // exactly `count` elements; on error, a reader whose reads all fail.
   FieldReader Nested(std::string_view field, size_t count);
+  // Returns a reader over the next element, which must be an array of at
+  // most `max` elements, and sets `*count` to its size (0 on error).
+  FieldReader List(std::string_view field, size_t max, size_t* count);
+
+ private:
+  static std::span<const msgpack::object> Elements(const msgpack::object& a);
 
   // Consumes the next element and returns true if it is nil.
   bool PeekNil();

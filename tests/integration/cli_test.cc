@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -32,6 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "dht/node_id.h"
+#include "dht/node_stats.h"
 #include "dht/wire_codec.h"
 #include "net/endpoint.h"
 #include "gmock/gmock.h"
@@ -461,6 +464,51 @@ TEST_F(CliTest, PingReportsTheNodesIdAndAddress) {
                                      address(0) + " in [0-9]+\\.[0-9] ms\n"));
 }
 
+TEST_F(CliTest, StatsReportTheNodesCounters) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartNode({"--stats-allow", "10.0.0.0/8", "--stats-allow", "fd00::/8"}));
+  ASSERT_NO_FATAL_FAILURE(StartNode({"--bootstrap", seed()}));
+  ASSERT_EQ(RunKad({"ping", address(0)}).exit_code, 0);
+  Result json = RunKad({"stats", address(0), "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json;
+  nlohmann::json stats = ParseJson(json);
+  EXPECT_EQ(stats["id"], nodes_[0].id);
+  EXPECT_EQ(stats["address"], address(0));
+  EXPECT_GE(stats["contacts"].get<int>(), 0);
+  EXPECT_GE(stats["uptime_seconds"].get<int>(), 0);
+  EXPECT_GT(stats["datagrams_in"].get<int>(), 0);
+  EXPECT_GT(stats["bytes_in"].get<int>(), stats["datagrams_in"].get<int>());
+  EXPECT_GE(stats["messages_in"]["ping"].get<int>(), 1);
+  EXPECT_EQ(stats["messages_in"]["stats"], 1);
+  EXPECT_EQ(stats["messages_in"].size(), dht::kMessageTypeCount);
+  int bucket_contacts = 0;
+  for (const nlohmann::json& bucket : stats["buckets"]) {
+    bucket_contacts += bucket["contacts"].get<int>();
+  }
+  EXPECT_EQ(bucket_contacts, stats["contacts"].get<int>());
+  for (const char* percentile : {"p50", "p90", "p99", "max"}) {
+    EXPECT_GE(stats["lookup_latency_ms"][percentile].get<double>(), 0.0);
+  }
+
+  Result text = RunKad({"stats", address(0)});
+  ASSERT_EQ(text.exit_code, 0) << text;
+  EXPECT_EQ(LineValue(text.out, "id           "), nodes_[0].id) << text;
+  EXPECT_EQ(LineValue(text.out, "address      "), address(0)) << text;
+  EXPECT_THAT(LineValue(text.out, "messages in  "), HasSubstr("stats 2"))
+      << text;
+  EXPECT_THAT(LineValue(text.out, "latency      "),
+              MatchesRegex("p50 [0-9.]+ ms, p90 [0-9.]+ ms, p99 [0-9.]+ ms, "
+                           "max [0-9.]+ ms"))
+      << text;
+}
+
+TEST_F(CliTest, StatsOfASilentAddressExitsThree) {
+  SilentPort silent;
+  Result stats = RunKad({"stats", silent.address(), "--timeout", "2s"});
+  EXPECT_EQ(stats.exit_code, 3) << stats;
+  EXPECT_THAT(stats.err, StartsWith("kad: error: "));
+}
+
 TEST_F(CliTest, LookupFindsEveryNodeClosestFirst) {
   ASSERT_NO_FATAL_FAILURE(StartOverlay());
   const RunningNode& target = nodes_[5];
@@ -529,6 +577,10 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
       {"get", std::string(129, 'k'), "--bootstrap", silent.address()},
       {"lookup", "--id", "abc", "--bootstrap", silent.address()},
       {"node", "--listen", "localhost"},
+      {"node", "--listen", "127.0.0.1:0", "--stats-allow", "10.0.0/8"},
+      {"node", "--listen", "127.0.0.1:0", "--stats-allow", "10.1.0.0/8"},
+      {"stats", "127.0.0.1:notaport"},
+      {"stats"},
       {"frobnicate"},
   };
   for (const std::vector<std::string>& command : commands) {
@@ -537,6 +589,16 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
                                    << result;
     EXPECT_THAT(result.err, StartsWith("kad: error: ")) << result;
   }
+}
+
+TEST_F(CliTest, BadStatsAllowNamesTheFlagAndTheSubnet) {
+  Result node = RunKad(
+      {"node", "--listen", "127.0.0.1:0", "--stats-allow", "fd00::/129"});
+  EXPECT_EQ(node.exit_code, 2) << node;
+  EXPECT_EQ(node.err,
+            "kad: error: bad --stats-allow: bad subnet 'fd00::/129': prefix "
+            "length must be a number from 0 to 128 (expected e.g. 10.0.0.0/8 "
+            "or fd00::/8)\n");
 }
 
 TEST_F(CliTest, UnreachableBootstrapExitsThreeWithinTheTimeout) {
@@ -589,6 +651,126 @@ TEST_F(CliTest, OverlayOfTwoHundredNodesAnswersPutAndGet) {
 TEST_F(CliTest, OverlayRefusesAnImpossibleNodeCount) {
   Result zero = RunKad({"overlay", "--nodes", "0"});
   EXPECT_EQ(zero.exit_code, 2) << zero;
+}
+
+// ---- kad node --data-dir ----------------------------------------------------
+
+// A scratch directory removed at the end of the test.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    char pattern[] = "/tmp/kad-cli-test.XXXXXX";
+    path_ = mkdtemp(pattern) != nullptr ? pattern : "";
+    EXPECT_FALSE(path_.empty());
+  }
+  ~ScratchDir() {
+    std::string command = "rm -rf '" + path_ + "'";
+    EXPECT_EQ(system(command.c_str()), 0);
+  }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+bool WaitForFile(const std::string& path) {
+  const auto deadline = SteadyClock::now() + kStartDeadline;
+  while (access(path.c_str(), F_OK) != 0) {
+    if (SteadyClock::now() >= deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+TEST_F(CliTest, DataDirKeepsIdRecordsAndContactsAcrossARestart) {
+  ASSERT_NO_FATAL_FAILURE(StartOverlay());
+  ScratchDir scratch;
+  const std::string dir = scratch.Sub("node");
+  ASSERT_NO_FATAL_FAILURE(
+      StartNode({"--bootstrap", seed(), "--data-dir", dir}));
+  RunningNode& durable = nodes_.back();
+  const std::string id = durable.id;
+  const std::string address = durable.address;
+  Result put = RunKad({"put", "kept", "across restarts", "--bootstrap", address});
+  ASSERT_EQ(put.exit_code, 0) << put;
+  ASSERT_TRUE(WaitForFile(dir + "/contacts"));
+  durable.process->Signal(SIGTERM);
+  ASSERT_EQ(durable.process->Wait(SteadyClock::now() + kStartDeadline), 0);
+  nodes_.pop_back();
+
+  // Same address, no --bootstrap: same id, rejoins through saved contacts.
+  ASSERT_NO_FATAL_FAILURE(StartNode({"--data-dir", dir}));
+  // StartNode binds 127.0.0.1:0, so the address differs; the id must not.
+  EXPECT_EQ(nodes_.back().id, id);
+  EXPECT_TRUE(nodes_.back().process->err().WaitFor(
+      [](const std::string& text) { return absl::StrContains(text, "joined: "); },
+      SteadyClock::now() + kStartDeadline))
+      << nodes_.back().process->err().text();
+  // Its own records came back: with every other node gone it still serves.
+  RunningNode restarted = std::move(nodes_.back());
+  nodes_.clear();
+  Result get = RunKad({"get", "kept", "--bootstrap", restarted.address});
+  EXPECT_EQ(get.exit_code, 0) << get;
+  EXPECT_EQ(get.out, "across restarts");
+}
+
+TEST_F(CliTest, AcknowledgedStoresSurviveKillNine) {
+  ScratchDir scratch;
+  const std::string dir = scratch.Sub("node");
+  ASSERT_NO_FATAL_FAILURE(StartNode({"--data-dir", dir}));
+  const std::string address = nodes_[0].address;
+  std::vector<std::string> acknowledged;
+  for (int i = 0; i < 40; ++i) {
+    std::string key = absl::StrCat("storm-", i);
+    Result put = RunKad({"put", key, "v" + key, "--json", "--bootstrap", address});
+    ASSERT_EQ(put.exit_code, 0) << put;
+    ASSERT_EQ(ParseJson(put)["stored"], 1);
+    acknowledged.push_back(key);
+  }
+  // Kill it while more puts are on their way.
+  std::vector<std::unique_ptr<KadProcess>> storm;
+  for (int i = 40; i < 48; ++i) {
+    storm.push_back(KadProcess::Start(
+        {"put", absl::StrCat("storm-", i), "late", "--bootstrap", address,
+         "--timeout", "3s"}));
+  }
+  nodes_[0].process->Signal(SIGKILL);
+  nodes_[0].process->Wait(SteadyClock::now() + kStartDeadline);
+  for (size_t j = 0; j < storm.size(); ++j) {
+    std::optional<int> code =
+        storm[j]->Wait(SteadyClock::now() + kCommandDeadline);
+    if (code == 0) acknowledged.push_back(absl::StrCat("storm-", 40 + j));
+  }
+  nodes_.clear();
+  ASSERT_NO_FATAL_FAILURE(StartNode({"--data-dir", dir}));
+  for (const std::string& key : acknowledged) {
+    Result get = RunKad({"get", key, "--bootstrap", nodes_[0].address});
+    EXPECT_EQ(get.exit_code, 0) << key << ": " << get;
+  }
+}
+
+TEST_F(CliTest, DataDirInUseIsRefusedWithExitFour) {
+  ScratchDir scratch;
+  const std::string dir = scratch.Sub("node");
+  ASSERT_NO_FATAL_FAILURE(StartNode({"--data-dir", dir}));
+  Result second = RunKad({"node", "--listen", "127.0.0.1:0", "--data-dir", dir});
+  EXPECT_EQ(second.exit_code, 4) << second;
+  EXPECT_THAT(second.err, HasSubstr("in use by another kad node"));
+}
+
+TEST_F(CliTest, UnusableDataDirsAreRefusedWithExitFour) {
+  Result uncreatable =
+      RunKad({"node", "--listen", "127.0.0.1:0", "--data-dir", "/dev/null/kad"});
+  EXPECT_EQ(uncreatable.exit_code, 4) << uncreatable;
+  EXPECT_THAT(uncreatable.err, HasSubstr("/dev/null/kad"));
+
+  ScratchDir scratch;
+  const std::string dir = scratch.Sub("node");
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  std::ofstream(dir + "/node_id") << "written by something else\n";
+  Result corrupt = RunKad({"node", "--listen", "127.0.0.1:0", "--data-dir", dir});
+  EXPECT_EQ(corrupt.exit_code, 4) << corrupt;
+  EXPECT_THAT(corrupt.err, HasSubstr("node_id"));
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "dht/routing_table.h"
 #include "dht/wire_codec.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "net/subnet.h"
 #include "tests/testing/test_overlay.h"
 
 namespace kad::dht {
@@ -274,6 +276,97 @@ TEST(NodeTest, StoreWithoutValidTokenIsRejected) {
   overlay.clock().Advance(absl::Seconds(1));
   EXPECT_EQ(target.stats().stores_rejected, 1u);
   EXPECT_EQ(overlay.member(1).store->stats().records, 0u);
+}
+
+absl::StatusOr<StatsReport> StatsVia(TestOverlay& overlay, Node& asker,
+                                     const Node& target) {
+  return overlay.Run<StatsReport>(
+      [&](auto done) { asker.Stats(target.endpoint(), std::move(done)); });
+}
+
+size_t MessagesOf(const std::array<uint64_t, kMessageTypeCount>& counts,
+                  MessageType type) {
+  return counts[static_cast<size_t>(type)];
+}
+
+TEST(NodeTest, StatsAreRefusedOffLoopbackUnlessAllowed) {
+  TestOverlay overlay;  // Its nodes live at 10.x.y.z.
+  NodeOptions elsewhere;
+  elsewhere.stats_allow = {*net::Subnet::Parse("192.168.0.0/16"),
+                           *net::Subnet::Parse("fd00::/8")};
+  overlay.Grow(2);
+  overlay.Grow(1, elsewhere);
+  for (size_t target : {0, 2}) {
+    SCOPED_TRACE(target);
+    auto report = StatsVia(overlay, overlay.node(1), overlay.node(target));
+    ASSERT_TRUE(absl::IsPermissionDenied(report.status())) << report.status();
+    EXPECT_THAT(std::string(report.status().message()),
+                ::testing::HasSubstr(absl::StrCat(
+                    overlay.node(target).endpoint().ToString(),
+                    " refused stats: stats are served to loopback only "
+                    "(see --stats-allow)")));
+    EXPECT_EQ(MessagesOf(overlay.node(target).stats().messages_out,
+                         MessageType::kStatsReply),
+              0u);
+  }
+}
+
+TEST(NodeTest, StatsAnswerAllowedSubnetsWithTheNodesCounters) {
+  TestOverlay overlay;
+  NodeOptions options;
+  options.stats_allow = {*net::Subnet::Parse("10.0.0.0/8")};
+  overlay.Grow(30, options);
+  ASSERT_TRUE(
+      PutVia(overlay, overlay.node(4), MakeRecord(overlay, "k", "v")).ok());
+  ASSERT_TRUE(GetVia(overlay, overlay.node(25), "k").ok());
+  size_t holder = 0;
+  while (!overlay.member(holder).store->Get("k", overlay.clock().Now()).ok()) {
+    ++holder;
+  }
+  overlay.clock().Advance(absl::Seconds(90));
+  NodeOptions client_options = options;
+  client_options.read_only = true;
+  Node& client = overlay.AddNode(client_options);
+  const Node& target = overlay.node(holder);
+  auto report = StatsVia(overlay, client, target);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->id, target.id());
+  EXPECT_EQ(report->address, target.endpoint());
+  const StatsReply& stats = report->stats;
+  EXPECT_GE(stats.uptime_seconds, 90u);
+  size_t contacts = 0;
+  for (const BucketCount& bucket : stats.buckets) contacts += bucket.contacts;
+  EXPECT_EQ(contacts, target.routing_table().size());
+  EXPECT_EQ(stats.buckets.size(), target.routing_table().Buckets().size());
+  EXPECT_EQ(stats.records, 1u);
+  EXPECT_GT(stats.record_bytes, 0u);
+  EXPECT_GE(stats.stores_accepted, 1u);
+  EXPECT_GT(stats.datagrams_in, 0u);
+  EXPECT_GT(stats.bytes_in, stats.datagrams_in);
+  EXPECT_GT(MessagesOf(stats.messages_in, MessageType::kFindNode), 0u);
+  EXPECT_EQ(MessagesOf(stats.messages_in, MessageType::kStats), 1u);
+  EXPECT_GE(stats.lookups_started, stats.lookups_finished);
+  EXPECT_GT(stats.lookups_finished, 0u);
+  const LatencyPercentiles& latency = stats.lookup_latency;
+  EXPECT_GT(latency.p50_us, 0u);
+  EXPECT_LE(latency.p50_us, latency.p90_us);
+  EXPECT_LE(latency.p90_us, latency.p99_us);
+  EXPECT_LE(latency.p99_us, latency.max_us);
+  // A snapshot: the node has counted the reply since.
+  EXPECT_EQ(MessagesOf(target.stats().messages_out, MessageType::kStatsReply),
+            1u);
+  EXPECT_LE(stats.datagrams_out, target.stats().datagrams_out - 1);
+}
+
+TEST(NodeTest, ReadOnlyNodesAnswerNoStats) {
+  TestOverlay overlay;
+  NodeOptions options;
+  options.stats_allow = {*net::Subnet::Parse("10.0.0.0/8")};
+  overlay.Grow(2, options);
+  options.read_only = true;
+  Node& client = overlay.AddNode(options);
+  auto report = StatsVia(overlay, overlay.node(0), client);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(report.status())) << report.status();
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <optional>
@@ -60,6 +61,55 @@ std::vector<Contact> Ipv6Contacts(size_t count) {
     contacts.push_back(Contact{Id(static_cast<uint8_t>(i * 20)), kV6});
   }
   return contacts;
+}
+
+// The counters of the stats_reply golden example.
+StatsReply GoldenStatsReply() {
+  StatsReply stats;
+  stats.uptime_seconds = 3725;
+  stats.buckets = {{0, 20}, {1, 9}, {2, 3}};
+  stats.records = 12;
+  stats.record_bytes = 4096;
+  stats.datagrams_in = 1500;
+  stats.datagrams_out = 1400;
+  stats.bytes_in = 150000;
+  stats.bytes_out = 140000;
+  stats.malformed_in = 2;
+  stats.unmatched_responses = 1;
+  stats.messages_in = {30, 25, 600, 400, 120, 80, 50, 45, 5, 1, 0};
+  stats.messages_out = {25, 30, 400, 600, 80, 120, 45, 50, 5, 0, 0};
+  stats.rpc_timeouts = 7;
+  stats.rpc_failures = 3;
+  stats.lookups_started = 40;
+  stats.lookups_finished = 39;
+  stats.lookup_latency = {12000, 45000, 120000, 250000};
+  stats.stores_accepted = 45;
+  stats.stores_rejected = 5;
+  return stats;
+}
+
+// A stats reply with every field at its largest: 160 buckets of 65535
+// contacts, every counter 2^64-1.
+StatsReply LargestStatsReply() {
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  StatsReply stats;
+  for (uint32_t i = 0; i < kMaxStatsBuckets; ++i) {
+    stats.buckets.push_back({i, kMaxStatsBucketContacts});
+  }
+  for (uint64_t* counter :
+       {&stats.uptime_seconds, &stats.records, &stats.record_bytes,
+        &stats.datagrams_in, &stats.datagrams_out, &stats.bytes_in,
+        &stats.bytes_out, &stats.malformed_in, &stats.unmatched_responses,
+        &stats.rpc_timeouts, &stats.rpc_failures, &stats.lookups_started,
+        &stats.lookups_finished, &stats.lookup_latency.p50_us,
+        &stats.lookup_latency.p90_us, &stats.lookup_latency.p99_us,
+        &stats.lookup_latency.max_us, &stats.stores_accepted,
+        &stats.stores_rejected}) {
+    *counter = kMax;
+  }
+  stats.messages_in.fill(kMax);
+  stats.messages_out.fill(kMax);
+  return stats;
 }
 
 Message Make(TransactionId id, std::optional<NodeId> sender, Body body) {
@@ -241,6 +291,36 @@ std::vector<Golden> Goldens() {
        "c414a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"  // sender
        "02"                                            // code 2 (bad token)
        "ad746f6b656e2065787069726564"},  // reason: str "token expired"
+      {"stats", Make(5, std::nullopt, Stats{}),
+       "94"    // array of 4
+       "0109"  // version 1, type 9 (stats)
+       "05"    // transaction id 5
+       "c0"},  // sender: nil (a read-only client)
+      {"stats_reply", Make(5, Id(0xa0), GoldenStatsReply()),
+       "dc0017"                                        // array of 23
+       "010a"                                          // version 1, type 10
+       "05"                                            // transaction id 5
+       "c414a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"  // sender
+       "cd0e8d"                                        // uptime 3725 s
+       "93"                                            // buckets: 3
+       "920014920109920203"                  // [0, 20], [1, 9], [2, 3]
+       "0c"                                  // records 12
+       "cd1000"                              // record_bytes 4096
+       "cd05dc"                              // datagrams_in 1500
+       "cd0578"                              // datagrams_out 1400
+       "ce000249f0"                          // bytes_in 150000
+       "ce000222e0"                          // bytes_out 140000
+       "02"                                  // malformed_in 2
+       "01"                                  // unmatched_responses 1
+       "9b1e19cd0258cd01907850322d050100"    // messages_in: 11 counts
+       "9b191ecd0190cd025850782d32050000"    // messages_out: 11 counts
+       "07"                                  // rpc_timeouts 7
+       "03"                                  // rpc_failures 3
+       "28"                                  // lookups_started 40
+       "27"                                  // lookups_finished 39
+       "94cd2ee0cdafc8ce0001d4c0ce0003d090"  // latency p50 p90 p99 max (us)
+       "2d"                                  // stores_accepted 45
+       "05"},                                // stores_rejected 5
   };
 }
 
@@ -301,6 +381,10 @@ TEST(WireCodecTest, EveryMessageTypeRoundTrips) {
       Make(0xffffffff, Id(3), Error{ErrorCode::kMalformed, ""}),
       Make(12, Id(3),
            Error{ErrorCode::kInternal, std::string(kMaxErrorReasonBytes, 'r')}),
+      Make(13, Id(3), Error{ErrorCode::kForbidden, "no"}),
+      Make(14, Id(3), Stats{}),
+      Make(15, Id(3), StatsReply{}),
+      Make(16, Id(3), LargestStatsReply()),
   };
   for (const Message& message : messages) {
     SCOPED_TRACE(MessageTypeName(message.type()));
@@ -332,6 +416,7 @@ TEST(WireCodecTest, LargestMessagesFitOneDatagram) {
       {Make(0xffffffff, Id(1),
             FindValue{std::string(storage::kMaxKeyBytes, 'k')}),
        160},
+      {Make(0xffffffff, Id(1), LargestStatsReply()), 1239},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(MessageTypeName(c.message.type()));
@@ -447,8 +532,8 @@ TEST(WireCodecTest, RejectsOtherProtocolVersions) {
 }
 
 TEST(WireCodecTest, RejectsUnknownMessageType) {
-  ExpectRejected(Raw().Array(4).Uint(1).Uint(9).Uint(1).Nil().bytes(),
-                 "unknown message type 9");
+  ExpectRejected(Raw().Array(4).Uint(1).Uint(11).Uint(1).Nil().bytes(),
+                 "unknown message type 11");
   ExpectRejected(Raw().Array(4).Uint(1).Uint(256).Uint(1).Nil().bytes(),
                  "unknown message type 256");
 }
@@ -603,8 +688,8 @@ TEST(WireCodecTest, RejectsBadRecordsTokensAndErrors) {
                  "key: expected 1..128 bytes, got 0");
   ExpectRejected(Raw().Header(MessageType::kError, 2).Uint(0).Str("").bytes(),
                  "unknown error code 0");
-  ExpectRejected(Raw().Header(MessageType::kError, 2).Uint(6).Str("").bytes(),
-                 "unknown error code 6");
+  ExpectRejected(Raw().Header(MessageType::kError, 2).Uint(7).Str("").bytes(),
+                 "unknown error code 7");
   ExpectRejected(Raw().Header(MessageType::kError, 2).Uint(257).Str("").bytes(),
                  "unknown error code 257");
   ExpectRejected(Raw()
@@ -613,6 +698,86 @@ TEST(WireCodecTest, RejectsBadRecordsTokensAndErrors) {
                      .Str(std::string(kMaxErrorReasonBytes + 1, 'r'))
                      .bytes(),
                  "reason: 201 bytes; the limit is 200");
+}
+
+// Writes a stats_reply body whose parts can be replaced by malformed ones.
+struct RawStatsReply {
+  std::function<void(Raw&)> buckets = [](Raw& raw) {
+    raw.Array(1).Array(2).Uint(0).Uint(20);
+  };
+  size_t per_type = kMessageTypeCount;
+  size_t latency_fields = 4;
+
+  std::vector<uint8_t> bytes() const {
+    Raw raw;
+    raw.Header(MessageType::kStatsReply, 19).Uint(60);
+    buckets(raw);
+    for (int i = 0; i < 8; ++i) raw.Uint(i);
+    for (int list = 0; list < 2; ++list) {
+      raw.Array(per_type);
+      for (size_t i = 0; i < per_type; ++i) raw.Uint(i);
+    }
+    for (int i = 0; i < 4; ++i) raw.Uint(i);
+    raw.Array(latency_fields);
+    for (size_t i = 0; i < latency_fields; ++i) raw.Uint(1000 * i);
+    return raw.Uint(1).Uint(2).bytes();
+  }
+};
+
+TEST(WireCodecTest, AcceptsHandWrittenStatsReply) {
+  // Guards the rejection tests below: the same builder makes valid input.
+  absl::StatusOr<Message> decoded =
+      DecodeMessage(RawStatsReply{}.bytes(), kNow);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const auto& stats = std::get<StatsReply>(decoded->body);
+  EXPECT_EQ(stats.uptime_seconds, 60u);
+  EXPECT_EQ(stats.buckets, (std::vector<BucketCount>{{0, 20}}));
+  EXPECT_EQ(stats.unmatched_responses, 7u);
+  EXPECT_EQ(stats.messages_out[10], 10u);
+  EXPECT_EQ(stats.lookup_latency.max_us, 3000u);
+  EXPECT_EQ(stats.stores_rejected, 2u);
+}
+
+TEST(WireCodecTest, RejectsMalformedStats) {
+  ExpectRejected(Raw().Header(MessageType::kStats, 1).Nil().bytes(),
+                 "stats has 5 fields; expected 4");
+  Raw short_reply;
+  short_reply.Header(MessageType::kStatsReply, 18);
+  for (int i = 0; i < 18; ++i) short_reply.Uint(0);
+  ExpectRejected(short_reply.bytes(), "stats_reply has 22 fields; expected 23");
+  RawStatsReply too_many;
+  too_many.buckets = [](Raw& raw) {
+    raw.Array(kMaxStatsBuckets + 1);
+    for (size_t i = 0; i <= kMaxStatsBuckets; ++i) raw.Array(0);
+  };
+  ExpectRejected(too_many.bytes(), "invalid msgpack");
+  RawStatsReply over_prefix;
+  over_prefix.buckets = [](Raw& raw) {
+    raw.Array(1).Array(2).Uint(160).Uint(1);
+  };
+  ExpectRejected(over_prefix.bytes(), "prefix_length: 160 is out of range");
+  RawStatsReply over_contacts;
+  over_contacts.buckets = [](Raw& raw) {
+    raw.Array(1).Array(2).Uint(1).Uint(65536);
+  };
+  ExpectRejected(over_contacts.bytes(), "contacts: 65536 is out of range");
+  RawStatsReply short_bucket;
+  short_bucket.buckets = [](Raw& raw) { raw.Array(1).Array(1).Uint(1); };
+  ExpectRejected(short_bucket.bytes(), "bucket: expected 2 elements, got 1");
+  RawStatsReply nil_buckets;
+  nil_buckets.buckets = [](Raw& raw) { raw.Nil(); };
+  ExpectRejected(nil_buckets.bytes(), "buckets: expected array, got nil");
+  for (size_t per_type : {kMessageTypeCount - 1, kMessageTypeCount + 1}) {
+    RawStatsReply wrong_length;
+    wrong_length.per_type = per_type;
+    ExpectRejected(
+        wrong_length.bytes(),
+        absl::StrCat("messages_in: expected 11 elements, got ", per_type));
+  }
+  RawStatsReply short_latency;
+  short_latency.latency_fields = 3;
+  ExpectRejected(short_latency.bytes(),
+                 "lookup_latency: expected 4 elements, got 3");
 }
 
 TEST(WireCodecTest, RejectsNonArraysMapsFloatsAndDeepNesting) {
@@ -630,7 +795,7 @@ TEST(WireCodecTest, RejectsNonArraysMapsFloatsAndDeepNesting) {
                  "version: expected uint, got float");
   ExpectRejected(Raw().Byte(0xc1).bytes(), "invalid msgpack");
   ExpectRejected(Raw().Byte(0xd4).Byte(1).Byte(0).bytes(), "invalid msgpack");
-  ExpectRejected(Raw().Array(33).Append(std::string(33, '\0')).bytes(),
+  ExpectRejected(Raw().Array(161).Append(std::string(161, '\0')).bytes(),
                  "invalid msgpack");
   ExpectRejected(Raw().Array(1).Array(1).Array(1).Array(1).Array(0).bytes(),
                  "invalid msgpack");
@@ -706,8 +871,19 @@ TEST(WireCodecTest, EncodeRefusesOutOfRangeFields) {
                  "error reason is 201 bytes");
   expect_refused(Make(1, Id(1), Error{static_cast<ErrorCode>(0), "r"}),
                  "unknown error code 0");
-  expect_refused(Make(1, Id(1), Error{static_cast<ErrorCode>(6), "r"}),
-                 "unknown error code 6");
+  expect_refused(Make(1, Id(1), Error{static_cast<ErrorCode>(7), "r"}),
+                 "unknown error code 7");
+  StatsReply too_many_buckets = LargestStatsReply();
+  too_many_buckets.buckets.push_back({0, 0});
+  expect_refused(Make(1, Id(1), too_many_buckets),
+                 "buckets: 161 elements; the limit is 160");
+  StatsReply bad_bucket;
+  bad_bucket.buckets = {{160, 1}};
+  expect_refused(Make(1, Id(1), bad_bucket),
+                 "prefix_length: 160 is out of range (max 159)");
+  bad_bucket.buckets = {{3, 65536}};
+  expect_refused(Make(1, Id(1), bad_bucket),
+                 "contacts: 65536 is out of range (max 65535)");
   // Each field is in range, but together they overflow the datagram.
   expect_refused(
       Make(1, Id(1),

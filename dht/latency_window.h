@@ -1,0 +1,52 @@
+// LatencyWindow: the most recent durations of some operation (the node's
+// lookups), kept in a bounded ring, and their percentiles.
+//
+// Percentiles use the nearest-rank method: the p-th percentile of n
+// samples is the ceil(p/100 * n)-th smallest, so every reported value is a
+// duration that was actually measured. With no samples, all are zero.
+//
+// Not thread-safe; call from the loop thread.
+#ifndef KAD_DHT_LATENCY_WINDOW_H_
+#define KAD_DHT_LATENCY_WINDOW_H_
+
+#include <cstddef>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace kad::dht {
+
+struct LatencySummary {
+  absl::Duration p50;
+  absl::Duration p90;
+  absl::Duration p99;
+  absl::Duration max;
+  friend bool operator==(const LatencySummary&,
+                         const LatencySummary&) = default;
+};
+
+class LatencyWindow {
+ public:
+  static constexpr size_t kDefaultCapacity = 1024;
+
+  // Keeps the last `capacity` samples; capacity must be positive.
+  explicit LatencyWindow(size_t capacity = kDefaultCapacity);
+
+  // Records one duration, forgetting the oldest once the window is full.
+  void Add(absl::Duration sample);
+
+  // Returns the percentiles of the samples in the window.
+  LatencySummary Summary() const;
+
+  size_t size() const { return samples_.size(); }
+  size_t capacity() const { return capacity_; }
+
+ private:
+  size_t capacity_;
+  std::vector<absl::Duration> samples_;  // A ring once it holds capacity_.
+  size_t next_ = 0;                      // Where the next sample goes.
+};
+
+}  // namespace kad::dht
+
+#endif  // KAD_DHT_LATENCY_WINDOW_H_
