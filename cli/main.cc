@@ -41,6 +41,17 @@ void AddLogLevel(CLI::App& command, std::string& level) {
       ->capture_default_str();
 }
 
+// Adds --k and --alpha. A response carries at most 20 contacts
+// (kMaxContactsPerMessage), so a larger k could never be filled by one answer.
+void AddKademliaFlags(CLI::App& command, int& k, int& alpha) {
+  command.add_option("--k", k, "bucket size and replica count (1-20)")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
+  command.add_option("--alpha", alpha, "lookup requests in flight (1-20)")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
+}
+
 void AddBootstrap(CLI::App& command, std::vector<std::string>& bootstrap,
                   const std::string& help) {
   command.add_option("--bootstrap", bootstrap, help)
@@ -84,15 +95,7 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
                    "loopback (repeatable)")
       ->type_name("CIDR")
       ->allow_extra_args(false);
-  // A response carries at most 20 contacts (kMaxContactsPerMessage), so a
-  // larger k could never be filled by one answer.
-  command->add_option("--k", flags.k, "bucket size and replica count (1-20)")
-      ->check(CLI::Range(1, 20))
-      ->capture_default_str();
-  command->add_option("--alpha", flags.alpha,
-                      "lookup requests in flight (1-20)")
-      ->check(CLI::Range(1, 20))
-      ->capture_default_str();
+  AddKademliaFlags(*command, flags.k, flags.alpha);
   AddLogLevel(*command, flags.log_level);
   return [command, &flags] { return command->parsed() ? RunNode(flags) : -1; };
 }
@@ -111,13 +114,7 @@ Runner AddOverlay(CLI::App& app, OverlayFlags& flags) {
   command->add_option("--out", flags.out,
                       "write '<id> <address>' for every node to this file")
       ->type_name("FILE");
-  command->add_option("--k", flags.k, "bucket size and replica count (1-20)")
-      ->check(CLI::Range(1, 20))
-      ->capture_default_str();
-  command->add_option("--alpha", flags.alpha,
-                      "lookup requests in flight (1-20)")
-      ->check(CLI::Range(1, 20))
-      ->capture_default_str();
+  AddKademliaFlags(*command, flags.k, flags.alpha);
   AddLogLevel(*command, flags.log_level);
   return
       [command, &flags] { return command->parsed() ? RunOverlay(flags) : -1; };
