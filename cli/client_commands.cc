@@ -4,6 +4,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
@@ -84,18 +85,30 @@ absl::StatusOr<storage::Record> BuildRecord(const PutFlags& flags) {
   return record;
 }
 
+// Joins the overlay through the command's bootstrap nodes as a read-only
+// client and runs one node operation, `ask`, all within `timeout`.
+template <typename T>
+absl::StatusOr<T> AskOverlay(
+    const ClientFlags& flags, absl::Duration timeout,
+    absl::FunctionRef<void(dht::Node&, dht::Node::Callback<T>)> ask) {
+  Budget budget = Budget::Starting(timeout);
+  absl::StatusOr<std::unique_ptr<Session>> session =
+      JoinAsClient(BootstrapTexts(flags.bootstrap), budget);
+  if (!session.ok()) return session.status();
+  dht::Node& node = (*session)->node();
+  return (*session)->Await<T>(
+      budget, [&](dht::Node::Callback<T> done) { ask(node, std::move(done)); });
+}
+
 absl::Status Put(const PutFlags& flags) {
   absl::StatusOr<absl::Duration> timeout = Begin(flags.client);
   if (!timeout.ok()) return timeout.status();
   absl::StatusOr<storage::Record> record = BuildRecord(flags);
   if (!record.ok()) return record.status();
-  Budget budget = Budget::Starting(*timeout);
-  absl::StatusOr<std::unique_ptr<Session>> session =
-      JoinAsClient(BootstrapTexts(flags.client.bootstrap), budget);
-  if (!session.ok()) return session.status();
-  absl::StatusOr<dht::PutResult> result = (*session)->Await<dht::PutResult>(
-      budget, [&](dht::Node::Callback<dht::PutResult> done) {
-        (*session)->node().Put(*std::move(record), std::move(done));
+  absl::StatusOr<dht::PutResult> result = AskOverlay<dht::PutResult>(
+      flags.client, *timeout,
+      [&](dht::Node& node, dht::Node::Callback<dht::PutResult> done) {
+        node.Put(*std::move(record), std::move(done));
       });
   if (!result.ok()) {
     return Annotate(result.status(), absl::StrCat("put ", Quoted(flags.key)));
@@ -108,13 +121,10 @@ absl::Status Get(const GetFlags& flags) {
   absl::StatusOr<absl::Duration> timeout = Begin(flags.client);
   if (!timeout.ok()) return timeout.status();
   if (absl::Status key = ValidateKey(flags.key); !key.ok()) return key;
-  Budget budget = Budget::Starting(*timeout);
-  absl::StatusOr<std::unique_ptr<Session>> session =
-      JoinAsClient(BootstrapTexts(flags.client.bootstrap), budget);
-  if (!session.ok()) return session.status();
-  absl::StatusOr<dht::GetResult> result = (*session)->Await<dht::GetResult>(
-      budget, [&](dht::Node::Callback<dht::GetResult> done) {
-        (*session)->node().Get(flags.key, std::move(done));
+  absl::StatusOr<dht::GetResult> result = AskOverlay<dht::GetResult>(
+      flags.client, *timeout,
+      [&](dht::Node& node, dht::Node::Callback<dht::GetResult> done) {
+        node.Get(flags.key, std::move(done));
       });
   if (absl::IsNotFound(result.status())) {
     return absl::NotFoundError(
@@ -203,15 +213,11 @@ absl::Status Lookup(const LookupFlags& flags) {
   if (!timeout.ok()) return timeout.status();
   absl::StatusOr<dht::NodeId> target = LookupTarget(flags);
   if (!target.ok()) return target.status();
-  Budget budget = Budget::Starting(*timeout);
-  absl::StatusOr<std::unique_ptr<Session>> session =
-      JoinAsClient(BootstrapTexts(flags.client.bootstrap), budget);
-  if (!session.ok()) return session.status();
-  absl::StatusOr<dht::LookupResult> result =
-      (*session)->Await<dht::LookupResult>(
-          budget, [&](dht::Node::Callback<dht::LookupResult> done) {
-            (*session)->node().FindNode(*target, std::move(done));
-          });
+  absl::StatusOr<dht::LookupResult> result = AskOverlay<dht::LookupResult>(
+      flags.client, *timeout,
+      [&](dht::Node& node, dht::Node::Callback<dht::LookupResult> done) {
+        node.FindNode(*target, std::move(done));
+      });
   if (!result.ok()) {
     return Annotate(result.status(), absl::StrCat("lookup ", target->ToHex()));
   }
