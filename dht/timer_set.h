@@ -7,7 +7,7 @@
 #ifndef KAD_DHT_TIMER_SET_H_
 #define KAD_DHT_TIMER_SET_H_
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
 #include "net/clock.h"
@@ -18,36 +18,36 @@ class TimerSet {
  public:
   explicit TimerSet(net::Clock& clock) : clock_(clock) {}
   ~TimerSet() {
-    for (net::TimerId id : live_) clock_.Cancel(id);
+    for (const auto& [id, clock_id] : live_) clock_.Cancel(clock_id);
   }
   TimerSet(const TimerSet&) = delete;
   TimerSet& operator=(const TimerSet&) = delete;
 
   // Runs `fn` once after `delay` unless cancelled or this set is destroyed.
+  // Returns this set's own id for the timer (never 0).
   net::TimerId Schedule(absl::Duration delay, absl::AnyInvocable<void()> fn) {
-    // The id is known only after Schedule returns; the callback looks it
-    // up through a slot filled in right after.
-    auto slot = std::make_unique<net::TimerId>(0);
-    net::TimerId* id_slot = slot.get();
-    net::TimerId id = clock_.Schedule(
-        delay, [this, slot = std::move(slot), fn = std::move(fn)]() mutable {
-          live_.erase(*slot);
-          fn();
-        });
-    *id_slot = id;
-    live_.insert(id);
+    const net::TimerId id = next_id_++;
+    live_[id] = clock_.Schedule(delay, [this, id, fn = std::move(fn)]() mutable {
+      live_.erase(id);
+      fn();
+    });
     return id;
   }
 
   void Cancel(net::TimerId id) {
-    if (live_.erase(id) > 0) clock_.Cancel(id);
+    auto it = live_.find(id);
+    if (it == live_.end()) return;
+    clock_.Cancel(it->second);
+    live_.erase(it);
   }
 
   size_t size() const { return live_.size(); }
 
  private:
   net::Clock& clock_;
-  absl::flat_hash_set<net::TimerId> live_;
+  net::TimerId next_id_ = 1;
+  // Our id -> the clock's id, for timers that have not run yet.
+  absl::flat_hash_map<net::TimerId, net::TimerId> live_;
 };
 
 }  // namespace kad::dht
