@@ -8,6 +8,14 @@
 #include "dht/node_impl.h"
 
 namespace kad::dht {
+namespace {
+
+// Whether two records are the same version (the expiry may differ).
+bool SameVersion(const storage::Record& a, const storage::Record& b) {
+  return a.seq == b.seq && a.value == b.value;
+}
+
+}  // namespace
 
 // ---- The lookup driver -----------------------------------------------------
 
@@ -251,7 +259,7 @@ void Node::Impl::FinishGet(std::string key, LookupRun& run,
   }
   int replicas = 0;
   for (const storage::Record& record : found) {
-    if (record.seq == best.seq && record.value == best.value) ++replicas;
+    if (SameVersion(record, best)) ++replicas;
   }
   if (local && storage::Supersedes(best, *local)) {
     (void)store_.Put(best, clock_.Now());  // Repair our own copy too.
@@ -266,18 +274,13 @@ int Node::Impl::ReadRepair(const storage::Record& best, const LookupRun& run) {
   // the farthest node holding a copy, get the best version.
   const NodeId& key_id = run.lookup.target();
   absl::flat_hash_set<NodeId> current;
+  absl::flat_hash_set<NodeId> held_older;
   std::optional<NodeId> farthest_holder;
   for (const auto& [contact, record] : run.values) {
-    if (record.seq == best.seq && record.value == best.value) {
-      current.insert(contact.id);
-    }
+    (SameVersion(record, best) ? current : held_older).insert(contact.id);
     if (!farthest_holder || CloserTo{key_id}(*farthest_holder, contact.id)) {
       farthest_holder = contact.id;
     }
-  }
-  absl::flat_hash_set<NodeId> held_older;
-  for (const auto& [contact, record] : run.values) {
-    if (!current.contains(contact.id)) held_older.insert(contact.id);
   }
   int repaired = 0;
   for (const Contact& contact : run.lookup.Closest()) {
