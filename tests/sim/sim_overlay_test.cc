@@ -1,6 +1,6 @@
 // Real dht::Nodes on the simulator: an internet-like overlay converges and
 // serves gets, and a seed reproduces a run exactly.
-#include "tests/sim/sim_overlay.h"
+#include "bench/sim_overlay.h"
 
 #include <gtest/gtest.h>
 #include <malloc.h>
@@ -13,6 +13,9 @@
 
 namespace kad::testing {
 namespace {
+
+using ::kad::bench::SimOverlay;
+using ::kad::bench::SimOverlayOptions;
 
 constexpr size_t kBucketSize = 20;  // Kademlia's k, the node default.
 

@@ -1,14 +1,14 @@
 // SimOverlay: real dht::Nodes (with MemoryStores) on a SimNetwork in the
 // virtual time of a SimClock, grown in waves, with helpers to run
-// operations to completion. For the `sim` tests.
+// operations to completion. Shared by `kad bench` and the `sim` tests.
 //
 // Everything random derives from SimOverlayOptions::seed (node seeds, the
 // choice of bootstrap contacts, loss draws, the link model), so one seed
 // reproduces a run.
 //
 // Not thread-safe.
-#ifndef KAD_TESTS_SIM_SIM_OVERLAY_H_
-#define KAD_TESTS_SIM_SIM_OVERLAY_H_
+#ifndef KAD_BENCH_SIM_OVERLAY_H_
+#define KAD_BENCH_SIM_OVERLAY_H_
 
 #include <cstdint>
 #include <memory>
@@ -22,7 +22,7 @@
 #include "net/sim_network.h"
 #include "storage/memory_store.h"
 
-namespace kad::testing {
+namespace kad::bench {
 
 struct SimOverlayOptions {
   uint64_t seed = 1;
@@ -84,6 +84,6 @@ class SimOverlay {
   std::vector<SimMember> members_;  // Last: nodes go before the network.
 };
 
-}  // namespace kad::testing
+}  // namespace kad::bench
 
-#endif  // KAD_TESTS_SIM_SIM_OVERLAY_H_
+#endif  // KAD_BENCH_SIM_OVERLAY_H_

@@ -1,9 +1,9 @@
-#include "tests/sim/sim_overlay.h"
+#include "bench/sim_overlay.h"
 
 #include <algorithm>
 #include <utility>
 
-namespace kad::testing {
+namespace kad::bench {
 
 net::SimNetworkOptions SimOverlay::Seeded(net::SimNetworkOptions network,
                                           uint64_t seed) {
@@ -55,4 +55,4 @@ int SimOverlay::GrowTo(size_t n) {
   return bootstrap_failures_;
 }
 
-}  // namespace kad::testing
+}  // namespace kad::bench
