@@ -70,6 +70,9 @@ void Node::Put(storage::Record record, Callback<PutResult> done) {
 void Node::Get(std::string key, Callback<GetResult> done) {
   impl_->Get(std::move(key), std::move(done));
 }
+void Node::AdoptContacts(std::span<const Contact> contacts) {
+  impl_->AdoptContacts(contacts);
+}
 void Node::Stats(const net::Endpoint& endpoint, Callback<StatsReport> done) {
   impl_->Stats(endpoint, std::move(done));
 }
@@ -193,6 +196,13 @@ void Node::Impl::NoteOutcome(const net::Endpoint& to,
     // Ping-before-evict: the outcome of this ping keeps or replaces it.
     const Contact& stale = *update.ping_to_evict;
     Request(stale.endpoint, stale.id, dht::Ping{}, {});
+  }
+}
+
+void Node::Impl::AdoptContacts(std::span<const Contact> contacts) {
+  const absl::Time now = clock_.Now();
+  for (const Contact& contact : contacts) {
+    if (contact.id != node_.id_) node_.routing_table_->OnResponse(contact, now);
   }
 }
 

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -160,6 +161,12 @@ class Node {
   // (read repair). NotFound if no replica has it; Unavailable if no node
   // answered at all.
   void Get(std::string key, Callback<GetResult> done);
+
+  // Enters `contacts` into the routing table as if each had just answered
+  // us, sending nothing. For simulations that start from a converged
+  // overlay built from a global view (bench/oracle_join.h); a node in a
+  // real overlay learns contacts only from responses.
+  void AdoptContacts(std::span<const Contact> contacts);
 
   // Asks the node at `endpoint` for its counters. DeadlineExceeded if it
   // does not answer; PermissionDenied, with its reason, if it refuses (we

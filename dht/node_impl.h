@@ -81,6 +81,7 @@ class Node::Impl {
   void Put(storage::Record record, Callback<PutResult> done);
   void Get(std::string key, Callback<GetResult> done);
   void Stats(const net::Endpoint& endpoint, Callback<StatsReport> done);
+  void AdoptContacts(std::span<const Contact> contacts);
 
  private:
   // node.cc
