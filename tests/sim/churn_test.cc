@@ -65,6 +65,7 @@ struct Maintenance {
     pushed += s.records_pushed;
     bytes += s.maintenance_bytes;
   }
+  friend bool operator==(const Maintenance&, const Maintenance&) = default;
 };
 
 // An overlay that churns: departed nodes are destroyed (after their
@@ -212,6 +213,7 @@ struct ChurnResult {
   Availability availability;
   Maintenance maintenance;
   absl::Duration measured;  // Virtual time from the puts to the gets.
+  net::SimNetworkStats network;  // At the end.
   double BytesPerRecordHour(int records) const {
     return maintenance.bytes / double(records) /
            absl::ToDoubleHours(measured);
@@ -228,6 +230,7 @@ ChurnResult RunChurn(const Scenario& scenario) {
   result.measured = overlay.overlay().clock().Now() - start;
   result.maintenance = overlay.Counters();
   result.availability = overlay.GetAll(scenario.records);
+  result.network = overlay.overlay().network().stats();
   return result;
 }
 
@@ -290,6 +293,22 @@ TEST(ChurnTest, WithoutReplicationHeavyChurnLosesRecords) {
   EXPECT_EQ(without.maintenance.offers, 0u);
   EXPECT_LE(without.availability.fraction(),
             with.availability.fraction() - 0.03);
+}
+
+TEST(ChurnTest, SameSeedReproducesAChurnRun) {
+  Scenario scenario;
+  scenario.nodes = 150;
+  scenario.records = 60;
+  scenario.steps = 2;
+  scenario.loss = 0.02;
+  const ChurnResult first = RunChurn(scenario);
+  const ChurnResult second = RunChurn(scenario);
+  EXPECT_GT(first.maintenance.offers, 0u);
+  EXPECT_EQ(first.maintenance, second.maintenance);
+  EXPECT_EQ(first.network, second.network);
+  EXPECT_EQ(first.availability.readable, second.availability.readable);
+  scenario.seed = 2;
+  EXPECT_NE(RunChurn(scenario).network, first.network);
 }
 
 // Issue 3: 5 % loss (from the first put on) and 20 % of the nodes replaced
