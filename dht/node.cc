@@ -148,7 +148,9 @@ void Node::Impl::Serve(const net::Endpoint& from, const Message& request) {
   Message response{request.transaction_id, node_.id_,
                    handler_.Handle(request, from, now)};
   if (const auto* offer = std::get_if<Offer>(&request.body)) {
-    replicator_.NoteOffered(*offer);
+    if (const auto* reply = std::get_if<OfferReply>(&response.body)) {
+      replicator_.NoteOffered(*offer, *reply);
+    }
   }
   if (absl::Status sent =
           SendMessage(node_.transport_, node_.stats_, from, response, now);

@@ -43,7 +43,8 @@ void Node::Impl::ReplicateRound() {
 }
 
 void Node::Impl::OnContactAdded(const Contact& contact) {
-  if (options_.read_only || options_.handoff_delay == absl::InfiniteDuration()) {
+  if (options_.read_only ||
+      options_.handoff_delay == absl::InfiniteDuration()) {
     return;
   }
   if (replicator_.QueueHandoff(contact)) {
@@ -74,8 +75,8 @@ void Node::Impl::SendOffer(OfferPlan plan) {
   const uint64_t bytes_before = stats.bytes_out;
   const Contact peer = plan.peer;
   Request(peer.endpoint, peer.id, std::move(plan.offer),
-          {nullptr, [this, peer, keys = std::move(keys)](
-                        absl::StatusOr<Message> answer) {
+          {nullptr, [this, peer,
+                     keys = std::move(keys)](absl::StatusOr<Message> answer) {
              OnOfferAnswer(peer, keys, answer);
            }});
   stats.maintenance_bytes += stats.bytes_out - bytes_before;

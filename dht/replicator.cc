@@ -94,8 +94,12 @@ std::vector<OfferPlan> Replicator::PlanRound(
   return Pack(std::move(batches));
 }
 
-void Replicator::NoteOffered(const Offer& offer) {
-  for (const RecordSummary& summary : offer.summaries) {
+void Replicator::NoteOffered(const Offer& offer, const OfferReply& reply) {
+  for (size_t i = 0; i < offer.summaries.size(); ++i) {
+    if (std::binary_search(reply.wanted.begin(), reply.wanted.end(), i)) {
+      continue;
+    }
+    const RecordSummary& summary = offer.summaries[i];
     auto [it, inserted] = offered_.try_emplace(summary.key, VersionOf(summary));
     if (!inserted) it->second = std::max(it->second, VersionOf(summary));
   }
@@ -103,9 +107,9 @@ void Replicator::NoteOffered(const Offer& offer) {
 
 bool Replicator::QueueHandoff(const Contact& contact) {
   const bool was_empty = handoffs_.empty();
-  const bool queued = std::any_of(
-      handoffs_.begin(), handoffs_.end(),
-      [&](const Contact& c) { return c.id == contact.id; });
+  const bool queued =
+      std::any_of(handoffs_.begin(), handoffs_.end(),
+                  [&](const Contact& c) { return c.id == contact.id; });
   if (!queued && handoffs_.size() < kMaxQueuedHandoffs) {
     handoffs_.push_back(contact);
   }

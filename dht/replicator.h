@@ -19,10 +19,12 @@
 //    from its key (we were pushed out of its k closest), the recipients are
 //    closer to the key and know its neighbourhood better: their own rounds
 //    carry the record on.
-//    A record some node offered us since our previous round, at our version
-//    or newer, is skipped this round: as in the Kademlia paper's republish
+//    A record some node offered us since our previous round, at the version
+//    we hold, is skipped this round: as in the Kademlia paper's republish
 //    optimisation, one replica per record normally does a round's work
-//    instead of all k.
+//    instead of all k. (A peer that offers our version and then does not
+//    replicate can delay a record's round; it would have to do so to every
+//    replica, every round, and hand-offs are never skipped.)
 //
 //  - Hand-offs. A contact newly admitted to the routing table is queued
 //    (QueueHandoff); a short delay later the node plans the whole queue at
@@ -86,9 +88,12 @@ class Replicator {
   std::vector<OfferPlan> PlanRound(const std::vector<RecordSummary>& held,
                                    const RoutingTable& table);
 
-  // Notes that a peer offered us these records: a round skips a record
-  // offered at our version or a newer one.
-  void NoteOffered(const Offer& offer);
+  // Notes that a peer offered us `offer` and we answered `reply`: a round
+  // skips the records we did not want (we hold the offered version or a
+  // newer one, so the offerer is replicating them too). Summaries we
+  // wanted are not trusted: a peer could claim a newer version it never
+  // sends, only to silence our rounds.
+  void NoteOffered(const Offer& offer, const OfferReply& reply);
 
   // Queues a newly admitted contact for hand-off. Returns true if the queue
   // was empty, i.e. the caller should schedule PlanHandoffs.

@@ -97,7 +97,9 @@ class ChurningOverlay {
     for (size_t i = 0; i < overlay_.size(); ++i) live_.push_back(i);
   }
 
-  dht::Node& RandomLive() { return overlay_.node(live_[gen_() % live_.size()]); }
+  dht::Node& RandomLive() {
+    return overlay_.node(live_[gen_() % live_.size()]);
+  }
 
   static std::string Key(int i) { return absl::StrCat("key-", i); }
   static std::string Value(int i) { return absl::StrCat("value-", i); }
@@ -158,7 +160,8 @@ class ChurningOverlay {
 
   // Runs the scenario's churn steps, then lets maintenance settle.
   void Churn() {
-    const auto total = static_cast<size_t>(scenario_.nodes * scenario_.replaced);
+    const auto total =
+        static_cast<size_t>(scenario_.nodes * scenario_.replaced);
     for (int step = 0; step < scenario_.steps; ++step) {
       Replace(total / scenario_.steps);
       RunFor(scenario_.step_gap);
@@ -212,11 +215,10 @@ class ChurningOverlay {
 struct ChurnResult {
   Availability availability;
   Maintenance maintenance;
-  absl::Duration measured;  // Virtual time from the puts to the gets.
+  absl::Duration measured;       // Virtual time from the puts to the gets.
   net::SimNetworkStats network;  // At the end.
   double BytesPerRecordHour(int records) const {
-    return maintenance.bytes / double(records) /
-           absl::ToDoubleHours(measured);
+    return maintenance.bytes / double(records) / absl::ToDoubleHours(measured);
   }
 };
 
@@ -279,8 +281,8 @@ TEST(ChurnTest, RecordsStayReadableWhenAThirdOfTheNodesIsReplaced) {
 // replication is broken.
 TEST(ChurnTest, WithoutReplicationHeavyChurnLosesRecords) {
   Scenario heavy;
-  heavy.nodes = 300;
-  heavy.records = 250;
+  heavy.nodes = 250;
+  heavy.records = 200;
   heavy.replaced = 2.0;  // 5 steps of 40 %: ~9 % of the originals remain.
   heavy.steps = 5;
   Scenario off = heavy;
@@ -350,8 +352,8 @@ TEST(ChurnTest, PartitionThatHealsMixesTablesAndRecordsAgain) {
   for (uint16_t group : {0, 1}) {
     const int first = kBefore + group * kDuring;
     for (int i = first; i < first + kDuring; ++i) {
-      storage::Record record{ChurningOverlay::Key(i),
-                             ChurningOverlay::Value(i), 1,
+      storage::Record record{ChurningOverlay::Key(i), ChurningOverlay::Value(i),
+                             1,
                              overlay.overlay().clock().Now() + absl::Hours(24)};
       dht::Node& publisher = overlay.RandomIn(group);
       (void)overlay.overlay().Run<dht::PutResult>(

@@ -87,9 +87,11 @@ TEST(NodeReplicationTest, RoundsRepairAnOlderVersion) {
   TestOverlay overlay;
   overlay.Grow(8, Replicating());
   storage::Record old_version = Hello(overlay);
-  ASSERT_TRUE(overlay.Run<PutResult>([&](auto done) {
-                       overlay.node(0).Put(old_version, std::move(done));
-                     }).ok());
+  ASSERT_TRUE(overlay
+                  .Run<PutResult>([&](auto done) {
+                    overlay.node(0).Put(old_version, std::move(done));
+                  })
+                  .ok());
   // One replica alone learns of a newer version.
   storage::Record newer = old_version;
   newer.value = "newer";
@@ -110,9 +112,11 @@ TEST(NodeReplicationTest, ANodeJoiningNextToAKeyIsHandedItsRecord) {
   options.bucket_size = 4;  // Few replicas, so the newcomer displaces one.
   options.replicate_interval = absl::InfiniteDuration();  // Hand-offs only.
   overlay.Grow(16, options);
-  ASSERT_TRUE(overlay.Run<PutResult>([&](auto done) {
-                       overlay.node(2).Put(Hello(overlay), std::move(done));
-                     }).ok());
+  ASSERT_TRUE(overlay
+                  .Run<PutResult>([&](auto done) {
+                    overlay.node(2).Put(Hello(overlay), std::move(done));
+                  })
+                  .ok());
   ASSERT_EQ(Holders(overlay, "hello").size(), 4u);
 
   NodeOptions newcomer = options;
@@ -133,9 +137,11 @@ TEST(NodeReplicationTest, NothingIsOfferedWhenReplicationIsOff) {
   off.replicate_interval = absl::InfiniteDuration();
   off.handoff_delay = absl::InfiniteDuration();
   overlay.Grow(6, off);
-  ASSERT_TRUE(overlay.Run<PutResult>([&](auto done) {
-                       overlay.node(1).Put(Hello(overlay), std::move(done));
-                     }).ok());
+  ASSERT_TRUE(overlay
+                  .Run<PutResult>([&](auto done) {
+                    overlay.node(1).Put(Hello(overlay), std::move(done));
+                  })
+                  .ok());
   overlay.Grow(2, off);
   RunFor(overlay, 3 * kInterval);
   EXPECT_EQ(Total(overlay).offers_sent, 0u);
@@ -187,10 +193,10 @@ TEST(NodeReplicationTest, OfferIsAnsweredWithWhatTheNodeLacksOrHoldsOlder) {
   older_offer.seq = 6;  // We hold seq 5: older, wanted.
   storage::Record newer_offer = newer;
   newer_offer.seq = 4;  // We hold seq 5: not wanted.
-  Body reply = h.Offer({SummaryOf(same), SummaryOf(older_offer),
-                        SummaryOf(newer_offer),
-                        SummaryOf({"absent", "v", 1, expires}),
-                        SummaryOf(b_wins ? tie_other : tie)});
+  Body reply =
+      h.Offer({SummaryOf(same), SummaryOf(older_offer), SummaryOf(newer_offer),
+               SummaryOf({"absent", "v", 1, expires}),
+               SummaryOf(b_wins ? tie_other : tie)});
   const auto* answer = std::get_if<OfferReply>(&reply);
   ASSERT_NE(answer, nullptr);
   std::vector<uint32_t> expected = {1, 3};

@@ -55,7 +55,8 @@ struct Harness {
   uint16_t next_port = 1000;
 };
 
-std::vector<RecordSummary> Summaries(int count, const std::string& prefix = "key-") {
+std::vector<RecordSummary> Summaries(int count,
+                                     const std::string& prefix = "key-") {
   std::vector<RecordSummary> held;
   for (int i = 0; i < count; ++i) {
     storage::Record record{absl::StrCat(prefix, i), absl::StrCat("value-", i),
@@ -110,8 +111,7 @@ TEST(ReplicatorTest, BatchesManySummariesPerPeerAndEveryOfferFitsADatagram) {
   for (size_t i = 0; i < plans.size(); ++i) {
     const OfferPlan& plan = plans[i];
     EXPECT_LE(plan.offer.summaries.size(), kMaxOfferSummaries);
-    auto bytes = EncodeMessage(
-        Message{0xffffffff, h.self, plan.offer}, kStart);
+    auto bytes = EncodeMessage(Message{0xffffffff, h.self, plan.offer}, kStart);
     ASSERT_TRUE(bytes.ok()) << bytes.status();
     EXPECT_LE(bytes->size(), kMaxDatagramBytes);
     if (i > 0) {
@@ -135,8 +135,7 @@ TEST(ReplicatorTest, LongKeysMeanFewerSummariesPerOffer) {
   std::vector<OfferPlan> plans = h.replicator.PlanRound(held, h.table);
   ASSERT_EQ(plans.size(), 3u);  // 7 + 7 + 6 summaries of 128-byte keys.
   for (const OfferPlan& plan : plans) {
-    auto bytes =
-        EncodeMessage(Message{0xffffffff, h.self, plan.offer}, kStart);
+    auto bytes = EncodeMessage(Message{0xffffffff, h.self, plan.offer}, kStart);
     ASSERT_TRUE(bytes.ok()) << bytes.status();
     EXPECT_LE(plan.offer.summaries.size(), 7u);
   }
@@ -147,13 +146,27 @@ TEST(ReplicatorTest, SkipsRecordsAnotherReplicaOfferedSinceTheLastRound) {
   const std::vector<RecordSummary> held = Summaries(3);
   RecordSummary older = held[1];
   older.seq = 0;
-  h.replicator.NoteOffered(Offer{{held[0], older}});
+  // What we answered: held[0] and older not wanted (we hold them or newer).
+  h.replicator.NoteOffered(Offer{{held[0], older}}, OfferReply{});
   auto recipients = Recipients(h.replicator.PlanRound(held, h.table));
   EXPECT_FALSE(recipients.contains(held[0].key));  // Same version: covered.
   EXPECT_TRUE(recipients.contains(held[1].key));   // Older: ours is needed.
   EXPECT_TRUE(recipients.contains(held[2].key));   // Not offered to us.
   // The next round judges by offers received after this one only.
   EXPECT_EQ(Recipients(h.replicator.PlanRound(held, h.table)).size(), 3u);
+}
+
+TEST(ReplicatorTest, OffersWeWantedDoNotSilenceOurRound) {
+  // A peer claims a newer version, we want it, it never sends it: our
+  // round must still offer what we hold.
+  Harness h(/*contacts=*/20);
+  const std::vector<RecordSummary> held = Summaries(2);
+  RecordSummary claimed = held[0];
+  claimed.seq = 99;
+  h.replicator.NoteOffered(Offer{{claimed, held[1]}}, OfferReply{{0}, "t"});
+  auto recipients = Recipients(h.replicator.PlanRound(held, h.table));
+  EXPECT_TRUE(recipients.contains(held[0].key));
+  EXPECT_FALSE(recipients.contains(held[1].key));
 }
 
 TEST(ReplicatorTest, HandsOffOnlyRecordsTheNewContactIsAmongTheClosestFor) {
