@@ -26,6 +26,7 @@ using ::kad::bench::SimOverlayOptions;
 // simulated day's maintenance fits a few virtual hours: replication and
 // bucket refresh every 10 minutes instead of every hour.
 constexpr absl::Duration kReplicateInterval = absl::Minutes(10);
+constexpr size_t kBucketSize = 20;  // Kademlia's k, the node default.
 
 struct Scenario {
   uint64_t seed = 1;
@@ -192,6 +193,45 @@ class ChurningOverlay {
   uint16_t GroupOf(const net::Endpoint& endpoint) const {
     return group_.at(endpoint);
   }
+  // Returns the fraction of all live routing-table entries that point to
+  // the other group (set by Split): about half in a well-mixed overlay.
+  double CrossGroupFraction() {
+    size_t cross = 0;
+    size_t total = 0;
+    for (size_t index : live_) {
+      const dht::Node& node = overlay_.node(index);
+      const uint16_t own = GroupOf(node.endpoint());
+      for (const dht::Contact& c : node.routing_table().AllContacts()) {
+        cross += GroupOf(c.endpoint) != own ? 1 : 0;
+        ++total;
+      }
+    }
+    return total == 0 ? 0.0 : double(cross) / total;
+  }
+
+  // Returns the fraction of live nodes whose routing table holds every one
+  // of their `k` nearest live nodes (by XOR distance to their own id).
+  double NeighbourhoodsComplete(size_t k) {
+    int complete = 0;
+    for (size_t index : live_) {
+      const dht::Node& node = overlay_.node(index);
+      std::vector<dht::NodeId> others;
+      for (size_t other : live_) {
+        if (other != index) others.push_back(overlay_.node(other).id());
+      }
+      std::sort(others.begin(), others.end(), dht::CloserTo{node.id()});
+      others.resize(std::min(others.size(), k));
+      complete +=
+          std::all_of(others.begin(), others.end(),
+                      [&](const dht::NodeId& id) {
+                        return node.routing_table().Find(id).has_value();
+                      })
+              ? 1
+              : 0;
+    }
+    return double(complete) / live_.size();
+  }
+
   // Returns a random live node of `group` (set by Split).
   dht::Node& RandomIn(uint16_t group) {
     while (true) {
@@ -348,6 +388,8 @@ TEST(ChurnTest, PartitionThatHealsMixesTablesAndRecordsAgain) {
   constexpr int kDuring = 30;  // ...then 30 on each side during it.
   overlay.Put(0, kBefore);
   overlay.Split();
+  const double mixed = overlay.CrossGroupFraction();
+  const double complete_before = overlay.NeighbourhoodsComplete(kBucketSize);
   overlay.RunFor(absl::Minutes(5));
   for (uint16_t group : {0, 1}) {
     const int first = kBefore + group * kDuring;
@@ -370,9 +412,25 @@ TEST(ChurnTest, PartitionThatHealsMixesTablesAndRecordsAgain) {
   }
   overlay.RunFor(absl::Minutes(20));
   EXPECT_GT(overlay.overlay().network().stats().dropped_partition, 0u);
+  const double split = overlay.CrossGroupFraction();
 
   overlay.overlay().network().HealPartitions();
   overlay.RunFor(3 * kReplicateInterval);
+  const double healed_mix = overlay.CrossGroupFraction();
+  const double complete = overlay.NeighbourhoodsComplete(kBucketSize);
+  std::printf(
+      "table entries across the split: %.0f%% before, %.0f%% at its "
+      "end, %.0f%% after healing; nodes knowing all their %zu "
+      "nearest: %.1f%% before, %.1f%% after\n",
+      100 * mixed, 100 * split, 100 * healed_mix, kBucketSize,
+      100 * complete_before, 100 * complete);
+  // The split was felt (tables dropped the other side's unreachable
+  // contacts) and healing undid it.
+  EXPECT_LT(split, mixed / 2);
+  EXPECT_GT(healed_mix, 4 * split);
+  // Neighbourhoods, which lookups and replication rely on, are whole again
+  // (as whole as before the split: a few nodes always miss a neighbour).
+  EXPECT_GE(complete, complete_before - 0.05);
   // Every table holds contacts from both sides again.
   for (size_t index : overlay.live()) {
     const dht::Node& node = overlay.overlay().node(index);
