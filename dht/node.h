@@ -74,7 +74,8 @@ struct NodeOptions {
   // Every node re-offers the records it holds to the k closest nodes it
   // knows for each key this often (dht/replicator.h), jittered per node:
   // the first round after 0.5-1.5 intervals, later ones 0.9-1.1 apart.
-  // InfiniteDuration turns replication rounds off.
+  // InfiniteDuration (or a non-positive value) turns replication rounds
+  // off.
   absl::Duration replicate_interval = absl::Hours(1);
   // A contact newly admitted to the routing table is offered the records
   // it is now among the k closest for, batched: this long after the first

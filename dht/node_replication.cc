@@ -18,12 +18,15 @@
 namespace kad::dht {
 
 void Node::Impl::ScheduleReplication() {
-  if (options_.replicate_interval == absl::InfiniteDuration()) return;
-  timers_.Schedule(
-      replicator_.NextRoundDelay(options_.replicate_interval, gen_), [this] {
-        ReplicateRound();
-        ScheduleReplication();
-      });
+  const absl::Duration interval = options_.replicate_interval;
+  if (interval <= absl::ZeroDuration() ||
+      interval == absl::InfiniteDuration()) {
+    return;  // Off (a zero interval would spin).
+  }
+  timers_.Schedule(replicator_.NextRoundDelay(interval, gen_), [this] {
+    ReplicateRound();
+    ScheduleReplication();
+  });
 }
 
 std::vector<RecordSummary> Node::Impl::HeldSummaries() const {
