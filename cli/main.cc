@@ -3,6 +3,8 @@
 //
 //   kad node   [--listen HOST:PORT] [--bootstrap HOST:PORT]... [--id HEX]
 //              [--data-dir DIR] [--stats-allow CIDR]...
+//              [--replicate-interval 1h] [--republish-interval 1h]
+//              [--handoff-delay 10s]
 //              [--k 20] [--alpha 3] [--log-level LEVEL]
 //   kad put    KEY [VALUE | --file PATH | -] [--ttl DURATION] [--seq N]
 //   kad get    KEY
@@ -95,6 +97,23 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
                    "loopback (repeatable)")
       ->type_name("CIDR")
       ->allow_extra_args(false);
+  command
+      ->add_option("--replicate-interval", flags.replicate_interval,
+                   "how often to re-offer held records to the k closest "
+                   "nodes, or off")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  command
+      ->add_option("--republish-interval", flags.republish_interval,
+                   "how often to re-put the records this node put, or off")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  command
+      ->add_option("--handoff-delay", flags.handoff_delay,
+                   "delay before offering records to a newly met close "
+                   "node, or off")
+      ->type_name("DURATION")
+      ->capture_default_str();
   AddKademliaFlags(*command, flags.k, flags.alpha);
   AddLogLevel(*command, flags.log_level);
   return [command, &flags] { return command->parsed() ? RunNode(flags) : -1; };

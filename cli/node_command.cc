@@ -82,10 +82,12 @@ class StatsLogger {
     const storage::StoreStats held = session_.store().stats();
     spdlog::info(
         "stats: {} contacts, {} records ({} bytes), datagrams in {} out {}, "
-        "malformed {}, rpc timeouts {} failures {}, lookups {}",
+        "malformed {}, rpc timeouts {} failures {}, lookups {}, "
+        "replication: {} offers, {} records pushed, {} bytes",
         session_.node().routing_table().size(), held.records, held.bytes,
         stats.datagrams_in, stats.datagrams_out, stats.malformed_in,
-        stats.rpc_timeouts, stats.rpc_failures, stats.lookups_finished);
+        stats.rpc_timeouts, stats.rpc_failures, stats.lookups_finished,
+        stats.offers_sent, stats.records_pushed, stats.maintenance_bytes);
   }
 
   Session& session_;
@@ -104,6 +106,35 @@ absl::StatusOr<std::vector<net::Subnet>> ParseStatsAllow(
     subnets.push_back(*subnet);
   }
   return subnets;
+}
+
+// Parses a maintenance interval flag: a positive duration, or "off"
+// (InfiniteDuration: the node never does it).
+absl::StatusOr<absl::Duration> ParseInterval(const std::string& flag,
+                                             const std::string& text) {
+  if (text == "off") return absl::InfiniteDuration();
+  return ParseDurationArg(flag, text);
+}
+
+absl::Status SetMaintenanceIntervals(const NodeFlags& flags,
+                                     dht::NodeOptions& node) {
+  struct Interval {
+    const char* flag;
+    const std::string& text;
+    absl::Duration& option;
+  };
+  for (const Interval& interval :
+       {Interval{"--replicate-interval", flags.replicate_interval,
+                 node.replicate_interval},
+        Interval{"--republish-interval", flags.republish_interval,
+                 node.republish_interval},
+        Interval{"--handoff-delay", flags.handoff_delay, node.handoff_delay}}) {
+    absl::StatusOr<absl::Duration> parsed =
+        ParseInterval(interval.flag, interval.text);
+    if (!parsed.ok()) return parsed.status();
+    interval.option = *parsed;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<SessionOptions> NodeSessionOptions(const NodeFlags& flags) {
@@ -125,6 +156,10 @@ absl::StatusOr<SessionOptions> NodeSessionOptions(const NodeFlags& flags) {
       ParseStatsAllow(flags.stats_allow);
   if (!stats_allow.ok()) return stats_allow.status();
   options.node.stats_allow = *std::move(stats_allow);
+  if (absl::Status set = SetMaintenanceIntervals(flags, options.node);
+      !set.ok()) {
+    return set;
+  }
   return options;
 }
 

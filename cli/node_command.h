@@ -33,6 +33,11 @@ struct NodeFlags {
   std::vector<std::string> stats_allow;
   int k = 20;                           // Kademlia's k: bucket size.
   int alpha = 3;                        // Kademlia's alpha: parallelism.
+  // Record maintenance (dht::NodeOptions has the meanings): a duration
+  // ("90s", "1h") or "off".
+  std::string replicate_interval = "1h";  // Re-offer held records.
+  std::string republish_interval = "1h";  // Re-put our own puts.
+  std::string handoff_delay = "10s";      // Offer records to new neighbours.
   std::string log_level = "info";
 };
 

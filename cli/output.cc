@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -100,9 +101,11 @@ std::string LookupText(const dht::NodeId& target,
   return text;
 }
 
-using PerType = std::array<uint64_t, dht::kMessageTypeCount>;
+using PerType = std::vector<uint64_t>;
 
-const char* TypeName(size_t type) {
+// Names the types this version knows; a newer peer's others by number.
+std::string TypeName(size_t type) {
+  if (type >= dht::kMessageTypeCount) return absl::StrCat("type_", type);
   return dht::MessageTypeName(static_cast<dht::MessageType>(type));
 }
 

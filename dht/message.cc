@@ -15,6 +15,8 @@ const char* MessageTypeName(MessageType type) {
     case MessageType::kError: return "error";
     case MessageType::kStats: return "stats";
     case MessageType::kStatsReply: return "stats_reply";
+    case MessageType::kOffer: return "offer";
+    case MessageType::kOfferReply: return "offer_reply";
   }
   return "unknown";
 }

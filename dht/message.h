@@ -11,7 +11,12 @@
 //   FindValue(key)          Value(record?, closest contacts, write token)
 //   Store(record, token)    Stored
 //   Stats                   StatsReply(the responder's counters)
+//   Offer(record summaries) OfferReply(which ones it wants, write token)
 //   any of the above        Error(code, reason)
+//
+// Offer is replication's digest-first step (dht/replicator.h): a holder
+// lists (key, seq, digest) of records, the peer names those it lacks or
+// holds older, and only those then travel, as Store.
 //
 // A sender id of nullopt marks a read-only client (a one-shot CLI command):
 // the receiver answers it but never adds it to its routing table.
@@ -45,6 +50,13 @@ inline constexpr size_t kMaxStatsBuckets = NodeId::kBits;
 // ...each with a prefix length below kMaxStatsBuckets and at most this many
 // contacts, so that the largest reply still fits one datagram.
 inline constexpr uint32_t kMaxStatsBucketContacts = 65535;
+// A StatsReply counts messages for at most this many types (one per type
+// its sender knows; kMessageTypeCount for this version).
+inline constexpr size_t kMaxStatsMessageTypes = 64;
+// At most this many record summaries travel in one Offer (and so at most
+// this many indices in an OfferReply); 40 summaries of 1-byte keys are the
+// most that fit one datagram.
+inline constexpr size_t kMaxOfferSummaries = 40;
 
 using TransactionId = uint32_t;
 
@@ -61,6 +73,8 @@ enum class MessageType : uint8_t {
   kError = 8,
   kStats = 9,
   kStatsReply = 10,
+  kOffer = 11,
+  kOfferReply = 12,
 };
 
 // Wire values of error codes; never renumber.
@@ -151,9 +165,11 @@ struct StatsReply {
   uint64_t bytes_out = 0;
   uint64_t malformed_in = 0;
   uint64_t unmatched_responses = 0;
-  // Indexed by MessageType value.
-  std::array<uint64_t, kMessageTypeCount> messages_in{};
-  std::array<uint64_t, kMessageTypeCount> messages_out{};
+  // Indexed by MessageType value, one count per type the sender knows
+  // (kMessageTypeCount here; a peer of another version may send more or
+  // fewer, at most kMaxStatsMessageTypes).
+  std::vector<uint64_t> messages_in;
+  std::vector<uint64_t> messages_out;
   uint64_t rpc_timeouts = 0;
   uint64_t rpc_failures = 0;
   uint64_t lookups_started = 0;
@@ -164,9 +180,31 @@ struct StatsReply {
   friend bool operator==(const StatsReply&, const StatsReply&) = default;
 };
 
+// What an Offer says about one record: enough to decide, without the
+// value, whether the receiver lacks it or holds an older version.
+struct RecordSummary {
+  std::string key;
+  uint64_t seq = 0;
+  storage::RecordDigest digest;  // storage::DigestOf the value.
+  friend bool operator==(const RecordSummary&, const RecordSummary&) = default;
+};
+// Replication's first step: "I hold these records; which do you want?"
+struct Offer {
+  std::vector<RecordSummary> summaries;  // At most kMaxOfferSummaries.
+  friend bool operator==(const Offer&, const Offer&) = default;
+};
+// The records the responder lacks or holds an older version of, as
+// strictly ascending indices into the offer's summaries, and a write token
+// for the Stores that bring them (empty when nothing is wanted).
+struct OfferReply {
+  std::vector<uint32_t> wanted;
+  std::string token;
+  friend bool operator==(const OfferReply&, const OfferReply&) = default;
+};
+
 // Alternatives in MessageType order: body.index() is the wire type.
 using Body = std::variant<Ping, Pong, FindNode, Nodes, FindValue, Value, Store,
-                          Stored, Error, Stats, StatsReply>;
+                          Stored, Error, Stats, StatsReply, Offer, OfferReply>;
 static_assert(std::variant_size_v<Body> == kMessageTypeCount);
 
 struct Message {
@@ -179,7 +217,7 @@ struct Message {
     auto t = type();
     return t == MessageType::kPing || t == MessageType::kFindNode ||
            t == MessageType::kFindValue || t == MessageType::kStore ||
-           t == MessageType::kStats;
+           t == MessageType::kStats || t == MessageType::kOffer;
   }
   friend bool operator==(const Message&, const Message&) = default;
 };

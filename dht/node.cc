@@ -97,6 +97,7 @@ Node::Impl::Impl(Node& node, NodeOptions options, net::Clock& clock,
                      store, node.stats_, lookup_latency_),
       handler_(options_.bucket_size, *node.routing_table_, store, tokens_,
                node.stats_, stats_service_),
+      replicator_(node.id_, options_.bucket_size),
       timers_(clock) {}
 
 Node::Impl::~Impl() {
@@ -114,9 +115,11 @@ void Node::Impl::Start() {
   if (options_.read_only) return;
   Every(kRefreshCheckPeriod, [this] { RefreshStaleBuckets(); });
   Every(options_.republish_interval, [this] { Republish(); });
+  ScheduleReplication();
 }
 
 void Node::Impl::Every(absl::Duration period, absl::AnyInvocable<void()> fn) {
+  if (period == absl::InfiniteDuration()) return;  // Turned off.
   timers_.Schedule(period, [this, period, fn = std::move(fn)]() mutable {
     fn();
     Every(period, std::move(fn));
@@ -147,6 +150,11 @@ void Node::Impl::Serve(const net::Endpoint& from, const Message& request) {
   const absl::Time now = clock_.Now();
   Message response{request.transaction_id, node_.id_,
                    handler_.Handle(request, from, now)};
+  if (const auto* offer = std::get_if<Offer>(&request.body)) {
+    if (const auto* reply = std::get_if<OfferReply>(&response.body)) {
+      replicator_.NoteOffered(*offer, *reply);
+    }
+  }
   if (absl::Status sent =
           SendMessage(node_.transport_, node_.stats_, from, response, now);
       !sent.ok()) {
@@ -192,6 +200,9 @@ void Node::Impl::NoteOutcome(const net::Endpoint& to,
   }
   if (!outcome->sender || *outcome->sender == node_.id_) return;
   RoutingTable::Update update = table.OnResponse({*outcome->sender, to}, now);
+  if (update.kind == RoutingTable::Update::Kind::kAdded) {
+    OnContactAdded({*outcome->sender, to});
+  }
   if (update.ping_to_evict) {
     // Ping-before-evict: the outcome of this ping keeps or replaces it.
     const Contact& stale = *update.ping_to_evict;

@@ -70,7 +70,18 @@ struct NodeOptions {
   absl::Duration bucket_refresh_interval = absl::Hours(1);
   absl::Duration token_rotation = absl::Minutes(5);
   // The publisher re-puts its records this often while it runs.
+  // InfiniteDuration turns republishing off.
   absl::Duration republish_interval = absl::Hours(1);
+  // Every node re-offers the records it holds to the k closest nodes it
+  // knows for each key this often (dht/replicator.h), jittered per node:
+  // the first round after 0.5-1.5 intervals, later ones 0.9-1.1 apart.
+  // InfiniteDuration (or a non-positive value) turns replication rounds
+  // off.
+  absl::Duration replicate_interval = absl::Hours(1);
+  // A contact newly admitted to the routing table is offered the records
+  // it is now among the k closest for, batched: this long after the first
+  // admission of a batch. InfiniteDuration turns hand-offs off.
+  absl::Duration handoff_delay = absl::Seconds(10);
   // Expired records are removed in batches this often.
   absl::Duration expiry_interval = absl::Minutes(1);
   // Besides loopback, requesters in these subnets may ask for our stats.
@@ -133,7 +144,8 @@ class Node {
   Node& operator=(const Node&) = delete;
 
   // Installs the receive handler and starts periodic maintenance (bucket
-  // refresh, expiry, republish). Call once before anything else.
+  // refresh, expiry, republish, replication). Call once before anything
+  // else.
   void Start();
 
   // Joins through `seeds`: pings them, looks up our own id, then refreshes

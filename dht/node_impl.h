@@ -2,7 +2,8 @@
 //
 // node.cc holds the datagram dispatch, serving, routing-table upkeep,
 // bootstrap and periodic maintenance; node_operations.cc holds the
-// lookup driver and put/get built on it.
+// lookup driver and put/get built on it; node_replication.cc sends the
+// offers dht/replicator.h plans and pushes the records peers want.
 //
 // Asynchronous work is referred to by id (OperationId), never by pointer:
 // a late reply whose operation has finished simply misses the map.
@@ -21,6 +22,7 @@
 #include "dht/latency_window.h"
 #include "dht/lookup.h"
 #include "dht/node.h"
+#include "dht/replicator.h"
 #include "dht/request_handler.h"
 #include "dht/routing_table.h"
 #include "dht/rpc_client.h"
@@ -109,6 +111,17 @@ class Node::Impl {
                      });
   }
 
+  // node_replication.cc
+  void ScheduleReplication();
+  void ReplicateRound();
+  void OnContactAdded(const Contact& contact);
+  void FlushHandoffs();
+  std::vector<RecordSummary> HeldSummaries() const;
+  void SendOffer(OfferPlan plan);
+  void OnOfferAnswer(const Contact& peer, const std::vector<std::string>& keys,
+                     const absl::StatusOr<Message>& answer);
+  void CountMaintenanceReply(const absl::StatusOr<Message>& answer);
+
   // node_operations.cc
   OperationId StartLookup(const NodeId& target, std::optional<std::string> key,
                           absl::AnyInvocable<void(LookupRun&)> finish);
@@ -140,6 +153,7 @@ class Node::Impl {
   LatencyWindow lookup_latency_;  // Durations of the last finished lookups.
   StatsService stats_service_;
   RequestHandler handler_;
+  Replicator replicator_;
   OperationId next_operation_ = 1;
   absl::flat_hash_map<OperationId, std::unique_ptr<LookupRun>> lookups_;
   absl::flat_hash_map<OperationId, PendingPut> puts_;

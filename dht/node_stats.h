@@ -10,7 +10,7 @@
 namespace kad::dht {
 
 // The number of MessageType values (dht/message.h checks it).
-inline constexpr size_t kMessageTypeCount = 11;
+inline constexpr size_t kMessageTypeCount = 13;
 
 struct NodeStats {
   uint64_t datagrams_in = 0;
@@ -29,6 +29,14 @@ struct NodeStats {
   uint64_t lookups_finished = 0;
   uint64_t stores_accepted = 0;
   uint64_t stores_rejected = 0;
+  // Replication (dht/replicator.h), counted by the node that offers.
+  uint64_t replication_rounds = 0;  // Periodic rounds run.
+  uint64_t offers_sent = 0;         // Offer datagrams...
+  uint64_t summaries_offered = 0;   // ...and the record summaries in them.
+  uint64_t records_pushed = 0;      // Stores sent because a peer wanted them.
+  // Wire bytes of the replication exchanges this node started: its offers
+  // and pushed stores, and the replies to them (UDP/IP headers excluded).
+  uint64_t maintenance_bytes = 0;
 };
 
 }  // namespace kad::dht

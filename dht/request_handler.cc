@@ -55,6 +55,9 @@ Body RequestHandler::Handle(const Message& request, const net::Endpoint& from,
   if (std::holds_alternative<Stats>(request.body)) {
     return stats_service_.Answer(from, now);
   }
+  if (const auto* offer = std::get_if<Offer>(&request.body)) {
+    return HandleOffer(*offer, from, now);
+  }
   return Error{ErrorCode::kMalformed, "not a request"};
 }
 
@@ -93,6 +96,22 @@ Body RequestHandler::HandleStore(const Store& store, const net::Endpoint& from,
     return Error{ErrorCode::kRecordRejected, reason};
   }
   return Error{ErrorCode::kInternal, reason};
+}
+
+Body RequestHandler::HandleOffer(const Offer& offer, const net::Endpoint& from,
+                                 absl::Time now) {
+  OfferReply reply;
+  for (size_t i = 0; i < offer.summaries.size(); ++i) {
+    const RecordSummary& summary = offer.summaries[i];
+    auto held = store_.Get(summary.key, now);
+    if (held.ok() && !(storage::RecordVersion{summary.seq, summary.digest} >
+                       storage::VersionOf(*held))) {
+      continue;  // We hold this version or a newer one.
+    }
+    reply.wanted.push_back(static_cast<uint32_t>(i));
+  }
+  if (!reply.wanted.empty()) reply.token = tokens_.Issue(from, now);
+  return reply;
 }
 
 }  // namespace kad::dht

@@ -1,6 +1,10 @@
 // RequestHandler: answers the requests (ping, find_node, find_value, store,
-// stats) from this node's routing table and record store; stats requests
-// go to the StatsService.
+// stats, offer) from this node's routing table and record store; stats
+// requests go to the StatsService.
+//
+// An offer is answered with the indices of the summaries whose record this
+// node lacks or holds an older version of (storage::RecordVersion order),
+// and, if it wants any, a write token for the stores that bring them.
 //
 // Pure: it computes the response body for a decoded request and updates
 // the store; the node decides whether to answer at all, sends the result,
@@ -40,6 +44,8 @@ class RequestHandler {
   // one datagram.
   void FitInDatagram(Value& value, absl::Time now) const;
   Body HandleStore(const Store& store, const net::Endpoint& from,
+                   absl::Time now);
+  Body HandleOffer(const Offer& offer, const net::Endpoint& from,
                    absl::Time now);
 
   size_t contacts_per_reply_;

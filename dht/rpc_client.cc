@@ -19,6 +19,7 @@ std::optional<MessageType> ResponseTypeFor(MessageType request) {
     case MessageType::kFindValue: return MessageType::kValue;
     case MessageType::kStore: return MessageType::kStored;
     case MessageType::kStats: return MessageType::kStatsReply;
+    case MessageType::kOffer: return MessageType::kOfferReply;
     default: return std::nullopt;
   }
 }

@@ -67,8 +67,10 @@ StatsReply StatsService::Snapshot(absl::Time now) const {
   reply.bytes_out = stats_.bytes_out;
   reply.malformed_in = stats_.malformed_in;
   reply.unmatched_responses = stats_.unmatched_responses;
-  reply.messages_in = stats_.messages_in;
-  reply.messages_out = stats_.messages_out;
+  reply.messages_in.assign(stats_.messages_in.begin(),
+                           stats_.messages_in.end());
+  reply.messages_out.assign(stats_.messages_out.begin(),
+                            stats_.messages_out.end());
   reply.rpc_timeouts = stats_.rpc_timeouts;
   reply.rpc_failures = stats_.rpc_failures;
   reply.lookups_started = stats_.lookups_started;

@@ -24,7 +24,7 @@ using wire::ObjectType;
 
 constexpr size_t kHeaderFields = 4;
 constexpr uint64_t kMaxMessageType =
-    static_cast<uint64_t>(MessageType::kStatsReply);
+    static_cast<uint64_t>(MessageType::kOfferReply);
 constexpr size_t kBucketFields = 2;
 constexpr size_t kLatencyFields = 4;
 constexpr uint64_t kMaxUint64 = std::numeric_limits<uint64_t>::max();
@@ -42,6 +42,8 @@ constexpr std::array<size_t, kMaxMessageType + 1> kBodyFields = {
     2,   // error: code, reason
     0,   // stats
     19,  // stats_reply: uptime, buckets, records, ..., stores_rejected
+    1,   // offer: summaries
+    2,   // offer_reply: wanted, token
 };
 
 absl::Status Malformed(std::string_view reason) {
@@ -90,9 +92,9 @@ void WriteBuckets(FieldWriter& w, const std::vector<BucketCount>& buckets) {
   }
 }
 
-void WritePerType(FieldWriter& w,
-                  const std::array<uint64_t, kMessageTypeCount>& counts) {
-  w.Array(counts.size());
+void WritePerType(FieldWriter& w, std::string_view field,
+                  const std::vector<uint64_t>& counts) {
+  w.BoundedArray(field, counts.size(), kMaxStatsMessageTypes);
   for (uint64_t count : counts) w.Uint(count);
 }
 
@@ -105,8 +107,8 @@ void WriteBody(FieldWriter& w, const StatsReply& stats) {
         stats.malformed_in, stats.unmatched_responses}) {
     w.Uint(counter);
   }
-  WritePerType(w, stats.messages_in);
-  WritePerType(w, stats.messages_out);
+  WritePerType(w, "messages_in", stats.messages_in);
+  WritePerType(w, "messages_out", stats.messages_out);
   for (uint64_t counter : {stats.rpc_timeouts, stats.rpc_failures,
                            stats.lookups_started, stats.lookups_finished}) {
     w.Uint(counter);
@@ -119,6 +121,14 @@ void WriteBody(FieldWriter& w, const StatsReply& stats) {
   }
   w.Uint(stats.stores_accepted);
   w.Uint(stats.stores_rejected);
+}
+
+void WriteBody(FieldWriter& w, const Offer& offer) {
+  w.Summaries(offer.summaries);
+}
+void WriteBody(FieldWriter& w, const OfferReply& reply) {
+  w.Wanted(reply.wanted);
+  w.Token(reply.token);
 }
 
 absl::StatusOr<std::vector<uint8_t>> EncodeOrFail(const Message& message,
@@ -157,10 +167,12 @@ std::vector<BucketCount> ReadBuckets(FieldReader& r) {
   return buckets;
 }
 
-void ReadPerType(FieldReader& r, std::string_view field,
-                 std::array<uint64_t, kMessageTypeCount>& counts) {
-  FieldReader list = r.Nested(field, counts.size());
+std::vector<uint64_t> ReadPerType(FieldReader& r, std::string_view field) {
+  size_t size = 0;
+  FieldReader list = r.List(field, kMaxStatsMessageTypes, &size);
+  std::vector<uint64_t> counts(size);
   for (uint64_t& count : counts) count = list.Uint(field, kMaxUint64);
+  return counts;
 }
 
 LatencyPercentiles ReadLatency(FieldReader& r) {
@@ -185,8 +197,8 @@ StatsReply ReadStatsReply(FieldReader& r) {
   stats.bytes_out = r.Uint("bytes_out", kMaxUint64);
   stats.malformed_in = r.Uint("malformed_in", kMaxUint64);
   stats.unmatched_responses = r.Uint("unmatched_responses", kMaxUint64);
-  ReadPerType(r, "messages_in", stats.messages_in);
-  ReadPerType(r, "messages_out", stats.messages_out);
+  stats.messages_in = ReadPerType(r, "messages_in");
+  stats.messages_out = ReadPerType(r, "messages_out");
   stats.rpc_timeouts = r.Uint("rpc_timeouts", kMaxUint64);
   stats.rpc_failures = r.Uint("rpc_failures", kMaxUint64);
   stats.lookups_started = r.Uint("lookups_started", kMaxUint64);
@@ -238,6 +250,14 @@ Body ReadBody(MessageType type, FieldReader& r) {
       return Stats{};
     case MessageType::kStatsReply:
       return ReadStatsReply(r);
+    case MessageType::kOffer:
+      return Offer{r.Summaries()};
+    case MessageType::kOfferReply: {
+      OfferReply reply;
+      reply.wanted = r.Wanted();
+      reply.token = r.Token();
+      return reply;
+    }
   }
   return Ping{};  // Unreachable: the caller checked the type.
 }
@@ -313,6 +333,12 @@ absl::StatusOr<Message> DecodeOrFail(std::span<const uint8_t> datagram,
 }
 
 }  // namespace
+
+size_t OfferSummaryBytes(const RecordSummary& summary) {
+  // [key, seq, digest]: array header 1, bin8 header 2 + key, uint64 at
+  // most 9, bin8 header 2 + 16.
+  return 30 + summary.key.size();
+}
 
 absl::StatusOr<std::vector<uint8_t>> EncodeMessage(const Message& message,
                                                    absl::Time now) {

@@ -10,7 +10,7 @@
 //   [version, type, transaction_id, sender, body fields...]
 //
 //   version         uint, kProtocolVersion (1); any other value is rejected.
-//   type            uint, a MessageType wire value (0..10).
+//   type            uint, a MessageType wire value (0..12).
 //   transaction_id  uint <= 2^32-1, echoed by the response.
 //   sender          bin of exactly 20 bytes (a NodeId), or nil for a
 //                   read-only client.
@@ -37,13 +37,23 @@
 //                     buckets         array of at most kMaxStatsBuckets
 //                                     [prefix_length uint < 160,
 //                                      contacts uint <= 65535]
-//                     messages_in/out array of exactly kMessageTypeCount
-//                                     uint64, indexed by MessageType
+//                     messages_in/out array of at most
+//                                     kMaxStatsMessageTypes uint64, one per
+//                                     type the sender knows, by MessageType
 //                     lookup_latency  [p50, p90, p99, max] in microseconds
+//  11 offer         array of summary              summaries (at most
+//                                                 kMaxOfferSummaries)
+//  12 offer_reply   array of uint, bin            wanted, token: indices
+//                                                 into the offer's
+//                                                 summaries, strictly
+//                                                 ascending, each below
+//                                                 kMaxOfferSummaries
 //
 //   endpoint  [family uint (4 or 6), address bin (4 or 16 bytes), port uint16]
 //   contact   [id bin20, endpoint]
 //   record    [key bin, value bin, seq uint64, ttl_seconds uint32]
+//   summary   [key bin, seq uint64, digest bin16]  digest: XXH3-128 of the
+//             value (storage::DigestOf), high half then low, big-endian
 //
 // Limits: at most kMaxContactsPerMessage contacts, tokens of at most
 // kMaxTokenBytes, reasons of at most kMaxErrorReasonBytes, keys of 1 to
@@ -51,7 +61,8 @@
 // the whole datagram at most kMaxDatagramBytes (1,280: it crosses any IPv6
 // path unfragmented). The largest messages (store or value with a maximal
 // record and token, nodes with 20 IPv6 contacts, stats_reply with 160 full
-// buckets and every counter at 2^64-1) fit; a test pins their sizes.
+// buckets and every counter at 2^64-1, offer with 40 summaries) fit; a
+// test pins their sizes. Offers are packed with OfferSummaryBytes below.
 //
 // A record travels with a relative TTL, not an absolute expiry, so clocks
 // need not agree: the encoder sends floor(expires - now) in seconds clamped
@@ -77,12 +88,21 @@
 
 namespace kad::dht {
 
+// Returns an upper bound on the bytes `summary` adds to an encoded Offer.
+// An Offer of at most kMaxOfferSummaries summaries whose bounds sum to at
+// most kOfferSummaryBudget always fits one datagram (the rest of the
+// datagram, header included, takes at most 33 bytes).
+size_t OfferSummaryBytes(const RecordSummary& summary);
+inline constexpr size_t kOfferSummaryBudget = kMaxDatagramBytes - 33;
+
 // Encodes `message` as one datagram; `now` turns record expiry into a
 // relative TTL. Returns InvalidArgument, naming the field, if a field is out
 // of range (more than kMaxContactsPerMessage contacts, a token longer than
-// kMaxTokenBytes, a record or find_value key refused by
+// kMaxTokenBytes, a record, find_value or summary key refused by
 // storage::ValidateRecordSize, a reason longer than kMaxErrorReasonBytes, an
-// error code that is not an ErrorCode) or if the result would exceed
+// error code that is not an ErrorCode, more than kMaxOfferSummaries
+// summaries, offer_reply indices out of order or range, more than
+// kMaxStatsMessageTypes per-type counts) or if the result would exceed
 // kMaxDatagramBytes (a value response carrying both a large record and many
 // contacts).
 absl::StatusOr<std::vector<uint8_t>> EncodeMessage(const Message& message,

@@ -14,6 +14,8 @@ namespace {
 constexpr size_t kEndpointFields = 3;
 constexpr size_t kContactFields = 2;
 constexpr size_t kRecordFields = 4;
+constexpr size_t kSummaryFields = 3;
+constexpr size_t kDigestBytes = 16;
 
 // Parser limits: no legitimate array has more than kMaxStatsBuckets
 // elements (a stats reply's bucket list; it also leaves room for the precise
@@ -29,6 +31,26 @@ constexpr size_t kMaxDepth = 4;
 int64_t MaxTtlSeconds() { return absl::ToInt64Seconds(storage::kMaxTtl); }
 
 // Returns true if `code` is the wire value of an ErrorCode.
+// The digest as 16 bytes: the high half, then the low, each big-endian.
+std::string DigestBytes(const storage::RecordDigest& digest) {
+  std::string bytes(kDigestBytes, '\0');
+  for (size_t i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<char>(digest.high >> (56 - 8 * i));
+    bytes[8 + i] = static_cast<char>(digest.low >> (56 - 8 * i));
+  }
+  return bytes;
+}
+
+storage::RecordDigest DigestFromBytes(const std::string& bytes) {
+  storage::RecordDigest digest;
+  if (bytes.size() != kDigestBytes) return digest;
+  for (size_t i = 0; i < 8; ++i) {
+    digest.high = (digest.high << 8) | static_cast<uint8_t>(bytes[i]);
+    digest.low = (digest.low << 8) | static_cast<uint8_t>(bytes[8 + i]);
+  }
+  return digest;
+}
+
 bool IsKnownErrorCode(uint64_t code) {
   if (code > std::numeric_limits<std::underlying_type_t<ErrorCode>>::max()) {
     return false;
@@ -199,6 +221,29 @@ void FieldWriter::Reason(const std::string& reason) {
   packer_.pack_str_body(reason.data(), static_cast<uint32_t>(reason.size()));
 }
 
+void FieldWriter::Summaries(const std::vector<RecordSummary>& summaries) {
+  BoundedArray("summaries", summaries.size(), kMaxOfferSummaries);
+  for (const RecordSummary& summary : summaries) {
+    Array(kSummaryFields);
+    Key(summary.key);
+    Uint(summary.seq);
+    Bin(DigestBytes(summary.digest));
+  }
+}
+
+void FieldWriter::Wanted(const std::vector<uint32_t>& wanted) {
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    if (wanted[i] >= kMaxOfferSummaries ||
+        (i > 0 && wanted[i] <= wanted[i - 1])) {
+      return Fail(absl::StrCat("wanted: index ", wanted[i],
+                               " is out of order or not below ",
+                               kMaxOfferSummaries));
+    }
+  }
+  Array(wanted.size());
+  for (uint32_t index : wanted) Uint(index);
+}
+
 void FieldWriter::Fail(const std::string& reason) {
   if (status_.ok()) status_ = absl::InvalidArgumentError(reason);
 }
@@ -334,6 +379,37 @@ std::string FieldReader::Reason() {
     return {};
   }
   return std::string(element->via.str.ptr, element->via.str.size);
+}
+
+std::vector<RecordSummary> FieldReader::Summaries() {
+  size_t count = 0;
+  FieldReader list = List("summaries", kMaxOfferSummaries, &count);
+  std::vector<RecordSummary> summaries(count);
+  for (RecordSummary& summary : summaries) {
+    FieldReader fields = list.Nested("summary", kSummaryFields);
+    summary.key = fields.Key();
+    summary.seq = fields.Uint("seq", std::numeric_limits<uint64_t>::max());
+    summary.digest =
+        DigestFromBytes(fields.Bin("digest", kDigestBytes, kDigestBytes));
+  }
+  if (!ok()) return {};
+  return summaries;
+}
+
+std::vector<uint32_t> FieldReader::Wanted() {
+  size_t count = 0;
+  FieldReader list = List("wanted", kMaxOfferSummaries, &count);
+  std::vector<uint32_t> wanted(count);
+  for (size_t i = 0; i < count; ++i) {
+    wanted[i] =
+        static_cast<uint32_t>(list.Uint("wanted", kMaxOfferSummaries - 1));
+    if (list.ok() && i > 0 && wanted[i] <= wanted[i - 1]) {
+      Fail(absl::StrCat("wanted: index ", wanted[i], " after ", wanted[i - 1],
+                        "; indices must ascend"));
+    }
+  }
+  if (!ok()) return {};
+  return wanted;
 }
 
 std::span<const msgpack::object> FieldReader::Elements(

@@ -101,6 +101,12 @@ class FieldWriter {
   void Code(ErrorCode code);
   // Packs `reason` as a str. Fails if longer than kMaxErrorReasonBytes.
   void Reason(const std::string& reason);
+  // Packs an offer's summaries. Fails if there are more than
+  // kMaxOfferSummaries or a key is refused by storage::ValidateRecordSize.
+  void Summaries(const std::vector<RecordSummary>& summaries);
+  // Packs an offer reply's indices. Fails unless they are strictly
+  // ascending, below kMaxOfferSummaries (and so at most that many).
+  void Wanted(const std::vector<uint32_t>& wanted);
 
  private:
   void Fail(const std::string& reason);
@@ -153,6 +159,12 @@ class FieldReader {
   ErrorCode Code();
   // Reads a str of at most kMaxErrorReasonBytes.
   std::string Reason();
+  // Reads an offer's summaries: at most kMaxOfferSummaries
+  // [key, seq, digest bin16].
+  std::vector<RecordSummary> Summaries();
+  // Reads an offer reply's indices: strictly ascending uints below
+  // kMaxOfferSummaries.
+  std::vector<uint32_t> Wanted();
 
   // Returns a reader over the next element, which must be an array of
   // exactly `count` elements; on error, a reader whose reads all fail.

@@ -11,6 +11,10 @@ RecordDigest DigestOf(const Record& record) {
   return RecordDigest{h.high64, h.low64};
 }
 
+RecordVersion VersionOf(const Record& record) {
+  return RecordVersion{record.seq, DigestOf(record)};
+}
+
 bool Supersedes(const Record& candidate, const Record& current) {
   if (candidate.seq != current.seq) return candidate.seq > current.seq;
   return DigestOf(candidate) > DigestOf(current);

@@ -48,6 +48,16 @@ struct RecordDigest {
 };
 RecordDigest DigestOf(const Record& record);
 
+// A record's rank in the version order: compare with <=>, the greater
+// wins. Replication compares versions without the value (dht/replicator.h).
+struct RecordVersion {
+  uint64_t seq = 0;
+  RecordDigest digest;
+  friend auto operator<=>(const RecordVersion&, const RecordVersion&) = default;
+  friend bool operator==(const RecordVersion&, const RecordVersion&) = default;
+};
+RecordVersion VersionOf(const Record& record);
+
 // Returns true if `candidate` should replace `current` under the version
 // order above (strictly newer; identical records return false).
 bool Supersedes(const Record& candidate, const Record& current);

@@ -467,7 +467,10 @@ TEST_F(CliTest, PingReportsTheNodesIdAndAddress) {
 TEST_F(CliTest, StatsReportTheNodesCounters) {
   ASSERT_NO_FATAL_FAILURE(
       StartNode({"--stats-allow", "10.0.0.0/8", "--stats-allow", "fd00::/8"}));
-  ASSERT_NO_FATAL_FAILURE(StartNode({"--bootstrap", seed()}));
+  // The maintenance flags are accepted, "off" included.
+  ASSERT_NO_FATAL_FAILURE(StartNode(
+      {"--bootstrap", seed(), "--replicate-interval", "30m",
+       "--republish-interval", "off", "--handoff-delay", "5s"}));
   ASSERT_EQ(RunKad({"ping", address(0)}).exit_code, 0);
   Result json = RunKad({"stats", address(0), "--json"});
   ASSERT_EQ(json.exit_code, 0) << json;
@@ -579,6 +582,8 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
       {"node", "--listen", "localhost"},
       {"node", "--listen", "127.0.0.1:0", "--stats-allow", "10.0.0/8"},
       {"node", "--listen", "127.0.0.1:0", "--stats-allow", "10.1.0.0/8"},
+      {"node", "--listen", "127.0.0.1:0", "--replicate-interval", "soon"},
+      {"node", "--listen", "127.0.0.1:0", "--handoff-delay", "-1s"},
       {"stats", "127.0.0.1:notaport"},
       {"stats"},
       {"frobnicate"},

@@ -1,6 +1,7 @@
 #include "dht/node.h"
 
 #include <random>
+#include <span>
 
 #include "absl/strings/str_cat.h"
 #include "dht/routing_table.h"
@@ -284,8 +285,7 @@ absl::StatusOr<StatsReport> StatsVia(TestOverlay& overlay, Node& asker,
       [&](auto done) { asker.Stats(target.endpoint(), std::move(done)); });
 }
 
-size_t MessagesOf(const std::array<uint64_t, kMessageTypeCount>& counts,
-                  MessageType type) {
+size_t MessagesOf(std::span<const uint64_t> counts, MessageType type) {
   return counts[static_cast<size_t>(type)];
 }
 

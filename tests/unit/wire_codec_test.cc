@@ -63,6 +63,26 @@ std::vector<Contact> Ipv6Contacts(size_t count) {
   return contacts;
 }
 
+// The summaries of the offer golden example: the hello record, with its
+// real XXH3-128 digest, and a made-up one with a digest easy to read.
+std::vector<RecordSummary> GoldenSummaries() {
+  return {RecordSummary{"hello", HelloRecord().seq,
+                        storage::DigestOf(HelloRecord())},
+          RecordSummary{"k2", 7, {0x0123456789abcdef, 0xfedcba9876543210}}};
+}
+
+// An offer of kMaxOfferSummaries summaries, each `key_bytes` long (the
+// byte after 'a' + i, so keys differ), every seq 2^64-1.
+Offer LargestOffer(size_t key_bytes) {
+  Offer offer;
+  for (size_t i = 0; i < kMaxOfferSummaries; ++i) {
+    std::string key(key_bytes, static_cast<char>('a' + i));
+    offer.summaries.push_back(RecordSummary{
+        key, std::numeric_limits<uint64_t>::max(), {~0ull, ~0ull}});
+  }
+  return offer;
+}
+
 // The counters of the stats_reply golden example.
 StatsReply GoldenStatsReply() {
   StatsReply stats;
@@ -76,8 +96,8 @@ StatsReply GoldenStatsReply() {
   stats.bytes_out = 140000;
   stats.malformed_in = 2;
   stats.unmatched_responses = 1;
-  stats.messages_in = {30, 25, 600, 400, 120, 80, 50, 45, 5, 1, 0};
-  stats.messages_out = {25, 30, 400, 600, 80, 120, 45, 50, 5, 0, 0};
+  stats.messages_in = {30, 25, 600, 400, 120, 80, 50, 45, 5, 1, 0, 12, 9};
+  stats.messages_out = {25, 30, 400, 600, 80, 120, 45, 50, 5, 0, 0, 9, 12};
   stats.rpc_timeouts = 7;
   stats.rpc_failures = 3;
   stats.lookups_started = 40;
@@ -107,8 +127,8 @@ StatsReply LargestStatsReply() {
         &stats.stores_rejected}) {
     *counter = kMax;
   }
-  stats.messages_in.fill(kMax);
-  stats.messages_out.fill(kMax);
+  stats.messages_in.assign(kMessageTypeCount, kMax);
+  stats.messages_out.assign(kMessageTypeCount, kMax);
   return stats;
 }
 
@@ -312,8 +332,8 @@ std::vector<Golden> Goldens() {
        "ce000222e0"                          // bytes_out 140000
        "02"                                  // malformed_in 2
        "01"                                  // unmatched_responses 1
-       "9b1e19cd0258cd01907850322d050100"    // messages_in: 11 counts
-       "9b191ecd0190cd025850782d32050000"    // messages_out: 11 counts
+       "9d1e19cd0258cd01907850322d0501000c09"  // messages_in: 13 counts
+       "9d191ecd0190cd025850782d32050000090c"  // messages_out: 13 counts
        "07"                                  // rpc_timeouts 7
        "03"                                  // rpc_failures 3
        "28"                                  // lookups_started 40
@@ -321,6 +341,24 @@ std::vector<Golden> Goldens() {
        "94cd2ee0cdafc8ce0001d4c0ce0003d090"  // latency p50 p90 p99 max (us)
        "2d"                                  // stores_accepted 45
        "05"},                                // stores_rejected 5
+      {"offer", Make(42, Id(0x01), Offer{GoldenSummaries()}),
+       "95"                                            // array of 5
+       "010b"                                          // version 1, type 11
+       "2a"                                            // transaction id 42
+       "c4140102030405060708090a0b0c0d0e0f1011121314"  // sender
+       "92"                                            // summaries: 2
+       "93c40568656c6c6f"                              // [key "hello",
+       "cf00060a24181e4000"                            //  seq, digest:
+       "c410fa0d38a9b38280d0891e4985bdb2583e"          //  bin 16]
+       "93c4026b3207"                                  // [key "k2", seq 7,
+       "c4100123456789abcdeffedcba9876543210"},        //  digest: bin 16]
+      {"offer_reply", Make(42, Id(0xa0), OfferReply{{1}, token}),
+       "96"                                            // array of 6
+       "010c"                                          // version 1, type 12
+       "2a"                                            // transaction id 42
+       "c414a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"  // sender
+       "9101"                                          // wanted: [1]
+       "c408746f6b2d30313233"},                        // token
   };
 }
 
@@ -385,6 +423,11 @@ TEST(WireCodecTest, EveryMessageTypeRoundTrips) {
       Make(14, Id(3), Stats{}),
       Make(15, Id(3), StatsReply{}),
       Make(16, Id(3), LargestStatsReply()),
+      Make(17, Id(3), Offer{}),
+      Make(18, Id(3), LargestOffer(1)),
+      Make(19, std::nullopt, Offer{GoldenSummaries()}),
+      Make(20, Id(3), OfferReply{}),
+      Make(21, Id(3), OfferReply{{0, 5, kMaxOfferSummaries - 1}, "t"}),
   };
   for (const Message& message : messages) {
     SCOPED_TRACE(MessageTypeName(message.type()));
@@ -416,7 +459,8 @@ TEST(WireCodecTest, LargestMessagesFitOneDatagram) {
       {Make(0xffffffff, Id(1),
             FindValue{std::string(storage::kMaxKeyBytes, 'k')}),
        160},
-      {Make(0xffffffff, Id(1), LargestStatsReply()), 1239},
+      {Make(0xffffffff, Id(1), LargestStatsReply()), 1275},
+      {Make(0xffffffff, Id(1), LargestOffer(1)), 1273},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(MessageTypeName(c.message.type()));
@@ -532,8 +576,8 @@ TEST(WireCodecTest, RejectsOtherProtocolVersions) {
 }
 
 TEST(WireCodecTest, RejectsUnknownMessageType) {
-  ExpectRejected(Raw().Array(4).Uint(1).Uint(11).Uint(1).Nil().bytes(),
-                 "unknown message type 11");
+  ExpectRejected(Raw().Array(4).Uint(1).Uint(13).Uint(1).Nil().bytes(),
+                 "unknown message type 13");
   ExpectRejected(Raw().Array(4).Uint(1).Uint(256).Uint(1).Nil().bytes(),
                  "unknown message type 256");
 }
@@ -706,6 +750,7 @@ struct RawStatsReply {
     raw.Array(1).Array(2).Uint(0).Uint(20);
   };
   size_t per_type = kMessageTypeCount;
+  bool per_type_nil = false;
   size_t latency_fields = 4;
 
   std::vector<uint8_t> bytes() const {
@@ -714,6 +759,10 @@ struct RawStatsReply {
     buckets(raw);
     for (int i = 0; i < 8; ++i) raw.Uint(i);
     for (int list = 0; list < 2; ++list) {
+      if (per_type_nil) {
+        raw.Nil();
+        continue;
+      }
       raw.Array(per_type);
       for (size_t i = 0; i < per_type; ++i) raw.Uint(i);
     }
@@ -736,6 +785,120 @@ TEST(WireCodecTest, AcceptsHandWrittenStatsReply) {
   EXPECT_EQ(stats.messages_out[10], 10u);
   EXPECT_EQ(stats.lookup_latency.max_us, 3000u);
   EXPECT_EQ(stats.stores_rejected, 2u);
+}
+
+TEST(WireCodecTest, AcceptsStatsFromPeersKnowingMoreOrFewerTypes) {
+  // An older peer counts 11 types, a newer one more: both are fine.
+  for (size_t per_type : {size_t{0}, size_t{11}, kMaxStatsMessageTypes}) {
+    SCOPED_TRACE(per_type);
+    RawStatsReply other_version;
+    other_version.per_type = per_type;
+    absl::StatusOr<Message> decoded =
+        DecodeMessage(other_version.bytes(), kNow);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    const auto& stats = std::get<StatsReply>(decoded->body);
+    EXPECT_EQ(stats.messages_in.size(), per_type);
+    EXPECT_EQ(stats.messages_out.size(), per_type);
+  }
+}
+
+// Writes an offer from summaries [key, seq, digest] the test controls.
+Raw RawOffer(size_t count) {
+  Raw raw;
+  raw.Header(MessageType::kOffer, 1).Array(count);
+  return raw;
+}
+
+TEST(WireCodecTest, AcceptsHandWrittenOffer) {
+  // Guards the rejection tests below: the same builder makes valid input.
+  Raw raw = RawOffer(1);
+  raw.Array(3).Bin("k").Uint(9).Bin(std::string(16, '\x01'));
+  absl::StatusOr<Message> decoded = DecodeMessage(raw.bytes(), kNow);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded,
+            Make(7, Id(1),
+                 Offer{{RecordSummary{
+                     "k", 9, {0x0101010101010101, 0x0101010101010101}}}}));
+}
+
+TEST(WireCodecTest, RejectsMalformedOffers) {
+  auto one = [](std::string_view key, std::string_view digest) {
+    Raw raw = RawOffer(1);
+    return raw.Array(3).Bin(key).Uint(1).Bin(digest).bytes();
+  };
+  const std::string digest(16, 'd');
+  ExpectRejected(one("", digest), "key: expected 1..128 bytes, got 0");
+  ExpectRejected(one(std::string(129, 'k'), digest), "got 129");
+  ExpectRejected(one("k", std::string(15, 'd')),
+                 "digest: expected 16 bytes, got 15");
+  ExpectRejected(one("k", std::string(17, 'd')),
+                 "digest: expected 16 bytes, got 17");
+  Raw short_summary = RawOffer(1);
+  short_summary.Array(2).Bin("k").Uint(1);
+  ExpectRejected(short_summary.bytes(), "summary: expected 3 elements, got 2");
+  Raw str_digest = RawOffer(1);
+  str_digest.Array(3).Bin("k").Uint(1).Str(digest);
+  ExpectRejected(str_digest.bytes(), "digest: expected bin, got str");
+  Raw too_many = RawOffer(kMaxOfferSummaries + 1);
+  for (size_t i = 0; i <= kMaxOfferSummaries; ++i) {
+    too_many.Array(3).Bin("k").Uint(1).Bin(digest);
+  }
+  ExpectRejected(too_many.bytes(), "summaries: 41 elements; the limit is 40");
+  ExpectRejected(Raw().Header(MessageType::kOffer, 1).Nil().bytes(),
+                 "summaries: expected array, got nil");
+  ExpectRejected(Raw().Header(MessageType::kOffer, 0).bytes(),
+                 "offer has 4 fields; expected 5");
+}
+
+TEST(WireCodecTest, RejectsMalformedOfferReplies) {
+  auto reply = [](std::vector<uint64_t> wanted) {
+    Raw raw;
+    raw.Header(MessageType::kOfferReply, 2).Array(wanted.size());
+    for (uint64_t index : wanted) raw.Uint(index);
+    return raw.Bin("tok").bytes();
+  };
+  ASSERT_TRUE(DecodeMessage(reply({0, 3, 39}), kNow).ok());
+  ExpectRejected(reply({40}), "wanted: 40 is out of range (max 39)");
+  ExpectRejected(reply({3, 3}), "index 3 after 3; indices must ascend");
+  ExpectRejected(reply({4, 2}), "index 2 after 4; indices must ascend");
+  ExpectRejected(Raw()
+                     .Header(MessageType::kOfferReply, 2)
+                     .Array(1)
+                     .Int8(-1)
+                     .Bin("")
+                     .bytes(),
+                 "wanted: expected uint, got negative int");
+  ExpectRejected(Raw()
+                     .Header(MessageType::kOfferReply, 2)
+                     .Array(0)
+                     .Bin(std::string(kMaxTokenBytes + 1, 't'))
+                     .bytes(),
+                 "token: expected 0..32 bytes, got 33");
+  ExpectRejected(Raw().Header(MessageType::kOfferReply, 1).Array(0).bytes(),
+                 "offer_reply has 5 fields; expected 6");
+}
+
+TEST(WireCodecTest, OffersPackedWithinTheBudgetFit) {
+  // What the replicator relies on: summaries whose OfferSummaryBytes sum to
+  // at most kOfferSummaryBudget fit one datagram, whatever their keys.
+  for (size_t key_bytes : {size_t{1}, size_t{20}, storage::kMaxKeyBytes}) {
+    SCOPED_TRACE(key_bytes);
+    Offer offer;
+    size_t budget = 0;
+    for (size_t i = 0; i < kMaxOfferSummaries; ++i) {
+      RecordSummary summary{std::string(key_bytes, static_cast<char>('a' + i)),
+                            std::numeric_limits<uint64_t>::max(),
+                            {~0ull, ~0ull}};
+      if (budget + OfferSummaryBytes(summary) > kOfferSummaryBudget) break;
+      budget += OfferSummaryBytes(summary);
+      offer.summaries.push_back(summary);
+    }
+    std::vector<uint8_t> bytes = Encode(Make(0xffffffff, Id(1), offer));
+    EXPECT_LE(bytes.size(), kMaxDatagramBytes);
+    EXPECT_GE(bytes.size() + OfferSummaryBytes(offer.summaries.back()),
+              kMaxDatagramBytes - 33)
+        << "the budget should not waste a summary's room";
+  }
 }
 
 TEST(WireCodecTest, RejectsMalformedStats) {
@@ -767,13 +930,13 @@ TEST(WireCodecTest, RejectsMalformedStats) {
   RawStatsReply nil_buckets;
   nil_buckets.buckets = [](Raw& raw) { raw.Nil(); };
   ExpectRejected(nil_buckets.bytes(), "buckets: expected array, got nil");
-  for (size_t per_type : {kMessageTypeCount - 1, kMessageTypeCount + 1}) {
-    RawStatsReply wrong_length;
-    wrong_length.per_type = per_type;
-    ExpectRejected(
-        wrong_length.bytes(),
-        absl::StrCat("messages_in: expected 11 elements, got ", per_type));
-  }
+  RawStatsReply too_many_types;
+  too_many_types.per_type = kMaxStatsMessageTypes + 1;
+  ExpectRejected(too_many_types.bytes(),
+                 "messages_in: 65 elements; the limit is 64");
+  RawStatsReply nil_types;
+  nil_types.per_type_nil = true;
+  ExpectRejected(nil_types.bytes(), "messages_in: expected array, got nil");
   RawStatsReply short_latency;
   short_latency.latency_fields = 3;
   ExpectRejected(short_latency.bytes(),
@@ -884,7 +1047,23 @@ TEST(WireCodecTest, EncodeRefusesOutOfRangeFields) {
   bad_bucket.buckets = {{3, 65536}};
   expect_refused(Make(1, Id(1), bad_bucket),
                  "contacts: 65536 is out of range (max 65535)");
+  Offer too_many = LargestOffer(1);
+  too_many.summaries.push_back(too_many.summaries.front());
+  expect_refused(Make(1, Id(1), too_many),
+                 "summaries: 41 elements; the limit is 40");
+  expect_refused(Make(1, Id(1), Offer{{RecordSummary{"", 1, {}}}}),
+                 "key is empty");
+  expect_refused(Make(1, Id(1), OfferReply{{2, 1}, ""}),
+                 "wanted: index 1 is out of order");
+  expect_refused(Make(1, Id(1), OfferReply{{kMaxOfferSummaries}, ""}),
+                 "wanted: index 40 is out of order or not below 40");
+  StatsReply too_many_types;
+  too_many_types.messages_in.assign(kMaxStatsMessageTypes + 1, 0);
+  expect_refused(Make(1, Id(1), too_many_types),
+                 "messages_in: 65 elements; the limit is 64");
   // Each field is in range, but together they overflow the datagram.
+  expect_refused(Make(1, Id(1), LargestOffer(storage::kMaxKeyBytes)),
+                 "the datagram limit is 1280");
   expect_refused(
       Make(1, Id(1),
            Value{LargestRecord(), Ipv6Contacts(kMaxContactsPerMessage), ""}),

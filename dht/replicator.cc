@@ -1,0 +1,137 @@
+#include "dht/replicator.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/btree_map.h"
+#include "dht/wire_codec.h"
+
+namespace kad::dht {
+namespace {
+
+// Summaries bound for one peer, before they are cut into datagrams.
+struct PeerBatch {
+  Contact peer;
+  std::vector<RecordSummary> summaries;
+};
+
+// Keyed by peer id: iteration in id order keeps plans deterministic.
+using Batches = absl::btree_map<NodeId, PeerBatch>;
+
+void Add(Batches& batches, const Contact& peer, const RecordSummary& summary) {
+  PeerBatch& batch = batches[peer.id];
+  batch.peer = peer;
+  batch.summaries.push_back(summary);
+}
+
+// Cuts each peer's summaries into offers that fit one datagram.
+std::vector<OfferPlan> Pack(Batches batches) {
+  std::vector<OfferPlan> plans;
+  for (auto& [id, batch] : batches) {
+    OfferPlan plan{batch.peer, {}};
+    size_t bytes = 0;
+    for (RecordSummary& summary : batch.summaries) {
+      const size_t size = OfferSummaryBytes(summary);
+      if (plan.offer.summaries.size() == kMaxOfferSummaries ||
+          bytes + size > kOfferSummaryBudget) {
+        plans.push_back(std::move(plan));
+        plan = OfferPlan{batch.peer, {}};
+        bytes = 0;
+      }
+      bytes += size;
+      plan.offer.summaries.push_back(std::move(summary));
+    }
+    if (!plan.offer.summaries.empty()) plans.push_back(std::move(plan));
+  }
+  return plans;
+}
+
+storage::RecordVersion VersionOf(const RecordSummary& summary) {
+  return storage::RecordVersion{summary.seq, summary.digest};
+}
+
+}  // namespace
+
+RecordSummary SummaryOf(const storage::Record& record) {
+  return RecordSummary{record.key, record.seq, storage::DigestOf(record)};
+}
+
+Replicator::Replicator(const NodeId& self, int bucket_size)
+    : self_(self), replicas_(static_cast<size_t>(std::max(bucket_size, 1))) {}
+
+absl::Duration Replicator::NextRoundDelay(absl::Duration interval,
+                                          std::mt19937_64& gen) {
+  const double low = first_round_ ? 0.5 : 0.9;
+  const double high = first_round_ ? 1.5 : 1.1;
+  first_round_ = false;
+  return interval * std::uniform_real_distribution<double>(low, high)(gen);
+}
+
+std::vector<Contact> Replicator::Replicas(const NodeId& key_id,
+                                          const RoutingTable& table) const {
+  std::vector<Contact> closest = table.Closest(key_id, replicas_);
+  // This node takes one of the k places if it is closer than the last.
+  if (closest.size() == replicas_ &&
+      CloserTo{key_id}(self_, closest.back().id)) {
+    closest.pop_back();
+  }
+  return closest;
+}
+
+std::vector<OfferPlan> Replicator::PlanRound(
+    const std::vector<RecordSummary>& held, const RoutingTable& table) {
+  Batches batches;
+  for (const RecordSummary& summary : held) {
+    auto offered = offered_.find(summary.key);
+    if (offered != offered_.end() && offered->second >= VersionOf(summary)) {
+      continue;  // Another replica did this round's work for it.
+    }
+    for (const Contact& peer : Replicas(NodeId::ForKey(summary.key), table)) {
+      Add(batches, peer, summary);
+    }
+  }
+  offered_.clear();
+  return Pack(std::move(batches));
+}
+
+void Replicator::NoteOffered(const Offer& offer, const OfferReply& reply) {
+  for (size_t i = 0; i < offer.summaries.size(); ++i) {
+    if (std::binary_search(reply.wanted.begin(), reply.wanted.end(), i)) {
+      continue;
+    }
+    const RecordSummary& summary = offer.summaries[i];
+    auto [it, inserted] = offered_.try_emplace(summary.key, VersionOf(summary));
+    if (!inserted) it->second = std::max(it->second, VersionOf(summary));
+  }
+}
+
+bool Replicator::QueueHandoff(const Contact& contact) {
+  const bool was_empty = handoffs_.empty();
+  const bool queued =
+      std::any_of(handoffs_.begin(), handoffs_.end(),
+                  [&](const Contact& c) { return c.id == contact.id; });
+  if (!queued && handoffs_.size() < kMaxQueuedHandoffs) {
+    handoffs_.push_back(contact);
+  }
+  return was_empty && !handoffs_.empty();
+}
+
+std::vector<OfferPlan> Replicator::PlanHandoffs(
+    const std::vector<RecordSummary>& held, const RoutingTable& table) {
+  std::vector<Contact> queued = std::move(handoffs_);
+  handoffs_.clear();
+  std::sort(queued.begin(), queued.end(),
+            [](const Contact& a, const Contact& b) { return a.id < b.id; });
+  Batches batches;
+  for (const RecordSummary& summary : held) {
+    for (const Contact& peer : Replicas(NodeId::ForKey(summary.key), table)) {
+      auto it = std::lower_bound(
+          queued.begin(), queued.end(), peer.id,
+          [](const Contact& c, const NodeId& id) { return c.id < id; });
+      if (it != queued.end() && it->id == peer.id) Add(batches, peer, summary);
+    }
+  }
+  return Pack(std::move(batches));
+}
+
+}  // namespace kad::dht
