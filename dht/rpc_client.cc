@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "dht/release_if_sparse.h"
 #include "dht/wire_codec.h"
 
 namespace kad::dht {
@@ -106,6 +107,7 @@ void RpcClient::OnTimer(TransactionId id) {
                      pending.to.ToString(), " timed out"));
     auto done = std::move(pending.handlers.on_done);
     pending_.erase(it);
+    ReleaseIfSparse(pending_);
     done(std::move(timed_out));
     return;
   }
@@ -136,6 +138,7 @@ bool RpcClient::OnResponse(const net::Endpoint& from, Message response) {
   timers_.Cancel(it->second.timer);
   auto done = std::move(it->second.handlers.on_done);
   pending_.erase(it);
+  ReleaseIfSparse(pending_);
   done(std::move(response));
   return true;
 }
