@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <iterator>
+#include <limits>
 #include <utility>
 
 namespace kad::dht {
@@ -28,29 +29,43 @@ NodeId WithPrefixOf(const NodeId& base, int bits, const NodeId& rest) {
   return NodeId(bytes);
 }
 
-const NodeId& IdOf(const RoutingEntry& entry) { return entry.contact.id; }
+// Returns the position of the slot with `id` in `slots`, or slots.size()
+// if there is none.
 template <typename Slot>
-const NodeId& IdOf(const Slot& slot) {
-  return slot.entry.contact.id;
+size_t PositionOf(const std::vector<Slot>& slots, const NodeId& id) {
+  size_t i = 0;
+  while (i < slots.size() && slots[i].contact.id != id) ++i;
+  return i;
 }
 
-// Returns the position of the entry or slot with `id` in `entries`, or
-// entries.size() if there is none.
-template <typename Container>
-size_t PositionOf(const Container& entries, const NodeId& id) {
-  size_t i = 0;
-  while (i < entries.size() && IdOf(entries[i]) != id) ++i;
-  return i;
+// Makes room for one more element in `slots`, growing by doubling but
+// never past `limit` (a bucket's storage tracks its contents).
+template <typename Slot>
+void ReserveOneMore(std::vector<Slot>& slots, size_t limit) {
+  if (slots.size() < slots.capacity()) return;
+  slots.reserve(std::max(slots.size() + 1,
+                         std::min(limit, std::max<size_t>(2, 2 * slots.size()))));
 }
 
 }  // namespace
 
 RoutingTable::RoutingTable(const NodeId& self, RoutingTableOptions options,
                            absl::Time now)
-    : self_(self), options_(options) {
+    : self_(self), options_(options), epoch_(now) {
   assert(options_.bucket_size > 0 && options_.replacement_cache_size > 0 &&
-         options_.max_failures > 0 && options_.max_per_subnet > 0);
+         options_.max_failures > 0 && options_.max_failures <= 255 &&
+         options_.max_per_subnet > 0);
   buckets_.emplace_back(now);
+}
+
+uint32_t RoutingTable::SecondsOf(absl::Time time) const {
+  if (time <= epoch_) return 0;
+  return static_cast<uint32_t>(std::min<int64_t>(
+      absl::ToInt64Seconds(time - epoch_), std::numeric_limits<uint32_t>::max()));
+}
+
+RoutingEntry RoutingTable::EntryOf(const Slot& slot) const {
+  return {slot.contact, epoch_ + absl::Seconds(slot.seen), slot.failures};
 }
 
 RoutingTable::Update RoutingTable::OnResponse(const Contact& contact,
@@ -65,7 +80,7 @@ RoutingTable::Update RoutingTable::OnResponse(const Contact& contact,
   index = SplitFor(contact.id);
   Bucket& bucket = buckets_[index];
   if (SubnetFull(bucket, contact)) return rejected;
-  RoutingEntry entry{contact, now, 0};
+  Slot entry{contact, SecondsOf(now)};
   if (bucket.live.size() < static_cast<size_t>(options_.bucket_size)) {
     AddLive(bucket, std::move(entry));
     return {Update::Kind::kAdded, std::nullopt};
@@ -77,12 +92,11 @@ bool RoutingTable::OnRequest(const Contact& contact, absl::Time now) {
   size_t index = BucketIndex(contact.id);
   std::vector<Slot>& live = buckets_[index].live;
   size_t pos = PositionOf(live, contact.id);
-  if (pos == live.size() ||
-      live[pos].entry.contact.endpoint != contact.endpoint) {
+  if (pos == live.size() || live[pos].contact.endpoint != contact.endpoint) {
     return false;
   }
   Slot slot = std::move(live[pos]);
-  slot.entry.last_seen = now;
+  slot.seen = SecondsOf(now);
   live.erase(live.begin() + pos);
   live.push_back(std::move(slot));
   return true;
@@ -101,8 +115,8 @@ void RoutingTable::OnFailure(const NodeId& id, absl::Time /*now*/) {
   }
   Slot& slot = bucket.live[pos];
   slot.questioned = false;
-  ++slot.entry.failures;
-  if (slot.entry.failures >= options_.max_failures ||
+  ++slot.failures;
+  if (slot.failures >= options_.max_failures ||
       !bucket.replacements.empty()) {
     RemoveLive(index, pos);
     FillFromCache(index);
@@ -131,8 +145,7 @@ std::vector<Contact> RoutingTable::Closest(const NodeId& target,
   std::vector<Candidate> found;
   auto gather = [&](size_t i) {
     for (const Slot& slot : buckets_[i].live) {
-      found.push_back(
-          {slot.entry.contact.id.DistanceTo(target), &slot.entry.contact});
+      found.push_back({slot.contact.id.DistanceTo(target), &slot.contact});
     }
   };
   size_t home = BucketIndex(target);
@@ -156,7 +169,7 @@ std::optional<RoutingEntry> RoutingTable::Find(const NodeId& id) const {
   const std::vector<Slot>& live = buckets_[BucketIndex(id)].live;
   size_t pos = PositionOf(live, id);
   if (pos == live.size()) return std::nullopt;
-  return live[pos].entry;
+  return EntryOf(live[pos]);
 }
 
 void RoutingTable::Touch(const NodeId& target, absl::Time now) {
@@ -191,7 +204,7 @@ std::vector<Contact> RoutingTable::AllContacts() const {
   std::vector<Contact> all;
   for (const Bucket& bucket : buckets_) {
     size_t first = all.size();
-    for (const Slot& slot : bucket.live) all.push_back(slot.entry.contact);
+    for (const Slot& slot : bucket.live) all.push_back(slot.contact);
     std::sort(all.begin() + first, all.end(),
               [](const Contact& a, const Contact& b) { return a.id < b.id; });
   }
@@ -227,8 +240,12 @@ RoutingTable::Slot* RoutingTable::FindSlot(size_t bucket, const NodeId& id) {
 
 bool RoutingTable::EndpointTaken(const net::Endpoint& endpoint,
                                  const NodeId& id) const {
-  auto it = by_endpoint_.find(endpoint);
-  return it != by_endpoint_.end() && it->second != id;
+  for (const Bucket& bucket : buckets_) {
+    for (const Slot& slot : bucket.live) {
+      if (slot.contact.endpoint == endpoint) return slot.contact.id != id;
+    }
+  }
+  return false;
 }
 
 bool RoutingTable::SubnetFull(const Bucket& bucket,
@@ -236,7 +253,7 @@ bool RoutingTable::SubnetFull(const Bucket& bucket,
   if (contact.endpoint.is_local()) return false;
   int same = 0;
   for (const Slot& slot : bucket.live) {
-    const Contact& other = slot.entry.contact;
+    const Contact& other = slot.contact;
     if (other.id != contact.id &&
         SameSubnet(other.endpoint, contact.endpoint)) {
       ++same;
@@ -249,18 +266,12 @@ RoutingTable::Update RoutingTable::Refresh(size_t index, const Contact& contact,
                                            absl::Time now) {
   Bucket& bucket = buckets_[index];
   size_t pos = PositionOf(bucket.live, contact.id);
-  Slot slot = std::move(bucket.live[pos]);
-  const net::Endpoint old_endpoint = slot.entry.contact.endpoint;
-  if (contact.endpoint != old_endpoint &&
+  if (contact.endpoint != bucket.live[pos].contact.endpoint &&
       (EndpointTaken(contact.endpoint, contact.id) ||
        SubnetFull(bucket, contact))) {
-    bucket.live[pos] = std::move(slot);
     return {Update::Kind::kRejected, std::nullopt};
   }
-  by_endpoint_.erase(old_endpoint);
-  by_endpoint_[contact.endpoint] = contact.id;
-  slot.entry = RoutingEntry{contact, now, 0};
-  slot.questioned = false;
+  Slot slot{contact, SecondsOf(now)};
   bucket.live.erase(bucket.live.begin() + pos);
   bucket.live.push_back(std::move(slot));
   return {Update::Kind::kRefreshed, std::nullopt};
@@ -286,8 +297,9 @@ void RoutingTable::SplitLast() {
   Bucket& far = buckets_[buckets_.size() - 2];
   auto live_end = std::stable_partition(
       far.live.begin(), far.live.end(), [&](const Slot& s) {
-        return self_.CommonPrefixLength(s.entry.contact.id) == level;
+        return self_.CommonPrefixLength(s.contact.id) == level;
       });
+  near.live.reserve(static_cast<size_t>(far.live.end() - live_end));
   std::move(live_end, far.live.end(), std::back_inserter(near.live));
   far.live.erase(live_end, far.live.end());
   // Only a bucket that cannot split takes candidates, so the last bucket
@@ -295,9 +307,9 @@ void RoutingTable::SplitLast() {
   assert(far.replacements.empty());
 }
 
-RoutingTable::Update RoutingTable::Cache(Bucket& bucket, RoutingEntry entry) {
-  std::vector<RoutingEntry>& cache = bucket.replacements;
-  std::erase_if(cache, [&](const RoutingEntry& e) {
+RoutingTable::Update RoutingTable::Cache(Bucket& bucket, Slot entry) {
+  std::vector<Slot>& cache = bucket.replacements;
+  std::erase_if(cache, [&](const Slot& e) {
     return e.contact.id == entry.contact.id ||
            e.contact.endpoint == entry.contact.endpoint;
   });
@@ -309,33 +321,32 @@ RoutingTable::Update RoutingTable::Cache(Bucket& bucket, RoutingEntry entry) {
       return {Update::Kind::kRejected, std::nullopt};
     }
   }
+  const size_t limit = static_cast<size_t>(options_.replacement_cache_size);
+  if (cache.size() == limit) cache.pop_back();
+  ReserveOneMore(cache, limit);
   cache.insert(cache.begin(), std::move(entry));
-  if (cache.size() > static_cast<size_t>(options_.replacement_cache_size)) {
-    cache.pop_back();
-  }
   Update update{Update::Kind::kCached, std::nullopt};
   for (Slot& slot : bucket.live) {
     if (slot.questioned) continue;
     slot.questioned = true;
-    update.ping_to_evict = slot.entry.contact;
+    update.ping_to_evict = slot.contact;
     break;
   }
   return update;
 }
 
-void RoutingTable::AddLive(Bucket& bucket, RoutingEntry entry) {
-  by_endpoint_[entry.contact.endpoint] = entry.contact.id;
+void RoutingTable::AddLive(Bucket& bucket, Slot entry) {
+  entry.questioned = false;
+  ReserveOneMore(bucket.live, static_cast<size_t>(options_.bucket_size));
   // Keep least-recently-seen first: a promoted candidate may be older than
   // entries seen since.
-  auto pos = std::find_if(
-      bucket.live.begin(), bucket.live.end(),
-      [&](const Slot& s) { return s.entry.last_seen > entry.last_seen; });
-  bucket.live.insert(pos, Slot{std::move(entry), false});
+  auto pos = std::find_if(bucket.live.begin(), bucket.live.end(),
+                          [&](const Slot& s) { return s.seen > entry.seen; });
+  bucket.live.insert(pos, std::move(entry));
 }
 
 void RoutingTable::RemoveLive(size_t index, size_t position) {
   std::vector<Slot>& live = buckets_[index].live;
-  by_endpoint_.erase(live[position].entry.contact.endpoint);
   live.erase(live.begin() + position);
 }
 
@@ -343,7 +354,7 @@ void RoutingTable::FillFromCache(size_t index) {
   Bucket& bucket = buckets_[index];
   while (bucket.live.size() < static_cast<size_t>(options_.bucket_size) &&
          !bucket.replacements.empty()) {
-    RoutingEntry candidate = std::move(bucket.replacements.front());
+    Slot candidate = std::move(bucket.replacements.front());
     bucket.replacements.erase(bucket.replacements.begin());
     // Entries may have claimed its endpoint or subnet since it was cached.
     if (EndpointTaken(candidate.contact.endpoint, candidate.contact.id) ||
@@ -363,7 +374,7 @@ bool RoutingTable::FitsAfterSplits(const NodeId& id) const {
   auto count = [&](auto predicate) {
     return static_cast<size_t>(
         std::count_if(live.begin(), live.end(), [&](const Slot& s) {
-          return predicate(self_.CommonPrefixLength(s.entry.contact.id));
+          return predicate(self_.CommonPrefixLength(s.contact.id));
         }));
   };
   for (int level = static_cast<int>(buckets_.size()) - 1;

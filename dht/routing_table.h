@@ -40,16 +40,25 @@
 //     that answered recently beats one that just did not.
 //   - Per-subnet limits and one-id-per-endpoint, against Sybil flooding.
 //
+// Memory (a simulated overlay of a million nodes keeps a million tables):
+// an entry or replacement candidate is 48 bytes — the contact, the time it
+// was last seen in whole seconds since the table was made, a one-byte
+// failure count. Bucket storage grows with its entries up to bucket_size
+// (replacement_cache_size for a cache) and is allocated on first use.
+// There is no index by endpoint: the one-id-per-endpoint check scans the
+// entries (a few hundred even in a huge overlay), and only when a contact
+// is added or moves.
+//
 // Not thread-safe; call from the loop thread.
 #ifndef KAD_DHT_ROUTING_TABLE_H_
 #define KAD_DHT_ROUTING_TABLE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <random>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "dht/contact.h"
 #include "dht/node_id.h"
@@ -70,8 +79,10 @@ struct RoutingTableOptions {
 
 struct RoutingEntry {
   Contact contact;
-  absl::Time last_seen;  // Last response from it, or request from it.
-  int failures = 0;      // Consecutive failed requests to it.
+  // Last response from it, or request from it; kept in whole seconds
+  // since the table was made (earlier times count as that moment).
+  absl::Time last_seen;
+  int failures = 0;  // Consecutive failed requests to it.
 };
 
 struct BucketInfo {
@@ -86,7 +97,7 @@ class RoutingTable {
   static constexpr int kMaxBuckets = NodeId::kBits;
 
   // Starts with one empty bucket covering the whole keyspace, touched `now`.
-  // Every option must be positive.
+  // Every option must be positive, and max_failures at most 255.
   RoutingTable(const NodeId& self, RoutingTableOptions options, absl::Time now);
 
   struct Update {
@@ -141,14 +152,17 @@ class RoutingTable {
   const NodeId& self() const { return self_; }
 
  private:
+  // An entry or a replacement candidate, 48 bytes.
   struct Slot {
-    RoutingEntry entry;
+    Contact contact;
+    uint32_t seen = 0;      // last_seen, in seconds since epoch_.
+    uint8_t failures = 0;   // Consecutive failures; < max_failures.
     bool questioned = false;  // Handed out as ping_to_evict, verdict pending.
   };
   struct Bucket {
     explicit Bucket(absl::Time touched) : last_touched(touched) {}
-    std::vector<Slot> live;                  // Least recently seen first.
-    std::vector<RoutingEntry> replacements;  // Most recent first.
+    std::vector<Slot> live;          // Least recently seen first.
+    std::vector<Slot> replacements;  // Most recent first.
     absl::Time last_touched;
   };
 
@@ -159,8 +173,10 @@ class RoutingTable {
   Update Refresh(size_t bucket, const Contact& contact, absl::Time now);
   size_t SplitFor(const NodeId& id);
   void SplitLast();
-  Update Cache(Bucket& bucket, RoutingEntry entry);
-  void AddLive(Bucket& bucket, RoutingEntry entry);
+  uint32_t SecondsOf(absl::Time time) const;
+  RoutingEntry EntryOf(const Slot& slot) const;
+  Update Cache(Bucket& bucket, Slot candidate);
+  void AddLive(Bucket& bucket, Slot entry);
   void RemoveLive(size_t bucket, size_t position);
   void FillFromCache(size_t bucket);
   bool FitsAfterSplits(const NodeId& id) const;
@@ -168,10 +184,8 @@ class RoutingTable {
 
   NodeId self_;
   RoutingTableOptions options_;
+  absl::Time epoch_;  // Slot times count seconds from here.
   std::vector<Bucket> buckets_;
-  // Endpoint of every entry (not of candidates). Lookups only, never
-  // iterated, so its order cannot leak into results.
-  absl::flat_hash_map<net::Endpoint, NodeId> by_endpoint_;
 };
 
 }  // namespace kad::dht

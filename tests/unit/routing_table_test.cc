@@ -254,6 +254,28 @@ TEST(RoutingTableTest, ResponseFromNewEndpointMovesContact) {
   EXPECT_EQ(h.Answer({h.Local(0).id, c.endpoint}).kind, Kind::kAdded);
 }
 
+TEST(RoutingTableTest, KeepsLastSeenInWholeSecondsSinceTheTableWasMade) {
+  Harness h;
+  Contact c = h.Local(0);
+  h.table.OnResponse(c, kStart + absl::Milliseconds(2999));
+  EXPECT_EQ(h.table.Find(c.id)->last_seen, kStart + absl::Seconds(2));
+  // Times before the table was made count as that moment.
+  h.table.OnRequest(c, kStart - absl::Hours(1));
+  EXPECT_EQ(h.table.Find(c.id)->last_seen, kStart);
+}
+
+TEST(RoutingTableTest, EndpointFreedByADroppedContactCanBeReused) {
+  RoutingTableOptions options;
+  options.max_failures = 1;
+  Harness h(options);
+  Contact a = h.Local(0);
+  h.Answer(a);
+  h.table.OnFailure(a.id, h.now);
+  ASSERT_FALSE(h.table.Find(a.id).has_value());
+  Contact b{h.Local(0).id, a.endpoint};
+  EXPECT_EQ(h.Answer(b).kind, Kind::kAdded);
+}
+
 TEST(RoutingTableTest, RejectsEndpointOwnedByAnotherId) {
   Harness h;
   Contact a = h.Local(0);
