@@ -85,7 +85,7 @@ RoutingTable::Update RoutingTable::OnResponse(const Contact& contact,
     AddLive(bucket, std::move(entry));
     return {Update::Kind::kAdded, std::nullopt};
   }
-  return Cache(bucket, std::move(entry));
+  return Cache(bucket, std::move(entry), now);
 }
 
 bool RoutingTable::OnRequest(const Contact& contact, absl::Time now) {
@@ -307,7 +307,8 @@ void RoutingTable::SplitLast() {
   assert(far.replacements.empty());
 }
 
-RoutingTable::Update RoutingTable::Cache(Bucket& bucket, Slot entry) {
+RoutingTable::Update RoutingTable::Cache(Bucket& bucket, Slot entry,
+                                         absl::Time now) {
   std::vector<Slot>& cache = bucket.replacements;
   std::erase_if(cache, [&](const Slot& e) {
     return e.contact.id == entry.contact.id ||
@@ -328,6 +329,8 @@ RoutingTable::Update RoutingTable::Cache(Bucket& bucket, Slot entry) {
   Update update{Update::Kind::kCached, std::nullopt};
   for (Slot& slot : bucket.live) {
     if (slot.questioned) continue;
+    // Least recently seen first: if this one is presumed alive, all are.
+    if (now - EntryOf(slot).last_seen < options_.presumed_alive_for) break;
     slot.questioned = true;
     update.ping_to_evict = slot.contact;
     break;
