@@ -100,18 +100,20 @@ int main(int argc, char** argv) {
     kad::dht::Node& joiner = overlay.AddNode();
     auto joined = overlay.Run<int>(
         [&](auto done) { joiner.Bootstrap({seed}, std::move(done)); });
-    if (!joined.ok()) std::printf("join %d: %s\n", j, joined.status().ToString().c_str());
+    if (!joined.ok())
+      std::printf("join %d: %s\n", j, joined.status().ToString().c_str());
     Settle(overlay);
     joiner_out += joiner.stats().datagrams_out;
     joiner_entries += joiner.routing_table().size();
   }
   const kad::dht::NodeStats after = Totals(overlay);
   const uint64_t sent = overlay.network().stats().datagrams_sent - sent_before;
-  std::printf("per join: %.1f datagrams (%.1f sent by the joiner), "
-              "joiner table %.1f entries, %.1f lookups\n",
-              double(sent) / joins, double(joiner_out) / joins,
-              double(joiner_entries) / joins,
-              double(after.lookups_finished - before.lookups_finished) / joins);
+  std::printf(
+      "per join: %.1f datagrams (%.1f sent by the joiner), "
+      "joiner table %.1f entries, %.1f lookups\n",
+      double(sent) / joins, double(joiner_out) / joins,
+      double(joiner_entries) / joins,
+      double(after.lookups_finished - before.lookups_finished) / joins);
   std::string by_type;
   for (size_t t = 0; t < kad::dht::kMessageTypeCount; ++t) {
     const uint64_t n = after.messages_out[t] - before.messages_out[t];

@@ -8,8 +8,7 @@ namespace {
 
 // Returns the nearest-rank `percent`-th percentile of `sorted` (non-empty,
 // ascending): the ceil(percent/100 * n)-th smallest.
-absl::Duration NearestRank(const std::vector<int64_t>& sorted,
-                           size_t percent) {
+absl::Duration NearestRank(const std::vector<int64_t>& sorted, size_t percent) {
   const size_t rank = (percent * sorted.size() + 99) / 100;
   return absl::Nanoseconds(sorted[std::max<size_t>(rank, 1) - 1]);
 }
@@ -25,7 +24,8 @@ void LatencyWindow::Add(absl::Duration sample) {
   if (samples_.size() < capacity_) {
     // Grow by doubling, but never past capacity_.
     if (samples_.size() == samples_.capacity()) {
-      samples_.reserve(std::min(capacity_, std::max<size_t>(8, 2 * samples_.size())));
+      samples_.reserve(
+          std::min(capacity_, std::max<size_t>(8, 2 * samples_.size())));
     }
     samples_.push_back(nanos);
   } else {

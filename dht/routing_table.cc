@@ -43,8 +43,9 @@ size_t PositionOf(const std::vector<Slot>& slots, const NodeId& id) {
 template <typename Slot>
 void ReserveOneMore(std::vector<Slot>& slots, size_t limit) {
   if (slots.size() < slots.capacity()) return;
-  slots.reserve(std::max(slots.size() + 1,
-                         std::min(limit, std::max<size_t>(2, 2 * slots.size()))));
+  slots.reserve(
+      std::max(slots.size() + 1,
+               std::min(limit, std::max<size_t>(2, 2 * slots.size()))));
 }
 
 }  // namespace
@@ -60,8 +61,9 @@ RoutingTable::RoutingTable(const NodeId& self, RoutingTableOptions options,
 
 uint32_t RoutingTable::SecondsOf(absl::Time time) const {
   if (time <= epoch_) return 0;
-  return static_cast<uint32_t>(std::min<int64_t>(
-      absl::ToInt64Seconds(time - epoch_), std::numeric_limits<uint32_t>::max()));
+  return static_cast<uint32_t>(
+      std::min<int64_t>(absl::ToInt64Seconds(time - epoch_),
+                        std::numeric_limits<uint32_t>::max()));
 }
 
 RoutingEntry RoutingTable::EntryOf(const Slot& slot) const {
@@ -116,8 +118,7 @@ void RoutingTable::OnFailure(const NodeId& id, absl::Time /*now*/) {
   Slot& slot = bucket.live[pos];
   slot.questioned = false;
   ++slot.failures;
-  if (slot.failures >= options_.max_failures ||
-      !bucket.replacements.empty()) {
+  if (slot.failures >= options_.max_failures || !bucket.replacements.empty()) {
     RemoveLive(index, pos);
     FillFromCache(index);
   }
@@ -177,7 +178,7 @@ void RoutingTable::Touch(const NodeId& target, absl::Time now) {
 }
 
 std::vector<NodeId> RoutingTable::TargetsToRefresh(absl::Time now,
-                                                   std::mt19937_64& gen) {
+                                                   absl::BitGenRef gen) {
   std::vector<NodeId> targets;
   for (size_t i = 0; i < buckets_.size(); ++i) {
     if (now - buckets_[i].last_touched < options_.refresh_interval) continue;
@@ -188,7 +189,7 @@ std::vector<NodeId> RoutingTable::TargetsToRefresh(absl::Time now,
 }
 
 std::vector<NodeId> RoutingTable::TargetsFartherThanNearest(
-    std::mt19937_64& gen) const {
+    absl::BitGenRef gen) const {
   size_t nearest = buckets_.size();
   while (nearest > 0 && buckets_[nearest - 1].live.empty()) --nearest;
   std::vector<NodeId> targets;
@@ -390,7 +391,7 @@ bool RoutingTable::FitsAfterSplits(const NodeId& id) const {
   return false;
 }
 
-NodeId RoutingTable::RandomIdIn(size_t index, std::mt19937_64& gen) const {
+NodeId RoutingTable::RandomIdIn(size_t index, absl::BitGenRef gen) const {
   const int prefix = static_cast<int>(index);
   if (index + 1 < buckets_.size()) {
     return NodeId::RandomWithPrefix(self_, prefix, gen);

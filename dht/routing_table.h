@@ -62,6 +62,7 @@
 #include <random>
 #include <vector>
 
+#include "absl/random/bit_gen_ref.h"
 #include "absl/time/time.h"
 #include "dht/contact.h"
 #include "dht/node_id.h"
@@ -147,11 +148,11 @@ class RoutingTable {
   void Touch(const NodeId& target, absl::Time now);
   // Returns one random id inside each bucket untouched for refresh_interval,
   // in bucket order, and marks those buckets touched.
-  std::vector<NodeId> TargetsToRefresh(absl::Time now, std::mt19937_64& gen);
+  std::vector<NodeId> TargetsToRefresh(absl::Time now, absl::BitGenRef gen);
   // Returns one random id inside each bucket farther from us than our
   // nearest neighbour's (bootstrap's "refresh all farther buckets"); empty
   // when the table is.
-  std::vector<NodeId> TargetsFartherThanNearest(std::mt19937_64& gen) const;
+  std::vector<NodeId> TargetsFartherThanNearest(absl::BitGenRef gen) const;
 
   // Returns every entry's contact, by bucket, then by id.
   std::vector<Contact> AllContacts() const;
@@ -164,8 +165,8 @@ class RoutingTable {
   // An entry or a replacement candidate, 48 bytes.
   struct Slot {
     Contact contact;
-    uint32_t seen = 0;      // last_seen, in seconds since epoch_.
-    uint8_t failures = 0;   // Consecutive failures; < max_failures.
+    uint32_t seen = 0;        // last_seen, in seconds since epoch_.
+    uint8_t failures = 0;     // Consecutive failures; < max_failures.
     bool questioned = false;  // Handed out as ping_to_evict, verdict pending.
   };
   struct Bucket {
@@ -189,7 +190,7 @@ class RoutingTable {
   void RemoveLive(size_t bucket, size_t position);
   void FillFromCache(size_t bucket);
   bool FitsAfterSplits(const NodeId& id) const;
-  NodeId RandomIdIn(size_t bucket, std::mt19937_64& gen) const;
+  NodeId RandomIdIn(size_t bucket, absl::BitGenRef gen) const;
 
   NodeId self_;
   RoutingTableOptions options_;

@@ -40,7 +40,7 @@ absl::Status SendMessage(net::Transport& transport, NodeStats& stats,
 }
 
 RpcClient::RpcClient(RpcOptions options, net::Transport& transport,
-                     net::Clock& clock, NodeStats& stats, std::mt19937_64& gen)
+                     net::Clock& clock, NodeStats& stats, absl::BitGenRef gen)
     : options_(std::move(options)),
       transport_(transport),
       clock_(clock),

@@ -7,12 +7,12 @@
 // it carries that sender id. Anything else is counted and dropped.
 //
 // Timeouts: each request gets the peer's RTO (RttEstimator; peers without
-// a sample get the RTO of all samples so far). Per-peer estimators are kept
-// only for the `rtt_peers` most recently measured peers (RecentRtts), so
-// the client's memory does not grow with every peer it ever met. When it passes, `on_slow`
+// a sample get the RTO of all samples so far). When it passes, `on_slow`
 // runs and the request keeps waiting; after `give_up_after_timeouts`
 // timeouts it fails with DeadlineExceeded. A late answer before that still
-// completes it.
+// completes it. Per-peer estimators are kept only for the `rtt_peers` most
+// recently measured peers (RecentRtts), so the client's memory does not
+// grow with every peer it ever met.
 //
 // Handlers: `on_done` runs exactly once (the response, or an error);
 // `on_slow` at most once, before it. Neither runs inside Send(). Pending
@@ -28,6 +28,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/random/bit_gen_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "dht/message.h"
@@ -59,7 +60,7 @@ struct RpcHandlers {
 class RpcClient {
  public:
   RpcClient(RpcOptions options, net::Transport& transport, net::Clock& clock,
-            NodeStats& stats, std::mt19937_64& gen);
+            NodeStats& stats, absl::BitGenRef gen);
   RpcClient(const RpcClient&) = delete;
   RpcClient& operator=(const RpcClient&) = delete;
 
@@ -96,7 +97,7 @@ class RpcClient {
   net::Transport& transport_;
   net::Clock& clock_;
   NodeStats& stats_;
-  std::mt19937_64& gen_;
+  absl::BitGenRef gen_;
   absl::flat_hash_map<TransactionId, Pending> pending_;
   RecentRtts rtt_;
   RttEstimator all_peers_rtt_;

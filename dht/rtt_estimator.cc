@@ -15,8 +15,8 @@ void RttEstimator::AddSample(absl::Duration rtt) {
   } else {
     // RFC 6298: alpha = 1/8, beta = 1/4.
     const int64_t srtt = srtt_us_, rttvar = rttvar_us_;
-    rttvar_us_ = static_cast<int32_t>(rttvar * 3 / 4 +
-                                      std::llabs(srtt - sample) / 4);
+    rttvar_us_ =
+        static_cast<int32_t>(rttvar * 3 / 4 + std::llabs(srtt - sample) / 4);
     srtt_us_ = static_cast<int32_t>(srtt * 7 / 8 + sample / 8);
   }
   backoff_ = 1;
@@ -24,8 +24,9 @@ void RttEstimator::AddSample(absl::Duration rtt) {
 
 absl::Duration RttEstimator::Timeout(const RttBounds& bounds) const {
   absl::Duration base =
-      has_sample_ ? absl::Microseconds(int64_t{srtt_us_} + 4 * int64_t{rttvar_us_})
-                  : bounds.initial;
+      has_sample_
+          ? absl::Microseconds(int64_t{srtt_us_} + 4 * int64_t{rttvar_us_})
+          : bounds.initial;
   return std::clamp(base * backoff_, bounds.min, bounds.max);
 }
 

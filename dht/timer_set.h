@@ -31,11 +31,12 @@ class TimerSet {
   // Returns this set's own id for the timer (never 0).
   net::TimerId Schedule(absl::Duration delay, absl::AnyInvocable<void()> fn) {
     const net::TimerId id = next_id_++;
-    live_[id] = clock_.Schedule(delay, [this, id, fn = std::move(fn)]() mutable {
-      live_.erase(id);
-      ReleaseIfSparse(live_);
-      fn();
-    });
+    live_[id] =
+        clock_.Schedule(delay, [this, id, fn = std::move(fn)]() mutable {
+          live_.erase(id);
+          ReleaseIfSparse(live_);
+          fn();
+        });
     return id;
   }
 

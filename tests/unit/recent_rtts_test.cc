@@ -6,7 +6,9 @@
 namespace kad::dht {
 namespace {
 
-net::Endpoint Peer(uint8_t n) { return net::Endpoint::Ipv4({10, 0, 0, n}, 4222); }
+net::Endpoint Peer(uint8_t n) {
+  return net::Endpoint::Ipv4({10, 0, 0, n}, 4222);
+}
 
 absl::Duration Ms(int64_t n) { return absl::Milliseconds(n); }
 

@@ -553,13 +553,13 @@ TEST_F(RpcClientTest, RemembersTheRttOfOnlyTheMostRecentlyMeasuredPeers) {
   MakeClient(options);
   // A second peer that answers every ping at once.
   auto second = network_.NewTransport();
-  second->SetReceiveHandler(
-      [&](const net::Endpoint& from, std::span<const uint8_t> bytes) {
-        auto request = DecodeMessage(bytes, clock_.Now());
-        ASSERT_TRUE(request.ok()) << request.status();
-        Message pong{request->transaction_id, kOtherId, Pong{from}};
-        ASSERT_TRUE(second->Send(from, *EncodeMessage(pong, clock_.Now())).ok());
-      });
+  second->SetReceiveHandler([&](const net::Endpoint& from,
+                                std::span<const uint8_t> bytes) {
+    auto request = DecodeMessage(bytes, clock_.Now());
+    ASSERT_TRUE(request.ok()) << request.status();
+    Message pong{request->transaction_id, kOtherId, Pong{from}};
+    ASSERT_TRUE(second->Send(from, *EncodeMessage(pong, clock_.Now())).ok());
+  });
   Outcome first;
   Ping(kPeerId, first);
   Hop();
@@ -569,8 +569,7 @@ TEST_F(RpcClientTest, RemembersTheRttOfOnlyTheMostRecentlyMeasuredPeers) {
   EXPECT_EQ(client_->SmoothedRtt(peer_endpoint()), 2 * kLatency);
 
   Outcome other;
-  client_->Send(second->local_endpoint(), kOtherId, dht::Ping{},
-                Track(other));
+  client_->Send(second->local_endpoint(), kOtherId, dht::Ping{}, Track(other));
   Hop();
   Hop();
   ASSERT_EQ(other.done_calls, 1);
