@@ -16,6 +16,25 @@ TEST(ReleaseIfSparseTest, FreesTheArrayOfAnEmptiedMap) {
   EXPECT_EQ(map.capacity(), 0u);
 }
 
+TEST(ReleaseIfSparseTest, FreesTheArrayOfAnEmptiedSmallMap) {
+  absl::flat_hash_map<int, int> map;
+  map[1] = 1;
+  map.erase(1);
+  ASSERT_GT(map.capacity(), 0u);
+  ReleaseIfSparse(map);
+  EXPECT_EQ(map.capacity(), 0u);
+}
+
+TEST(ReleaseIfSparseTest, LeavesASmallMapThatHoldsSomethingAlone) {
+  absl::flat_hash_map<int, int> map;
+  for (int i = 0; i < 10; ++i) map[i] = i;
+  for (int i = 1; i < 10; ++i) map.erase(i);
+  const size_t capacity = map.capacity();
+  ASSERT_LE(capacity, kSmallHashCapacity);
+  ReleaseIfSparse(map);
+  EXPECT_EQ(map.capacity(), capacity);
+}
+
 TEST(ReleaseIfSparseTest, ShrinksASparseMapAndKeepsItsElements) {
   absl::flat_hash_set<int> set;
   for (int i = 0; i < 1000; ++i) set.insert(i);
