@@ -5,6 +5,10 @@
 // samples is the ceil(p/100 * n)-th smallest, so every reported value is a
 // duration that was actually measured. With no samples, all are zero.
 //
+// Memory: the ring grows with the samples it holds (8 bytes each, whole
+// nanoseconds) up to `capacity`; an idle window holds nothing, so a node
+// that has run no lookup pays nothing for it (a simulator runs millions).
+//
 // Not thread-safe; call from the loop thread.
 #ifndef KAD_DHT_LATENCY_WINDOW_H_
 #define KAD_DHT_LATENCY_WINDOW_H_
@@ -43,8 +47,9 @@ class LatencyWindow {
 
  private:
   size_t capacity_;
-  std::vector<absl::Duration> samples_;  // A ring once it holds capacity_.
-  size_t next_ = 0;                      // Where the next sample goes.
+  // Nanoseconds; grows to capacity_, then a ring.
+  std::vector<int64_t> samples_;
+  size_t next_ = 0;  // Where the next sample goes.
 };
 
 }  // namespace kad::dht

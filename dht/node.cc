@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "dht/node_impl.h"
+#include "dht/release_if_sparse.h"
 #include "dht/wire_codec.h"
 
 namespace kad::dht {
@@ -175,6 +176,7 @@ void Node::Impl::ProbeStranger(const Contact& contact) {
   Request(contact.endpoint, contact.id, dht::Ping{},
           {nullptr, [this, id = contact.id](absl::StatusOr<Message>) {
              probing_.erase(id);
+             ReleaseIfSparse(probing_);
            }});
 }
 

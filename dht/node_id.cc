@@ -46,7 +46,7 @@ NodeId NodeId::ForKey(std::string_view key) {
   return id;
 }
 
-NodeId NodeId::Random(std::mt19937_64& gen) {
+NodeId NodeId::Random(absl::BitGenRef gen) {
   NodeId id;
   for (size_t i = 0; i < kBytes; i += 8) {
     uint64_t word = gen();
@@ -58,7 +58,7 @@ NodeId NodeId::Random(std::mt19937_64& gen) {
 }
 
 NodeId NodeId::RandomWithPrefix(const NodeId& base, int prefix_bits,
-                                std::mt19937_64& gen) {
+                                absl::BitGenRef gen) {
   if (prefix_bits >= kBits) return base;
   NodeId id = Random(gen);
   for (int i = 0; i <= prefix_bits; ++i) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/random/bit_gen_ref.h"
 #include "absl/status/statusor.h"
 
 namespace kad::dht {
@@ -37,12 +38,12 @@ class NodeId {
   // Returns BLAKE2b-160 of `key`: the keyspace position of a record key.
   static NodeId ForKey(std::string_view key);
   // Draws a uniformly random id from `gen`.
-  static NodeId Random(std::mt19937_64& gen);
+  static NodeId Random(absl::BitGenRef gen);
   // Draws a random id whose common prefix with `base` is exactly
   // `prefix_bits` long (0 <= prefix_bits < 160): a random point in the
   // bucket at that prefix length. With prefix_bits == 160, returns base.
   static NodeId RandomWithPrefix(const NodeId& base, int prefix_bits,
-                                 std::mt19937_64& gen);
+                                 absl::BitGenRef gen);
 
   const std::array<uint8_t, kBytes>& bytes() const { return bytes_; }
   std::span<const uint8_t> span() const { return bytes_; }

@@ -26,6 +26,7 @@
 #include "dht/request_handler.h"
 #include "dht/routing_table.h"
 #include "dht/rpc_client.h"
+#include "dht/split_mix64.h"
 #include "dht/stats_service.h"
 #include "dht/timer_set.h"
 #include "dht/token_issuer.h"
@@ -147,7 +148,7 @@ class Node::Impl {
   NodeOptions options_;
   net::Clock& clock_;
   storage::RecordStore& store_;
-  std::mt19937_64 gen_;
+  SplitMix64 gen_;
   TokenIssuer tokens_;
   RpcClient rpc_;
   LatencyWindow lookup_latency_;  // Durations of the last finished lookups.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <iterator>
+#include <limits>
 #include <utility>
 
 namespace kad::dht {
@@ -28,29 +29,74 @@ NodeId WithPrefixOf(const NodeId& base, int bits, const NodeId& rest) {
   return NodeId(bytes);
 }
 
-const NodeId& IdOf(const RoutingEntry& entry) { return entry.contact.id; }
-template <typename Slot>
-const NodeId& IdOf(const Slot& slot) {
-  return slot.entry.contact.id;
+// The XOR distance between two ids as big-endian words: compared as
+// integers, it orders exactly as the distance's bytes do, without a memcmp
+// call per comparison (Closest sorts on every find_node served).
+struct DistanceKey {
+  uint64_t high;
+  uint64_t middle;
+  uint32_t low;
+
+  friend bool operator<(const DistanceKey& a, const DistanceKey& b) {
+    if (a.high != b.high) return a.high < b.high;
+    if (a.middle != b.middle) return a.middle < b.middle;
+    return a.low < b.low;
+  }
+};
+static_assert(NodeId::kBytes == 20, "DistanceKey covers 160 bits");
+
+uint64_t BigEndianXor(const uint8_t* a, const uint8_t* b, int bytes) {
+  uint64_t word = 0;
+  for (int i = 0; i < bytes; ++i) word = (word << 8) | (a[i] ^ b[i]);
+  return word;
 }
 
-// Returns the position of the entry or slot with `id` in `entries`, or
-// entries.size() if there is none.
-template <typename Container>
-size_t PositionOf(const Container& entries, const NodeId& id) {
+DistanceKey DistanceBetween(const NodeId& a, const NodeId& b) {
+  const uint8_t* x = a.bytes().data();
+  const uint8_t* y = b.bytes().data();
+  return {BigEndianXor(x, y, 8), BigEndianXor(x + 8, y + 8, 8),
+          static_cast<uint32_t>(BigEndianXor(x + 16, y + 16, 4))};
+}
+
+// Returns the position of the slot with `id` in `slots`, or slots.size()
+// if there is none.
+template <typename Slot>
+size_t PositionOf(const std::vector<Slot>& slots, const NodeId& id) {
   size_t i = 0;
-  while (i < entries.size() && IdOf(entries[i]) != id) ++i;
+  while (i < slots.size() && slots[i].contact.id != id) ++i;
   return i;
+}
+
+// Makes room for one more element in `slots`, growing by doubling but
+// never past `limit` (a bucket's storage tracks its contents).
+template <typename Slot>
+void ReserveOneMore(std::vector<Slot>& slots, size_t limit) {
+  if (slots.size() < slots.capacity()) return;
+  slots.reserve(
+      std::max(slots.size() + 1,
+               std::min(limit, std::max<size_t>(2, 2 * slots.size()))));
 }
 
 }  // namespace
 
 RoutingTable::RoutingTable(const NodeId& self, RoutingTableOptions options,
                            absl::Time now)
-    : self_(self), options_(options) {
+    : self_(self), options_(options), epoch_(now) {
   assert(options_.bucket_size > 0 && options_.replacement_cache_size > 0 &&
-         options_.max_failures > 0 && options_.max_per_subnet > 0);
+         options_.max_failures > 0 && options_.max_failures <= 255 &&
+         options_.max_per_subnet > 0);
   buckets_.emplace_back(now);
+}
+
+uint32_t RoutingTable::SecondsOf(absl::Time time) const {
+  if (time <= epoch_) return 0;
+  return static_cast<uint32_t>(
+      std::min<int64_t>(absl::ToInt64Seconds(time - epoch_),
+                        std::numeric_limits<uint32_t>::max()));
+}
+
+RoutingEntry RoutingTable::EntryOf(const Slot& slot) const {
+  return {slot.contact, epoch_ + absl::Seconds(slot.seen), slot.failures};
 }
 
 RoutingTable::Update RoutingTable::OnResponse(const Contact& contact,
@@ -65,24 +111,23 @@ RoutingTable::Update RoutingTable::OnResponse(const Contact& contact,
   index = SplitFor(contact.id);
   Bucket& bucket = buckets_[index];
   if (SubnetFull(bucket, contact)) return rejected;
-  RoutingEntry entry{contact, now, 0};
+  Slot entry{contact, SecondsOf(now)};
   if (bucket.live.size() < static_cast<size_t>(options_.bucket_size)) {
     AddLive(bucket, std::move(entry));
     return {Update::Kind::kAdded, std::nullopt};
   }
-  return Cache(bucket, std::move(entry));
+  return Cache(bucket, std::move(entry), now);
 }
 
 bool RoutingTable::OnRequest(const Contact& contact, absl::Time now) {
   size_t index = BucketIndex(contact.id);
   std::vector<Slot>& live = buckets_[index].live;
   size_t pos = PositionOf(live, contact.id);
-  if (pos == live.size() ||
-      live[pos].entry.contact.endpoint != contact.endpoint) {
+  if (pos == live.size() || live[pos].contact.endpoint != contact.endpoint) {
     return false;
   }
   Slot slot = std::move(live[pos]);
-  slot.entry.last_seen = now;
+  slot.seen = SecondsOf(now);
   live.erase(live.begin() + pos);
   live.push_back(std::move(slot));
   return true;
@@ -101,9 +146,8 @@ void RoutingTable::OnFailure(const NodeId& id, absl::Time /*now*/) {
   }
   Slot& slot = bucket.live[pos];
   slot.questioned = false;
-  ++slot.entry.failures;
-  if (slot.entry.failures >= options_.max_failures ||
-      !bucket.replacements.empty()) {
+  ++slot.failures;
+  if (slot.failures >= options_.max_failures || !bucket.replacements.empty()) {
     RemoveLive(index, pos);
     FillFromCache(index);
   }
@@ -125,14 +169,18 @@ std::vector<Contact> RoutingTable::Closest(const NodeId& target,
   // it, farther and farther. Whole classes are gathered until `count`
   // candidates are in hand; only those are sorted.
   struct Candidate {
-    NodeId distance;
+    DistanceKey distance;
     const Contact* contact;
   };
   std::vector<Candidate> found;
+  // Usually enough for the classes gathered: one allocation, not several
+  // (and never more than the table can hold).
+  const size_t k = static_cast<size_t>(options_.bucket_size);
+  found.reserve(std::min(count, kMaxBuckets * k) + k);
   auto gather = [&](size_t i) {
     for (const Slot& slot : buckets_[i].live) {
       found.push_back(
-          {slot.entry.contact.id.DistanceTo(target), &slot.entry.contact});
+          {DistanceBetween(slot.contact.id, target), &slot.contact});
     }
   };
   size_t home = BucketIndex(target);
@@ -156,7 +204,7 @@ std::optional<RoutingEntry> RoutingTable::Find(const NodeId& id) const {
   const std::vector<Slot>& live = buckets_[BucketIndex(id)].live;
   size_t pos = PositionOf(live, id);
   if (pos == live.size()) return std::nullopt;
-  return live[pos].entry;
+  return EntryOf(live[pos]);
 }
 
 void RoutingTable::Touch(const NodeId& target, absl::Time now) {
@@ -164,7 +212,7 @@ void RoutingTable::Touch(const NodeId& target, absl::Time now) {
 }
 
 std::vector<NodeId> RoutingTable::TargetsToRefresh(absl::Time now,
-                                                   std::mt19937_64& gen) {
+                                                   absl::BitGenRef gen) {
   std::vector<NodeId> targets;
   for (size_t i = 0; i < buckets_.size(); ++i) {
     if (now - buckets_[i].last_touched < options_.refresh_interval) continue;
@@ -175,7 +223,7 @@ std::vector<NodeId> RoutingTable::TargetsToRefresh(absl::Time now,
 }
 
 std::vector<NodeId> RoutingTable::TargetsFartherThanNearest(
-    std::mt19937_64& gen) const {
+    absl::BitGenRef gen) const {
   size_t nearest = buckets_.size();
   while (nearest > 0 && buckets_[nearest - 1].live.empty()) --nearest;
   std::vector<NodeId> targets;
@@ -191,7 +239,7 @@ std::vector<Contact> RoutingTable::AllContacts() const {
   std::vector<Contact> all;
   for (const Bucket& bucket : buckets_) {
     size_t first = all.size();
-    for (const Slot& slot : bucket.live) all.push_back(slot.entry.contact);
+    for (const Slot& slot : bucket.live) all.push_back(slot.contact);
     std::sort(all.begin() + first, all.end(),
               [](const Contact& a, const Contact& b) { return a.id < b.id; });
   }
@@ -227,8 +275,12 @@ RoutingTable::Slot* RoutingTable::FindSlot(size_t bucket, const NodeId& id) {
 
 bool RoutingTable::EndpointTaken(const net::Endpoint& endpoint,
                                  const NodeId& id) const {
-  auto it = by_endpoint_.find(endpoint);
-  return it != by_endpoint_.end() && it->second != id;
+  for (const Bucket& bucket : buckets_) {
+    for (const Slot& slot : bucket.live) {
+      if (slot.contact.endpoint == endpoint) return slot.contact.id != id;
+    }
+  }
+  return false;
 }
 
 bool RoutingTable::SubnetFull(const Bucket& bucket,
@@ -236,7 +288,7 @@ bool RoutingTable::SubnetFull(const Bucket& bucket,
   if (contact.endpoint.is_local()) return false;
   int same = 0;
   for (const Slot& slot : bucket.live) {
-    const Contact& other = slot.entry.contact;
+    const Contact& other = slot.contact;
     if (other.id != contact.id &&
         SameSubnet(other.endpoint, contact.endpoint)) {
       ++same;
@@ -249,18 +301,12 @@ RoutingTable::Update RoutingTable::Refresh(size_t index, const Contact& contact,
                                            absl::Time now) {
   Bucket& bucket = buckets_[index];
   size_t pos = PositionOf(bucket.live, contact.id);
-  Slot slot = std::move(bucket.live[pos]);
-  const net::Endpoint old_endpoint = slot.entry.contact.endpoint;
-  if (contact.endpoint != old_endpoint &&
+  if (contact.endpoint != bucket.live[pos].contact.endpoint &&
       (EndpointTaken(contact.endpoint, contact.id) ||
        SubnetFull(bucket, contact))) {
-    bucket.live[pos] = std::move(slot);
     return {Update::Kind::kRejected, std::nullopt};
   }
-  by_endpoint_.erase(old_endpoint);
-  by_endpoint_[contact.endpoint] = contact.id;
-  slot.entry = RoutingEntry{contact, now, 0};
-  slot.questioned = false;
+  Slot slot{contact, SecondsOf(now)};
   bucket.live.erase(bucket.live.begin() + pos);
   bucket.live.push_back(std::move(slot));
   return {Update::Kind::kRefreshed, std::nullopt};
@@ -286,8 +332,9 @@ void RoutingTable::SplitLast() {
   Bucket& far = buckets_[buckets_.size() - 2];
   auto live_end = std::stable_partition(
       far.live.begin(), far.live.end(), [&](const Slot& s) {
-        return self_.CommonPrefixLength(s.entry.contact.id) == level;
+        return self_.CommonPrefixLength(s.contact.id) == level;
       });
+  near.live.reserve(static_cast<size_t>(far.live.end() - live_end));
   std::move(live_end, far.live.end(), std::back_inserter(near.live));
   far.live.erase(live_end, far.live.end());
   // Only a bucket that cannot split takes candidates, so the last bucket
@@ -295,9 +342,10 @@ void RoutingTable::SplitLast() {
   assert(far.replacements.empty());
 }
 
-RoutingTable::Update RoutingTable::Cache(Bucket& bucket, RoutingEntry entry) {
-  std::vector<RoutingEntry>& cache = bucket.replacements;
-  std::erase_if(cache, [&](const RoutingEntry& e) {
+RoutingTable::Update RoutingTable::Cache(Bucket& bucket, Slot entry,
+                                         absl::Time now) {
+  std::vector<Slot>& cache = bucket.replacements;
+  std::erase_if(cache, [&](const Slot& e) {
     return e.contact.id == entry.contact.id ||
            e.contact.endpoint == entry.contact.endpoint;
   });
@@ -309,33 +357,34 @@ RoutingTable::Update RoutingTable::Cache(Bucket& bucket, RoutingEntry entry) {
       return {Update::Kind::kRejected, std::nullopt};
     }
   }
+  const size_t limit = static_cast<size_t>(options_.replacement_cache_size);
+  if (cache.size() == limit) cache.pop_back();
+  ReserveOneMore(cache, limit);
   cache.insert(cache.begin(), std::move(entry));
-  if (cache.size() > static_cast<size_t>(options_.replacement_cache_size)) {
-    cache.pop_back();
-  }
   Update update{Update::Kind::kCached, std::nullopt};
   for (Slot& slot : bucket.live) {
     if (slot.questioned) continue;
+    // Least recently seen first: if this one is presumed alive, all are.
+    if (now - EntryOf(slot).last_seen < options_.presumed_alive_for) break;
     slot.questioned = true;
-    update.ping_to_evict = slot.entry.contact;
+    update.ping_to_evict = slot.contact;
     break;
   }
   return update;
 }
 
-void RoutingTable::AddLive(Bucket& bucket, RoutingEntry entry) {
-  by_endpoint_[entry.contact.endpoint] = entry.contact.id;
+void RoutingTable::AddLive(Bucket& bucket, Slot entry) {
+  entry.questioned = false;
+  ReserveOneMore(bucket.live, static_cast<size_t>(options_.bucket_size));
   // Keep least-recently-seen first: a promoted candidate may be older than
   // entries seen since.
-  auto pos = std::find_if(
-      bucket.live.begin(), bucket.live.end(),
-      [&](const Slot& s) { return s.entry.last_seen > entry.last_seen; });
-  bucket.live.insert(pos, Slot{std::move(entry), false});
+  auto pos = std::find_if(bucket.live.begin(), bucket.live.end(),
+                          [&](const Slot& s) { return s.seen > entry.seen; });
+  bucket.live.insert(pos, std::move(entry));
 }
 
 void RoutingTable::RemoveLive(size_t index, size_t position) {
   std::vector<Slot>& live = buckets_[index].live;
-  by_endpoint_.erase(live[position].entry.contact.endpoint);
   live.erase(live.begin() + position);
 }
 
@@ -343,7 +392,7 @@ void RoutingTable::FillFromCache(size_t index) {
   Bucket& bucket = buckets_[index];
   while (bucket.live.size() < static_cast<size_t>(options_.bucket_size) &&
          !bucket.replacements.empty()) {
-    RoutingEntry candidate = std::move(bucket.replacements.front());
+    Slot candidate = std::move(bucket.replacements.front());
     bucket.replacements.erase(bucket.replacements.begin());
     // Entries may have claimed its endpoint or subnet since it was cached.
     if (EndpointTaken(candidate.contact.endpoint, candidate.contact.id) ||
@@ -363,7 +412,7 @@ bool RoutingTable::FitsAfterSplits(const NodeId& id) const {
   auto count = [&](auto predicate) {
     return static_cast<size_t>(
         std::count_if(live.begin(), live.end(), [&](const Slot& s) {
-          return predicate(self_.CommonPrefixLength(s.entry.contact.id));
+          return predicate(self_.CommonPrefixLength(s.contact.id));
         }));
   };
   for (int level = static_cast<int>(buckets_.size()) - 1;
@@ -376,7 +425,7 @@ bool RoutingTable::FitsAfterSplits(const NodeId& id) const {
   return false;
 }
 
-NodeId RoutingTable::RandomIdIn(size_t index, std::mt19937_64& gen) const {
+NodeId RoutingTable::RandomIdIn(size_t index, absl::BitGenRef gen) const {
   const int prefix = static_cast<int>(index);
   if (index + 1 < buckets_.size()) {
     return NodeId::RandomWithPrefix(self_, prefix, gen);

@@ -34,22 +34,35 @@
 //     inline. The newcomer goes to a per-bucket replacement cache and the
 //     caller is told whom to ping (ping_to_evict); the verdict comes back as
 //     OnResponse or OnFailure. An entry is handed out for pinging at most
-//     once until that verdict arrives.
+//     once until that verdict arrives, and only if it has not been seen for
+//     presumed_alive_for: a lookup meets dozens of newcomers, and pinging a
+//     contact that answered a minute ago tells us nothing (a join used to
+//     spend ~7% of its datagrams on such pings).
 //   - Entries are dropped after max_failures consecutive failures, or after
 //     a single failure if the replacement cache holds a candidate: a contact
 //     that answered recently beats one that just did not.
 //   - Per-subnet limits and one-id-per-endpoint, against Sybil flooding.
+//
+// Memory (a simulated overlay of a million nodes keeps a million tables):
+// an entry or replacement candidate is 48 bytes — the contact, the time it
+// was last seen in whole seconds since the table was made, a one-byte
+// failure count. Bucket storage grows with its entries up to bucket_size
+// (replacement_cache_size for a cache) and is allocated on first use.
+// There is no index by endpoint: the one-id-per-endpoint check scans the
+// entries (a few hundred even in a huge overlay), and only when a contact
+// is added or moves.
 //
 // Not thread-safe; call from the loop thread.
 #ifndef KAD_DHT_ROUTING_TABLE_H_
 #define KAD_DHT_ROUTING_TABLE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <random>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/random/bit_gen_ref.h"
 #include "absl/time/time.h"
 #include "dht/contact.h"
 #include "dht/node_id.h"
@@ -66,12 +79,19 @@ struct RoutingTableOptions {
   int max_per_subnet = 2;
   // A bucket no lookup has touched for this long is due for a refresh.
   absl::Duration refresh_interval = absl::Hours(1);
+  // A full bucket asks for its least-recently-seen entry to be pinged
+  // (ping_to_evict) only once that entry has not been seen for this long
+  // (BEP 5's "good" node: heard from in the last 15 minutes); a newcomer
+  // meanwhile waits in the replacement cache. Zero pings every time.
+  absl::Duration presumed_alive_for = absl::Minutes(15);
 };
 
 struct RoutingEntry {
   Contact contact;
-  absl::Time last_seen;  // Last response from it, or request from it.
-  int failures = 0;      // Consecutive failed requests to it.
+  // Last response from it, or request from it; kept in whole seconds
+  // since the table was made (earlier times count as that moment).
+  absl::Time last_seen;
+  int failures = 0;  // Consecutive failed requests to it.
 };
 
 struct BucketInfo {
@@ -86,7 +106,7 @@ class RoutingTable {
   static constexpr int kMaxBuckets = NodeId::kBits;
 
   // Starts with one empty bucket covering the whole keyspace, touched `now`.
-  // Every option must be positive.
+  // Every option must be positive, and max_failures at most 255.
   RoutingTable(const NodeId& self, RoutingTableOptions options, absl::Time now);
 
   struct Update {
@@ -96,9 +116,10 @@ class RoutingTable {
       kCached,     // Bucket full: kept in its replacement cache.
       kRejected,   // Own id, endpoint owned by another id, or subnet full.
     } kind;
-    // Set with kCached when an entry is not already awaiting a ping: the
-    // least-recently-seen entry, which the caller should ping and report
-    // back through OnResponse or OnFailure.
+    // Set with kCached when the least-recently-seen entry not already
+    // awaiting a ping was last seen presumed_alive_for ago or earlier: the
+    // caller should ping it and report back through OnResponse or
+    // OnFailure.
     std::optional<Contact> ping_to_evict;
   };
 
@@ -127,11 +148,11 @@ class RoutingTable {
   void Touch(const NodeId& target, absl::Time now);
   // Returns one random id inside each bucket untouched for refresh_interval,
   // in bucket order, and marks those buckets touched.
-  std::vector<NodeId> TargetsToRefresh(absl::Time now, std::mt19937_64& gen);
+  std::vector<NodeId> TargetsToRefresh(absl::Time now, absl::BitGenRef gen);
   // Returns one random id inside each bucket farther from us than our
   // nearest neighbour's (bootstrap's "refresh all farther buckets"); empty
   // when the table is.
-  std::vector<NodeId> TargetsFartherThanNearest(std::mt19937_64& gen) const;
+  std::vector<NodeId> TargetsFartherThanNearest(absl::BitGenRef gen) const;
 
   // Returns every entry's contact, by bucket, then by id.
   std::vector<Contact> AllContacts() const;
@@ -141,14 +162,17 @@ class RoutingTable {
   const NodeId& self() const { return self_; }
 
  private:
+  // An entry or a replacement candidate, 48 bytes.
   struct Slot {
-    RoutingEntry entry;
+    Contact contact;
+    uint32_t seen = 0;        // last_seen, in seconds since epoch_.
+    uint8_t failures = 0;     // Consecutive failures; < max_failures.
     bool questioned = false;  // Handed out as ping_to_evict, verdict pending.
   };
   struct Bucket {
     explicit Bucket(absl::Time touched) : last_touched(touched) {}
-    std::vector<Slot> live;                  // Least recently seen first.
-    std::vector<RoutingEntry> replacements;  // Most recent first.
+    std::vector<Slot> live;          // Least recently seen first.
+    std::vector<Slot> replacements;  // Most recent first.
     absl::Time last_touched;
   };
 
@@ -159,19 +183,19 @@ class RoutingTable {
   Update Refresh(size_t bucket, const Contact& contact, absl::Time now);
   size_t SplitFor(const NodeId& id);
   void SplitLast();
-  Update Cache(Bucket& bucket, RoutingEntry entry);
-  void AddLive(Bucket& bucket, RoutingEntry entry);
+  uint32_t SecondsOf(absl::Time time) const;
+  RoutingEntry EntryOf(const Slot& slot) const;
+  Update Cache(Bucket& bucket, Slot candidate, absl::Time now);
+  void AddLive(Bucket& bucket, Slot entry);
   void RemoveLive(size_t bucket, size_t position);
   void FillFromCache(size_t bucket);
   bool FitsAfterSplits(const NodeId& id) const;
-  NodeId RandomIdIn(size_t bucket, std::mt19937_64& gen) const;
+  NodeId RandomIdIn(size_t bucket, absl::BitGenRef gen) const;
 
   NodeId self_;
   RoutingTableOptions options_;
+  absl::Time epoch_;  // Slot times count seconds from here.
   std::vector<Bucket> buckets_;
-  // Endpoint of every entry (not of candidates). Lookups only, never
-  // iterated, so its order cannot leak into results.
-  absl::flat_hash_map<net::Endpoint, NodeId> by_endpoint_;
 };
 
 }  // namespace kad::dht

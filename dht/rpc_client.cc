@@ -4,13 +4,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "dht/release_if_sparse.h"
 #include "dht/wire_codec.h"
 
 namespace kad::dht {
 namespace {
-
-// Caps the per-peer RTT table; past it we start over (samples are cheap).
-constexpr size_t kMaxTrackedPeers = 1 << 16;
 
 std::optional<MessageType> ResponseTypeFor(MessageType request) {
   switch (request) {
@@ -43,12 +41,13 @@ absl::Status SendMessage(net::Transport& transport, NodeStats& stats,
 }
 
 RpcClient::RpcClient(RpcOptions options, net::Transport& transport,
-                     net::Clock& clock, NodeStats& stats, std::mt19937_64& gen)
+                     net::Clock& clock, NodeStats& stats, absl::BitGenRef gen)
     : options_(std::move(options)),
       transport_(transport),
       clock_(clock),
       stats_(stats),
       gen_(gen),
+      rtt_(options_.rtt_peers),
       timers_(clock) {}
 
 TransactionId RpcClient::NewTransactionId() {
@@ -60,14 +59,13 @@ TransactionId RpcClient::NewTransactionId() {
 }
 
 absl::Duration RpcClient::TimeoutFor(const net::Endpoint& endpoint) const {
-  auto it = rtt_.find(endpoint);
-  if (it != rtt_.end()) return it->second.Timeout(options_.timeouts);
-  return all_peers_rtt_.Timeout(options_.timeouts);
+  const RttEstimator* peer = rtt_.Find(endpoint);
+  return (peer ? *peer : all_peers_rtt_).Timeout(options_.timeouts);
 }
 
 absl::Duration RpcClient::SmoothedRtt(const net::Endpoint& endpoint) const {
-  auto it = rtt_.find(endpoint);
-  return it == rtt_.end() ? absl::ZeroDuration() : it->second.smoothed();
+  const RttEstimator* peer = rtt_.Find(endpoint);
+  return peer ? peer->smoothed() : absl::ZeroDuration();
 }
 
 void RpcClient::FailSoon(RpcHandlers handlers, absl::Status status) {
@@ -104,14 +102,13 @@ void RpcClient::OnTimer(TransactionId id) {
   ++pending.timeouts;
   if (pending.timeouts >= options_.give_up_after_timeouts) {
     ++stats_.rpc_failures;
-    if (auto rtt = rtt_.find(pending.to); rtt != rtt_.end()) {
-      rtt->second.OnTimeout();
-    }
+    rtt_.OnTimeout(pending.to);
     absl::Status timed_out = absl::DeadlineExceededError(
         absl::StrCat(MessageTypeName(pending.request_type), " to ",
                      pending.to.ToString(), " timed out"));
     auto done = std::move(pending.handlers.on_done);
     pending_.erase(it);
+    ReleaseIfSparse(pending_);
     done(std::move(timed_out));
     return;
   }
@@ -135,14 +132,14 @@ bool RpcClient::OnResponse(const net::Endpoint& from, Message response) {
     return false;
   }
   const absl::Time now = clock_.Now();
-  if (rtt_.size() >= kMaxTrackedPeers) rtt_.clear();
   // Requests are never retransmitted, so even a late answer is an
   // unambiguous sample (Karn's problem does not arise).
-  rtt_[from].AddSample(now - it->second.sent);
+  rtt_.AddSample(from, now - it->second.sent);
   all_peers_rtt_.AddSample(now - it->second.sent);
   timers_.Cancel(it->second.timer);
   auto done = std::move(it->second.handlers.on_done);
   pending_.erase(it);
+  ReleaseIfSparse(pending_);
   done(std::move(response));
   return true;
 }

@@ -10,7 +10,9 @@
 // a sample get the RTO of all samples so far). When it passes, `on_slow`
 // runs and the request keeps waiting; after `give_up_after_timeouts`
 // timeouts it fails with DeadlineExceeded. A late answer before that still
-// completes it.
+// completes it. Per-peer estimators are kept only for the `rtt_peers` most
+// recently measured peers (RecentRtts), so the client's memory does not
+// grow with every peer it ever met.
 //
 // Handlers: `on_done` runs exactly once (the response, or an error);
 // `on_slow` at most once, before it. Neither runs inside Send(). Pending
@@ -26,10 +28,12 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/random/bit_gen_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "dht/message.h"
 #include "dht/node_stats.h"
+#include "dht/recent_rtts.h"
 #include "dht/rtt_estimator.h"
 #include "dht/timer_set.h"
 #include "net/clock.h"
@@ -43,6 +47,9 @@ struct RpcOptions {
   int give_up_after_timeouts = 3;
   // Our id as the sender of requests; nullopt sends as a read-only client.
   std::optional<NodeId> sender;
+  // Peers whose own RTT is remembered (most recently measured first); the
+  // rest get the all-peers timeout. 32 bytes each, allocated as used.
+  size_t rtt_peers = 64;
 };
 
 struct RpcHandlers {
@@ -53,7 +60,7 @@ struct RpcHandlers {
 class RpcClient {
  public:
   RpcClient(RpcOptions options, net::Transport& transport, net::Clock& clock,
-            NodeStats& stats, std::mt19937_64& gen);
+            NodeStats& stats, absl::BitGenRef gen);
   RpcClient(const RpcClient&) = delete;
   RpcClient& operator=(const RpcClient&) = delete;
 
@@ -64,7 +71,8 @@ class RpcClient {
   // Offers an incoming response. Returns true if it completed a request.
   bool OnResponse(const net::Endpoint& from, Message response);
 
-  // Returns the smoothed RTT to `endpoint`, or ZeroDuration if unmeasured.
+  // Returns the smoothed RTT to `endpoint`, or ZeroDuration if unmeasured
+  // (or not among the rtt_peers most recently measured).
   absl::Duration SmoothedRtt(const net::Endpoint& endpoint) const;
   size_t pending() const { return pending_.size(); }
 
@@ -89,9 +97,9 @@ class RpcClient {
   net::Transport& transport_;
   net::Clock& clock_;
   NodeStats& stats_;
-  std::mt19937_64& gen_;
+  absl::BitGenRef gen_;
   absl::flat_hash_map<TransactionId, Pending> pending_;
-  absl::flat_hash_map<net::Endpoint, RttEstimator> rtt_;
+  RecentRtts rtt_;
   RttEstimator all_peers_rtt_;
   TimerSet timers_;  // Last: cancelled before anything they refer to goes.
 };

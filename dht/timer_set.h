@@ -3,6 +3,9 @@
 // Anything that schedules callbacks capturing `this` on a borrowed
 // net::Clock holds a TimerSet, so no callback outlives its owner.
 //
+// Memory: 16 bytes per live timer; the storage of a burst is given back
+// once the timers have run (ReleaseIfSparse).
+//
 // Not thread-safe; call from the loop thread.
 #ifndef KAD_DHT_TIMER_SET_H_
 #define KAD_DHT_TIMER_SET_H_
@@ -10,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
+#include "dht/release_if_sparse.h"
 #include "net/clock.h"
 
 namespace kad::dht {
@@ -27,10 +31,12 @@ class TimerSet {
   // Returns this set's own id for the timer (never 0).
   net::TimerId Schedule(absl::Duration delay, absl::AnyInvocable<void()> fn) {
     const net::TimerId id = next_id_++;
-    live_[id] = clock_.Schedule(delay, [this, id, fn = std::move(fn)]() mutable {
-      live_.erase(id);
-      fn();
-    });
+    live_[id] =
+        clock_.Schedule(delay, [this, id, fn = std::move(fn)]() mutable {
+          live_.erase(id);
+          ReleaseIfSparse(live_);
+          fn();
+        });
     return id;
   }
 
@@ -39,6 +45,7 @@ class TimerSet {
     if (it == live_.end()) return;
     clock_.Cancel(it->second);
     live_.erase(it);
+    ReleaseIfSparse(live_);
   }
 
   size_t size() const { return live_.size(); }

@@ -8,13 +8,13 @@ namespace kad::dht {
 namespace {
 
 template <size_t N>
-void Fill(std::array<uint8_t, N>& out, std::mt19937_64& gen) {
+void Fill(std::array<uint8_t, N>& out, absl::BitGenRef gen) {
   for (auto& byte : out) byte = static_cast<uint8_t>(gen());
 }
 
 }  // namespace
 
-TokenIssuer::TokenIssuer(std::mt19937_64& gen, absl::Duration rotation,
+TokenIssuer::TokenIssuer(absl::BitGenRef gen, absl::Duration rotation,
                          absl::Time now)
     : gen_(gen), rotation_(rotation), rotated_at_(now) {
   static_assert(crypto_shorthash_KEYBYTES == 16);

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/random/bit_gen_ref.h"
 #include "absl/time/time.h"
 #include "net/endpoint.h"
 
@@ -25,7 +26,7 @@ class TokenIssuer {
  public:
   static constexpr size_t kTokenBytes = 8;
 
-  TokenIssuer(std::mt19937_64& gen, absl::Duration rotation, absl::Time now);
+  TokenIssuer(absl::BitGenRef gen, absl::Duration rotation, absl::Time now);
 
   // Returns the current token for `requester`'s address.
   std::string Issue(const net::Endpoint& requester, absl::Time now);
@@ -40,7 +41,7 @@ class TokenIssuer {
   static std::string Compute(const Secret& secret,
                              const net::Endpoint& requester);
 
-  std::mt19937_64& gen_;
+  absl::BitGenRef gen_;
   absl::Duration rotation_;
   absl::Time rotated_at_;
   Secret current_{};

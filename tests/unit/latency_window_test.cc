@@ -62,5 +62,13 @@ TEST(LatencyWindowTest, DefaultCapacityIsOneThousandTwentyFour) {
   EXPECT_EQ(window.Summary().p50, Ms(1976 + 511));
 }
 
+TEST(LatencyWindowTest, GrowsPastItsFirstAllocationToAnOddCapacity) {
+  LatencyWindow window(/*capacity=*/13);
+  for (int64_t v = 1; v <= 20; ++v) window.Add(Ms(v));
+  EXPECT_EQ(window.size(), 13u);
+  // Window: 8..20 ms; p50 is the 7th smallest, p90 the 12th.
+  EXPECT_EQ(window.Summary(), (LatencySummary{Ms(14), Ms(19), Ms(20), Ms(20)}));
+}
+
 }  // namespace
 }  // namespace kad::dht

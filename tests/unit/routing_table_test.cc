@@ -19,10 +19,19 @@ net::Endpoint Ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
   return net::Endpoint::Ipv4({a, b, c, d}, 4222);
 }
 
+// Options that hand out the least-recently-seen entry of a full bucket
+// for pinging however recently it was seen, so that eviction can be tested
+// on the harness's one-second ticks.
+RoutingTableOptions EagerPings(RoutingTableOptions options = {}) {
+  options.presumed_alive_for = absl::ZeroDuration();
+  return options;
+}
+
 // A table with a clock that ticks one second per contact it makes, and
 // contacts on distinct loopback endpoints (exempt from subnet limits).
 struct Harness {
-  explicit Harness(RoutingTableOptions options = {}, uint64_t seed = 7)
+  explicit Harness(RoutingTableOptions options = EagerPings(),
+                   uint64_t seed = 7)
       : gen(seed), self(NodeId::Random(gen)), table(self, options, kStart) {}
 
   Contact At(int cpl, net::Endpoint endpoint) {
@@ -144,6 +153,21 @@ TEST(RoutingTableTest, KeepsLiveContactWhenBucketIsFull) {
   EXPECT_FALSE(h.table.Find(newcomer.id).has_value());
 }
 
+TEST(RoutingTableTest, DoesNotAskToPingAnEntrySeenRecently) {
+  Harness h{RoutingTableOptions{}};  // Presumed alive for 15 minutes.
+  std::vector<Contact> far = h.FillFarBucket();
+  RoutingTable::Update update = h.Answer(h.Local(0));
+  EXPECT_EQ(update.kind, Kind::kCached);
+  EXPECT_FALSE(update.ping_to_evict.has_value());
+  EXPECT_EQ(h.table.Buckets()[0].replacements, 1u);
+  // Silent for a second short of 15 minutes: still presumed alive.
+  h.now = h.table.Find(far[0].id)->last_seen + absl::Minutes(15) -
+          absl::Seconds(2);  // Answer() ticks one second.
+  EXPECT_FALSE(h.Answer(h.Local(0)).ping_to_evict.has_value());
+  // Silent for 15 minutes: questioned.
+  EXPECT_EQ(h.Answer(h.Local(0)).ping_to_evict, far[0]);
+}
+
 TEST(RoutingTableTest, DoesNotAskToPingTheSameContactTwice) {
   Harness h;
   std::vector<Contact> far = h.FillFarBucket();
@@ -252,6 +276,28 @@ TEST(RoutingTableTest, ResponseFromNewEndpointMovesContact) {
   EXPECT_EQ(h.table.Find(c.id)->last_seen, h.now);
   // The old endpoint is free for another id.
   EXPECT_EQ(h.Answer({h.Local(0).id, c.endpoint}).kind, Kind::kAdded);
+}
+
+TEST(RoutingTableTest, KeepsLastSeenInWholeSecondsSinceTheTableWasMade) {
+  Harness h;
+  Contact c = h.Local(0);
+  h.table.OnResponse(c, kStart + absl::Milliseconds(2999));
+  EXPECT_EQ(h.table.Find(c.id)->last_seen, kStart + absl::Seconds(2));
+  // Times before the table was made count as that moment.
+  h.table.OnRequest(c, kStart - absl::Hours(1));
+  EXPECT_EQ(h.table.Find(c.id)->last_seen, kStart);
+}
+
+TEST(RoutingTableTest, EndpointFreedByADroppedContactCanBeReused) {
+  RoutingTableOptions options;
+  options.max_failures = 1;
+  Harness h(options);
+  Contact a = h.Local(0);
+  h.Answer(a);
+  h.table.OnFailure(a.id, h.now);
+  ASSERT_FALSE(h.table.Find(a.id).has_value());
+  Contact b{h.Local(0).id, a.endpoint};
+  EXPECT_EQ(h.Answer(b).kind, Kind::kAdded);
 }
 
 TEST(RoutingTableTest, RejectsEndpointOwnedByAnotherId) {
@@ -433,7 +479,7 @@ void ExpectInvariants(const Harness& h, const RoutingTableOptions& options) {
 }
 
 TEST(RoutingTableTest, RandomizedOperationsKeepInvariants) {
-  RoutingTableOptions options;
+  RoutingTableOptions options = EagerPings();
   options.bucket_size = 8;
   options.replacement_cache_size = 4;
   Harness h(options, 2024);

@@ -547,6 +547,37 @@ TEST_F(RpcClientTest, UnmeasuredPeerGetsTheTimeoutOfAllSamples) {
             absl::ZeroDuration());
 }
 
+TEST_F(RpcClientTest, RemembersTheRttOfOnlyTheMostRecentlyMeasuredPeers) {
+  RpcOptions options = DefaultOptions();
+  options.rtt_peers = 1;
+  MakeClient(options);
+  // A second peer that answers every ping at once.
+  auto second = network_.NewTransport();
+  second->SetReceiveHandler([&](const net::Endpoint& from,
+                                std::span<const uint8_t> bytes) {
+    auto request = DecodeMessage(bytes, clock_.Now());
+    ASSERT_TRUE(request.ok()) << request.status();
+    Message pong{request->transaction_id, kOtherId, Pong{from}};
+    ASSERT_TRUE(second->Send(from, *EncodeMessage(pong, clock_.Now())).ok());
+  });
+  Outcome first;
+  Ping(kPeerId, first);
+  Hop();
+  Reply(requests_.back(), PongFor(requests_.back()));
+  Hop();
+  ASSERT_EQ(first.done_calls, 1);
+  EXPECT_EQ(client_->SmoothedRtt(peer_endpoint()), 2 * kLatency);
+
+  Outcome other;
+  client_->Send(second->local_endpoint(), kOtherId, dht::Ping{}, Track(other));
+  Hop();
+  Hop();
+  ASSERT_EQ(other.done_calls, 1);
+  ASSERT_TRUE(other.result.ok()) << other.result.status();
+  EXPECT_EQ(client_->SmoothedRtt(second->local_endpoint()), 2 * kLatency);
+  EXPECT_EQ(client_->SmoothedRtt(peer_endpoint()), absl::ZeroDuration());
+}
+
 TEST_F(RpcClientTest, SendToDetachedTransportFailsAsynchronously) {
   client_transport_->set_attached(false);
   Outcome outcome;
