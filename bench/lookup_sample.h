@@ -1,5 +1,8 @@
-// LookupSample: what one lookup cost, for the lookup benchmark (Kademlia and
-// the flooding baseline alike).
+// LookupSample: what one benchmarked lookup cost and whether it worked.
+// Shared by the Kademlia lookup benchmark (bench/lookup_bench.h) and the
+// flooding baseline (bench/flooding.h), so both report in the same terms.
+//
+// Plain data.
 #ifndef KAD_BENCH_LOOKUP_SAMPLE_H_
 #define KAD_BENCH_LOOKUP_SAMPLE_H_
 
@@ -10,11 +13,12 @@
 namespace kad::bench {
 
 struct LookupSample {
-  bool success = false;    // An answer reached the asker.
-  int hops = 0;            // Hops (round trips) to the first answer.
-  int messages = 0;        // Datagrams sent (requests and answers).
-  uint64_t bytes = 0;      // Their payload bytes.
-  absl::Duration latency;  // From the first send to the first answer.
+  bool success = false;  // Found what it looked for (see the benchmark).
+  int hops = 0;          // Round trips to the answer (flooding: its depth).
+  // Kademlia: RPCs sent by the lookup. Flooding: datagrams sent.
+  int messages = 0;
+  uint64_t bytes = 0;     // Datagram bytes, requests and responses.
+  absl::Duration latency;  // From start until the lookup finished.
 };
 
 }  // namespace kad::bench

@@ -4,6 +4,12 @@
 #include <utility>
 
 namespace kad::bench {
+namespace {
+
+// Events between calls of GrowTo's keep_going.
+constexpr uint64_t kEventsPerCheck = 4096;
+
+}  // namespace
 
 net::SimNetworkOptions SimOverlay::Seeded(net::SimNetworkOptions network,
                                           uint64_t seed) {
@@ -32,8 +38,14 @@ dht::Node& SimOverlay::AddNode() {
 }
 
 int SimOverlay::GrowTo(size_t n) {
+  return GrowTo(n, [](size_t) { return true; });
+}
+
+int SimOverlay::GrowTo(size_t n,
+                       absl::FunctionRef<bool(size_t settled)> keep_going) {
   if (members_.empty() && n > 0) AddNode();  // The first needs no bootstrap.
-  while (members_.size() < n) {
+  bool stopped = false;
+  while (members_.size() < n && !stopped) {
     const size_t joined = members_.size();
     const size_t wave = std::min(joined, n - joined);
     bootstraps_outstanding_ = static_cast<int>(wave);
@@ -46,13 +58,30 @@ int SimOverlay::GrowTo(size_t n) {
         if (!joined.ok()) ++bootstrap_failures_;
       });
     }
-    clock_.RunWhile([this] { return bootstraps_outstanding_ > 0; },
-                    clock_.Now() + absl::Minutes(10));
+    uint64_t events = 0;
+    clock_.RunWhile(
+        [&] {
+          if (++events % kEventsPerCheck == 0 &&
+              !keep_going(members_.size() - bootstraps_outstanding_)) {
+            stopped = true;
+          }
+          return bootstraps_outstanding_ > 0 && !stopped;
+        },
+        clock_.Now() + absl::Minutes(10));
     // Bootstraps still running after the deadline count as failures.
     bootstrap_failures_ += bootstraps_outstanding_;
     bootstraps_outstanding_ = 0;
   }
   return bootstrap_failures_;
+}
+
+bool SimOverlay::RunUntil(absl::FunctionRef<bool()> done) {
+  return clock_.RunWhile([&] { return !done(); },
+                         clock_.Now() + absl::Hours(24));
+}
+
+void SimOverlay::Crash(size_t i) {
+  network_.Crash(members_[i].node->endpoint());
 }
 
 }  // namespace kad::bench

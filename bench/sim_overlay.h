@@ -16,7 +16,9 @@
 #include <random>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "bench/bench_overlay.h"
 #include "dht/node.h"
 #include "net/sim_clock.h"
 #include "net/sim_network.h"
@@ -38,17 +40,22 @@ struct SimMember {
   std::unique_ptr<dht::Node> node;
 };
 
-class SimOverlay {
+class SimOverlay final : public BenchOverlay {
  public:
   explicit SimOverlay(SimOverlayOptions options);
 
   // Adds a node and starts it; does not bootstrap it.
-  dht::Node& AddNode();
+  dht::Node& AddNode() override;
   // Grows the overlay to `n` nodes in waves: each wave adds as many nodes
   // as have already joined (so waves double), each bootstrapping off a
   // random joined node, and runs until the wave's bootstraps finish.
   // Returns the number of bootstraps that failed or never finished.
   int GrowTo(size_t n);
+  // As GrowTo(n), calling `keep_going(settled)` every few thousand events
+  // with the number of nodes whose join has finished; once it returns
+  // false, stops (within the current wave, leaving joins unfinished) and
+  // returns the failures so far. For progress bars and Ctrl-C.
+  int GrowTo(size_t n, absl::FunctionRef<bool(size_t settled)> keep_going);
 
   // Runs `start(callback)` and the clock until the callback fires (or
   // `limit` of virtual time passes: then InternalError).
@@ -62,9 +69,14 @@ class SimOverlay {
                : absl::StatusOr<T>(absl::InternalError("never finished"));
   }
 
-  dht::Node& node(size_t i) { return *members_[i].node; }
+  // BenchOverlay. RunUntil gives up after a virtual day.
+  dht::Node& node(size_t i) override { return *members_[i].node; }
+  size_t size() const override { return members_.size(); }
+  bool RunUntil(absl::FunctionRef<bool()> done) override;
+  bool SupportsChurn() const override { return true; }
+  void Crash(size_t i) override;
+
   SimMember& member(size_t i) { return members_[i]; }
-  size_t size() const { return members_.size(); }
   // Returns a uniformly random member index (seeded).
   size_t RandomIndex() { return gen_() % members_.size(); }
   net::SimClock& clock() { return clock_; }

@@ -12,6 +12,7 @@
 //   kad ping   HOST:PORT
 //   kad lookup KEY | --id HEX
 //   kad stats  HOST:PORT
+//   kad bench lookup [--sim | --udp] --nodes N --lookups M ... (bench_command.h)
 //
 // One-shot commands also take --bootstrap (or $KAD_BOOTSTRAP; not ping or
 // stats), --timeout, --json and --log-level. Exit codes: see exit_codes.h;
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "cli/bench_command.h"
 #include "cli/client_commands.h"
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
@@ -219,10 +221,12 @@ int Main(int argc, char** argv) {
   PingFlags ping;
   LookupFlags lookup;
   StatsFlags stats;
+  BenchLookupFlags bench;
   const Runner runners[] = {AddNode(app, node), AddOverlay(app, overlay),
                             AddPut(app, put),
                             AddGet(app, get), AddPing(app, ping),
-                            AddLookup(app, lookup), AddStats(app, stats)};
+                            AddLookup(app, lookup), AddStats(app, stats),
+                            AddBenchCommand(app, bench)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

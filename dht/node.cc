@@ -144,7 +144,7 @@ void Node::Impl::OnDatagram(const net::Endpoint& from,
     if (!options_.read_only) Serve(from, *message);
     return;
   }
-  rpc_.OnResponse(from, *std::move(message));
+  rpc_.OnResponse(from, *std::move(message), bytes.size());
 }
 
 void Node::Impl::Serve(const net::Endpoint& from, const Message& request) {

@@ -104,6 +104,7 @@ struct LookupStats {
   int rpcs = 0;       // Requests sent.
   int failures = 0;   // Requests that timed out or failed.
   absl::Duration elapsed;
+  uint64_t bytes = 0;  // Request and response datagram bytes of this lookup.
 };
 
 struct LookupResult {

@@ -43,6 +43,7 @@ struct LookupRun {
   Lookup lookup;
   absl::Time started;
   int failures = 0;
+  uint64_t bytes = 0;  // Request and response datagram bytes.
   std::optional<std::string> value_key;  // Set for find_value lookups.
   absl::flat_hash_map<NodeId, std::string> tokens;  // Write token per node.
   // find_value: the replicas that answered with a record, in reply order.

@@ -68,6 +68,11 @@ void Node::Impl::QueryCandidate(OperationId id, LookupRun& run,
   handlers.on_done = [this, id, contact](absl::StatusOr<Message> answer) {
     OnLookupAnswer(id, contact, std::move(answer));
   };
+  handlers.on_traffic = [this, id](size_t bytes) {
+    if (auto it = lookups_.find(id); it != lookups_.end()) {
+      it->second->bytes += bytes;
+    }
+  };
   Request(contact.endpoint, contact.id, std::move(request),
           std::move(handlers));
 }
@@ -107,7 +112,7 @@ void Node::Impl::FinishLookup(OperationId id) {
 
 LookupStats Node::Impl::StatsOf(const LookupRun& run) const {
   return LookupStats{run.lookup.hops(), run.lookup.requests_sent(),
-                     run.failures, clock_.Now() - run.started};
+                     run.failures, clock_.Now() - run.started, run.bytes};
 }
 
 std::vector<ContactInfo> Node::Impl::WithRtt(

@@ -60,7 +60,7 @@ Replicator::Replicator(const NodeId& self, int bucket_size)
     : self_(self), replicas_(static_cast<size_t>(std::max(bucket_size, 1))) {}
 
 absl::Duration Replicator::NextRoundDelay(absl::Duration interval,
-                                          std::mt19937_64& gen) {
+                                          absl::BitGenRef gen) {
   const double low = first_round_ ? 0.5 : 0.9;
   const double high = first_round_ ? 1.5 : 1.1;
   first_round_ = false;

@@ -47,6 +47,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/random/bit_gen_ref.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "dht/contact.h"
@@ -79,7 +80,7 @@ class Replicator {
   // Returns the delay until this node's next round: `interval` scaled by a
   // factor drawn from [0.5, 1.5) for the first round (nodes started
   // together spread out) and from [0.9, 1.1) after that.
-  absl::Duration NextRoundDelay(absl::Duration interval, std::mt19937_64& gen);
+  absl::Duration NextRoundDelay(absl::Duration interval, absl::BitGenRef gen);
 
   // Plans one round over `held` (the node's live records, in ascending key
   // order): each record not covered by an offer received since the last

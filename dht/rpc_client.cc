@@ -26,7 +26,7 @@ std::optional<MessageType> ResponseTypeFor(MessageType request) {
 
 absl::Status SendMessage(net::Transport& transport, NodeStats& stats,
                          const net::Endpoint& to, const Message& message,
-                         absl::Time now) {
+                         absl::Time now, size_t* bytes_sent) {
   auto bytes = EncodeMessage(message, now);
   if (!bytes.ok()) return bytes.status();
   absl::Status sent = transport.Send(to, *bytes);
@@ -37,6 +37,7 @@ absl::Status SendMessage(net::Transport& transport, NodeStats& stats,
   ++stats.datagrams_out;
   stats.bytes_out += bytes->size();
   ++stats.messages_out[static_cast<size_t>(message.type())];
+  if (bytes_sent != nullptr) *bytes_sent = bytes->size();
   return absl::OkStatus();
 }
 
@@ -79,11 +80,13 @@ void RpcClient::Send(const net::Endpoint& to, std::optional<NodeId> expected,
                      Body request, RpcHandlers handlers) {
   const absl::Time now = clock_.Now();
   Message message{NewTransactionId(), options_.sender, std::move(request)};
-  absl::Status sent = SendMessage(transport_, stats_, to, message, now);
+  size_t bytes = 0;
+  absl::Status sent = SendMessage(transport_, stats_, to, message, now, &bytes);
   if (!sent.ok()) {
     FailSoon(std::move(handlers), sent);
     return;
   }
+  if (handlers.on_traffic) handlers.on_traffic(bytes);
   Pending& pending = pending_[message.transaction_id];
   pending = Pending{to, expected, message.type(), now, 0, 0,
                     std::move(handlers)};
@@ -122,7 +125,8 @@ void RpcClient::OnTimer(TransactionId id) {
   }
 }
 
-bool RpcClient::OnResponse(const net::Endpoint& from, Message response) {
+bool RpcClient::OnResponse(const net::Endpoint& from, Message response,
+                           size_t bytes) {
   auto it = pending_.find(response.transaction_id);
   if (it == pending_.end() || it->second.to != from ||
       (it->second.expected && response.sender != it->second.expected) ||
@@ -137,6 +141,7 @@ bool RpcClient::OnResponse(const net::Endpoint& from, Message response) {
   rtt_.AddSample(from, now - it->second.sent);
   all_peers_rtt_.AddSample(now - it->second.sent);
   timers_.Cancel(it->second.timer);
+  if (it->second.handlers.on_traffic) it->second.handlers.on_traffic(bytes);
   auto done = std::move(it->second.handlers.on_done);
   pending_.erase(it);
   ReleaseIfSparse(pending_);

@@ -15,8 +15,11 @@
 // grow with every peer it ever met.
 //
 // Handlers: `on_done` runs exactly once (the response, or an error);
-// `on_slow` at most once, before it. Neither runs inside Send(). Pending
-// handlers are destroyed uncalled when the client is destroyed.
+// `on_slow` at most once, before it. Neither runs inside Send(). The
+// optional `on_traffic` only counts bytes: it is called inside Send() with
+// the request datagram's size once it is sent, and with the response
+// datagram's size just before `on_done`; it must not call the client.
+// Pending handlers are destroyed uncalled when the client is destroyed.
 //
 // Ownership: transport, clock, stats and the generator are borrowed and
 // must outlive the client. Not thread-safe; call from the loop thread.
@@ -55,6 +58,7 @@ struct RpcOptions {
 struct RpcHandlers {
   absl::AnyInvocable<void()> on_slow;  // Optional.
   absl::AnyInvocable<void(absl::StatusOr<Message>)> on_done;
+  absl::AnyInvocable<void(size_t bytes)> on_traffic = nullptr;  // Optional.
 };
 
 class RpcClient {
@@ -68,8 +72,10 @@ class RpcClient {
   void Send(const net::Endpoint& to, std::optional<NodeId> expected,
             Body request, RpcHandlers handlers);
 
-  // Offers an incoming response. Returns true if it completed a request.
-  bool OnResponse(const net::Endpoint& from, Message response);
+  // Offers an incoming response, decoded from a datagram of `bytes` bytes.
+  // Returns true if it completed a request.
+  bool OnResponse(const net::Endpoint& from, Message response,
+                  size_t bytes = 0);
 
   // Returns the smoothed RTT to `endpoint`, or ZeroDuration if unmeasured
   // (or not among the rtt_peers most recently measured).
@@ -104,11 +110,12 @@ class RpcClient {
   TimerSet timers_;  // Last: cancelled before anything they refer to goes.
 };
 
-// Encodes and sends one message, counting it in `stats`. Returns the
-// encoding or transport error.
+// Encodes and sends one message, counting it in `stats`, and sets
+// `*bytes_sent` (if given) to the datagram's size. Returns the encoding or
+// transport error.
 absl::Status SendMessage(net::Transport& transport, NodeStats& stats,
                          const net::Endpoint& to, const Message& message,
-                         absl::Time now);
+                         absl::Time now, size_t* bytes_sent = nullptr);
 
 }  // namespace kad::dht
 

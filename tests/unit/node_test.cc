@@ -87,6 +87,27 @@ TEST(NodeTest, FindNodeReturnsTheTrueClosestNodes) {
   }
 }
 
+TEST(NodeTest, LookupsCountTheBytesOfTheirRequestsAndAnswers) {
+  TestOverlay overlay;
+  overlay.Grow(50);
+  std::mt19937_64 gen(7);
+  auto found = overlay.Run<LookupResult>([&](auto done) {
+    overlay.node(5).FindNode(NodeId::Random(gen), std::move(done));
+  });
+  ASSERT_TRUE(found.ok()) << found.status();
+  // A find_node request is a few dozen bytes; an answer with contacts is
+  // hundreds; every request here is answered (no loss).
+  EXPECT_GT(found->stats.rpcs, 0);
+  EXPECT_GT(found->stats.bytes, 200u * found->stats.rpcs);
+  EXPECT_LT(found->stats.bytes, 2u * 1280u * found->stats.rpcs);
+
+  ASSERT_TRUE(PutVia(overlay, overlay.node(3), MakeRecord(overlay, "k", "v"))
+                  .ok());
+  auto got = GetVia(overlay, overlay.node(41), "k");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_GT(got->stats.bytes, 0u);
+}
+
 TEST(NodeTest, PutStoresOnKNodesAndAnotherNodeGetsIt) {
   TestOverlay overlay;
   overlay.Grow(50);

@@ -63,7 +63,7 @@ class RpcClientTest : public ::testing::Test {
           ASSERT_TRUE(message.ok()) << message.status();
           ++client_datagrams_;
           if (client_ != nullptr) {
-            client_->OnResponse(from, *std::move(message));
+            client_->OnResponse(from, *std::move(message), bytes.size());
           }
         });
     peer_transport_->SetReceiveHandler(
@@ -368,6 +368,32 @@ TEST_F(RpcClientTest, ErrorResponseCompletesTheRequest) {
   EXPECT_EQ(error.reason, "quota exhausted");
   EXPECT_EQ(client_->pending(), 0u);
   EXPECT_EQ(stats_.unmatched_responses, 0u);
+}
+
+TEST_F(RpcClientTest, OnTrafficCountsTheRequestThenTheResponseBytes) {
+  std::vector<size_t> traffic;
+  Outcome outcome;
+  RpcHandlers handlers = Track(outcome);
+  handlers.on_traffic = [&](size_t bytes) {
+    EXPECT_EQ(outcome.done_calls, 0) << "on_traffic after on_done";
+    traffic.push_back(bytes);
+  };
+  client_->Send(peer_endpoint(), kPeerId, FindNode{kOtherId},
+                std::move(handlers));
+  ASSERT_EQ(traffic.size(), 1u) << "the request is counted once it is sent";
+  EXPECT_EQ(traffic[0], stats_.bytes_out);
+  Hop();
+  ASSERT_EQ(requests_.size(), 1u);
+  Nodes answer;
+  answer.closest.push_back({kOtherId, client_endpoint().WithPort(9)});
+  answer.token = "token";
+  Message reply{requests_[0].message.transaction_id, kPeerId, answer};
+  const size_t reply_bytes = EncodeMessage(reply, clock_.Now())->size();
+  Reply(requests_[0], answer);
+  Hop();
+  ASSERT_EQ(outcome.done_calls, 1);
+  ASSERT_EQ(traffic.size(), 2u);
+  EXPECT_EQ(traffic[1], reply_bytes);
 }
 
 TEST_F(RpcClientTest, DuplicateResponseIsCountedAsUnmatched) {

@@ -1,0 +1,136 @@
+// The lookup benchmark behind `kad bench lookup`: builds an overlay of N
+// nodes (simulated, or real UDP sockets on 127.0.0.1 in this process),
+// stores keys, runs M lookups from random nodes — alternately find_node
+// of a random id (even indices) and get of a stored key (odd indices) —
+// and summarizes what they cost. Optionally runs the first lookups again
+// as flooding searches over an unstructured overlay, for comparison.
+// docs/BENCH.md documents every reported field.
+//
+// Determinism: on the simulator everything but wall-clock times derives
+// from `seed` (see LookupBenchReport), so one seed reproduces a report.
+//
+// Not thread-safe; `hooks.stop` may be set from a signal handler.
+#ifndef KAD_BENCH_LOOKUP_BENCH_H_
+#define KAD_BENCH_LOOKUP_BENCH_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "bench/bench_overlay.h"
+#include "bench/id_index.h"
+#include "bench/lookup_phase.h"
+#include "bench/summary.h"
+#include "net/link_model.h"
+
+namespace kad::bench {
+
+enum class BenchTransport { kSim, kUdp };
+
+struct LookupBenchOptions {
+  BenchTransport transport = BenchTransport::kSim;
+  size_t nodes = 1000;     // Overlay size; at least 2.
+  size_t lookups = 1000;   // Measured lookups, half find_node, half get.
+  uint64_t seed = 1;       // Everything random in a simulated run.
+  // Simulator only: round-trip times, datagram loss probability in
+  // [0, 1), and the fraction of nodes replaced over the lookups in [0, 1]
+  // (bench/lookup_phase.h).
+  net::LinkModelOptions link;         // Default: log-normal, 80 ms, 0.6.
+  std::string rtt_model = "lognormal:80ms:0.6";  // As given, for reports.
+  double loss = 0;
+  double churn = 0;
+  int k = 20;         // Kademlia's k: bucket size and replicas.
+  int alpha = 3;      // Kademlia's alpha: requests in flight per lookup.
+  int in_flight = 64;  // Lookups (and puts) running at once.
+  // The flooding baseline (simulator): search again for the first
+  // baseline_lookups lookups' targets by flooding.
+  bool baseline_flooding = false;
+  size_t baseline_lookups = 1000;  // Capped at `lookups`.
+  int flooding_degree = 8;         // Neighbours per peer in the baseline.
+};
+
+// Returns InvalidArgument naming the flag-level problem, if any.
+absl::Status ValidateLookupBench(const LookupBenchOptions& options);
+
+// Summaries of a set of lookups. hops, rpcs, bytes and latencies cover the
+// successful lookups only; `lookups` counts all that ran.
+struct LookupStatsSummary {
+  size_t lookups = 0;
+  size_t successes = 0;
+  Summary hops;
+  Summary rpcs;  // Kademlia: RPCs sent. Flooding: datagrams sent.
+  Summary bytes;
+  Summary latency_ms;
+  Summary latency_rtt;  // Latency in multiples of the median RTT.
+  double success_rate() const {
+    return lookups == 0 ? 0 : static_cast<double>(successes) / lookups;
+  }
+};
+
+struct BaselineReport {
+  size_t lookups = 0;     // Searches run (the first lookups' targets).
+  LookupStatsSummary flooding;
+  // The Kademlia lookups with the same indices, for the ratios.
+  LookupStatsSummary kademlia_same;
+};
+
+struct LookupBenchReport {
+  LookupBenchOptions options;
+  size_t nodes = 0;                  // Nodes built.
+  size_t lookups = 0;                // Lookups that ran (fewer if stopped).
+  bool interrupted = false;          // Stopped early (Ctrl-C).
+  int bootstrap_failures = 0;
+  double bootstrap_seconds = 0;          // Wall clock.
+  double bootstrap_virtual_seconds = 0;  // Simulated time (UDP: wall).
+  double lookup_seconds = 0;             // Wall clock, the lookup phase.
+  double bytes_per_node = 0;  // Heap in use after building, per node.
+  double median_rtt_ms = 0;
+  size_t keys = 0;            // Keys stored before the lookups.
+  size_t put_failures = 0;
+  size_t churn_replaced = 0;
+  LookupStatsSummary all;
+  LookupStatsSummary find_node;
+  LookupStatsSummary get;
+  std::optional<BaselineReport> baseline;
+};
+
+struct BenchHooks {
+  const std::atomic<bool>* stop = nullptr;  // Set: finish early.
+  // Called often with a phase ("bootstrap", "store", "lookups",
+  // "baseline") and its progress; for a progress bar.
+  std::function<void(std::string_view phase, size_t done, size_t total)>
+      progress;
+};
+
+// Runs the benchmark on the simulator.
+absl::StatusOr<LookupBenchReport> RunSimLookupBench(
+    const LookupBenchOptions& options, const BenchHooks& hooks);
+
+// Stores the keys the plan's gets read, then runs the plan on `overlay`
+// (whose live nodes `live` lists), filling report's lookup fields from
+// report.options and report.median_rtt_ms. Returns the records.
+std::vector<LookupRecord> MeasureLookups(
+    BenchOverlay& overlay, IdIndex& live,
+    const std::vector<PlannedLookup>& plan, const BenchHooks& hooks,
+    LookupBenchReport& report);
+
+// The plan of `options.lookups` lookups (from the seed alone).
+std::vector<PlannedLookup> PlanLookups(const LookupBenchOptions& options);
+
+// Summarizes the records with indices in [begin, end) that ran and, if
+// `kind` is given, are of that kind.
+LookupStatsSummary Summarize(const std::vector<LookupRecord>& records,
+                             size_t begin, size_t end, double median_rtt_ms,
+                             std::optional<LookupKind> kind = {});
+
+// Heap bytes in use (mallinfo2: arena plus mmapped chunks).
+size_t HeapInUse();
+
+}  // namespace kad::bench
+
+#endif  // KAD_BENCH_LOOKUP_BENCH_H_

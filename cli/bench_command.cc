@@ -1,0 +1,223 @@
+#include "cli/bench_command.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "bench/lookup_bench.h"
+#include "bench/lookup_report.h"
+#include "bench/udp_lookup_bench.h"
+#include "cli/exit_codes.h"
+#include "cli/logging.h"
+#include "cli/output.h"
+#include "net/link_model.h"
+
+namespace kad::cli {
+namespace {
+
+constexpr absl::Duration kProgressPeriod = absl::Milliseconds(200);
+
+// Set by SIGINT while a benchmark runs. A signal handler can reach only
+// a global; nothing else is global here.
+std::atomic<bool> interrupted{false};
+
+void OnInterrupt(int) { interrupted.store(true); }
+
+// Installs OnInterrupt for SIGINT for its lifetime.
+class InterruptScope {
+ public:
+  InterruptScope() {
+    interrupted.store(false);
+    struct sigaction action {};
+    action.sa_handler = OnInterrupt;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, &previous_);
+  }
+  ~InterruptScope() { sigaction(SIGINT, &previous_, nullptr); }
+  InterruptScope(const InterruptScope&) = delete;
+  InterruptScope& operator=(const InterruptScope&) = delete;
+
+ private:
+  struct sigaction previous_ {};
+};
+
+// Draws "[####    ] phase done/total  seconds" on stderr at most every
+// kProgressPeriod; only when stderr is a terminal.
+class ProgressBar {
+ public:
+  ProgressBar() : enabled_(isatty(STDERR_FILENO) != 0), start_(absl::Now()) {}
+  ~ProgressBar() { Finish(); }
+
+  // Ends the bar's line, if one was drawn.
+  void Finish() {
+    if (drawn_) std::fputs("\n", stderr);
+    drawn_ = false;
+  }
+
+  void Update(std::string_view phase, size_t done, size_t total) {
+    const absl::Time now = absl::Now();
+    if (!enabled_ || (now < next_draw_ && done < total)) return;
+    next_draw_ = now + kProgressPeriod;
+    constexpr size_t kWidth = 30;
+    const size_t filled = total == 0 ? kWidth : kWidth * std::min(done, total) / total;
+    std::string bar(filled, '#');
+    bar.resize(kWidth, ' ');
+    std::fprintf(stderr, "\r[%s] %-9s %zu/%zu  %.1f s   ", bar.c_str(),
+                 std::string(phase).c_str(), done, total,
+                 absl::ToDoubleSeconds(now - start_));
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+  absl::Time start_;
+  absl::Time next_draw_ = absl::InfinitePast();
+};
+
+absl::StatusOr<bench::LookupBenchOptions> ToOptions(
+    const BenchLookupFlags& flags) {
+  bench::LookupBenchOptions options;
+  options.transport =
+      flags.udp ? bench::BenchTransport::kUdp : bench::BenchTransport::kSim;
+  if (flags.nodes < 2) {
+    return absl::InvalidArgumentError("--nodes must be at least 2");
+  }
+  if (flags.lookups < 0) {
+    return absl::InvalidArgumentError("--lookups must not be negative");
+  }
+  options.nodes = static_cast<size_t>(flags.nodes);
+  options.lookups = static_cast<size_t>(flags.lookups);
+  options.seed = flags.seed;
+  absl::StatusOr<net::LinkModelOptions> link = net::ParseLinkModel(flags.rtt);
+  if (!link.ok()) return Annotate(link.status(), "--rtt");
+  options.link = *link;
+  options.rtt_model = flags.rtt;
+  options.loss = flags.loss;
+  options.churn = flags.churn;
+  options.k = flags.k;
+  options.alpha = flags.alpha;
+  options.in_flight = flags.in_flight;
+  options.baseline_flooding = flags.baseline == "flooding";
+  options.baseline_lookups =
+      flags.baseline_lookups >= 0
+          ? static_cast<size_t>(flags.baseline_lookups)
+          : std::min<size_t>(options.lookups, 1000);
+  if (absl::Status valid = bench::ValidateLookupBench(options); !valid.ok()) {
+    return valid;
+  }
+  return options;
+}
+
+void Print(const bench::LookupBenchReport& report,
+           const BenchLookupFlags& flags) {
+  std::string text;
+  if (flags.json) {
+    text = bench::ReportJson(report).dump() + "\n";
+  } else if (flags.csv) {
+    text = bench::ReportCsv(report);
+  } else {
+    text = bench::ReportTable(report);
+  }
+  std::fputs(text.c_str(), stdout);
+  std::fflush(stdout);
+}
+
+void AddLookupFlags(CLI::App& lookup, BenchLookupFlags& flags) {
+  CLI::Option* sim = lookup.add_flag(
+      "--sim", flags.sim, "simulated nodes in virtual time (the default)");
+  lookup.add_flag("--udp", flags.udp,
+                  "real UDP nodes on 127.0.0.1 in this process")
+      ->excludes(sim);
+  lookup.add_option("--nodes", flags.nodes, "overlay size (at least 2)")
+      ->check(CLI::Range(int64_t{2}, int64_t{10'000'000}))
+      ->capture_default_str();
+  lookup.add_option("--lookups", flags.lookups,
+                    "measured lookups, half find_node, half get")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  lookup.add_option("--seed", flags.seed, "seed of everything random")
+      ->capture_default_str();
+  lookup.add_option("--rtt", flags.rtt,
+                    "RTT model: constant:50ms, uniform:20ms:200ms, "
+                    "lognormal[:MEDIAN[:SIGMA]]")
+      ->type_name("MODEL")
+      ->capture_default_str();
+  lookup.add_option("--loss", flags.loss, "datagram loss probability [0, 1)")
+      ->check(CLI::Range(0.0, 0.999999))
+      ->capture_default_str();
+  lookup.add_option("--churn", flags.churn,
+                    "fraction of nodes replaced over the lookups [0, 1]")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  lookup.add_option("--k", flags.k, "bucket size and replica count (1-20)")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
+  lookup.add_option("--alpha", flags.alpha, "lookup requests in flight (1-20)")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
+  lookup.add_option("--in-flight", flags.in_flight,
+                    "lookups running at once (1-4096)")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  lookup.add_option("--baseline", flags.baseline,
+                    "also run the searches by flooding an unstructured overlay")
+      ->check(CLI::IsMember({"flooding"}));
+  lookup.add_option("--baseline-lookups", flags.baseline_lookups,
+                    "flooding searches (default: min(lookups, 1000))")
+      ->check(CLI::NonNegativeNumber);
+  CLI::Option* json =
+      lookup.add_flag("--json", flags.json, "print one JSON object");
+  lookup.add_flag("--csv", flags.csv, "print a CSV header and row")
+      ->excludes(json);
+  lookup.add_option("--log-level", flags.log_level,
+                    "log level on stderr: trace|debug|info|warn|error")
+      ->check(CLI::IsMember(
+          std::vector<std::string>(std::begin(kLogLevels), std::end(kLogLevels))))
+      ->capture_default_str();
+}
+
+}  // namespace
+
+std::function<int()> AddBenchCommand(CLI::App& app, BenchLookupFlags& flags) {
+  CLI::App* bench = app.add_subcommand("bench", "benchmarks");
+  bench->require_subcommand(1);
+  CLI::App* lookup = bench->add_subcommand(
+      "lookup", "lookup latency, hops and messages over an overlay of N nodes");
+  AddLookupFlags(*lookup, flags);
+  return [lookup, &flags] {
+    return lookup->parsed() ? RunBenchLookup(flags) : -1;
+  };
+}
+
+int RunBenchLookup(const BenchLookupFlags& flags) {
+  SetLogLevel(flags.log_level);
+  absl::StatusOr<bench::LookupBenchOptions> options = ToOptions(flags);
+  if (!options.ok()) return ReportFailure(options.status());
+  InterruptScope interrupt;
+  ProgressBar bar;
+  bench::BenchHooks hooks;
+  hooks.stop = &interrupted;
+  hooks.progress = [&bar](std::string_view phase, size_t done, size_t total) {
+    bar.Update(phase, done, total);
+  };
+  absl::StatusOr<bench::LookupBenchReport> report =
+      flags.udp ? bench::RunUdpLookupBench(*options, hooks)
+                : bench::RunSimLookupBench(*options, hooks);
+  if (!report.ok()) return ReportFailure(report.status());
+  bar.Finish();
+  Print(*report, flags);
+  return kExitOk;
+}
+
+}  // namespace kad::cli

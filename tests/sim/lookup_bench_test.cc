@@ -1,0 +1,92 @@
+// The lookup benchmark on a few hundred simulated nodes: lookups succeed,
+// cost what Kademlia should, and one seed reproduces the report.
+#include "bench/lookup_bench.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "bench/lookup_report.h"
+
+namespace kad::bench {
+namespace {
+
+LookupBenchOptions SmallRun(uint64_t seed) {
+  LookupBenchOptions options;
+  options.nodes = 300;
+  options.lookups = 200;
+  options.seed = seed;
+  return options;
+}
+
+// The report as JSON without its wall-clock fields, nor the heap measure
+// (both runs share this process's heap).
+nlohmann::ordered_json Deterministic(const LookupBenchReport& report) {
+  nlohmann::ordered_json json = ReportJson(report);
+  for (const std::string& field : kWallClockFields) json.erase(field);
+  for (const std::string& field : kAllocatorFields) json.erase(field);
+  return json;
+}
+
+TEST(LookupBenchTest, LookupsSucceedWithKademliaCosts) {
+  absl::StatusOr<LookupBenchReport> report = RunSimLookupBench(SmallRun(1), {});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->nodes, 300u);
+  EXPECT_EQ(report->lookups, 200u);
+  EXPECT_EQ(report->bootstrap_failures, 0);
+  EXPECT_EQ(report->put_failures, 0u);
+  EXPECT_FALSE(report->interrupted);
+  EXPECT_GE(report->all.success_rate(), 0.99);
+  EXPECT_EQ(report->find_node.lookups, 100u);
+  EXPECT_EQ(report->get.lookups, 100u);
+  // 300 nodes: a lookup reaches the closest within a few round trips and
+  // a few dozen RPCs (k = 20, alpha = 3).
+  EXPECT_GE(report->all.hops.mean, 1);
+  EXPECT_LE(report->all.hops.max, 6);
+  EXPECT_GE(report->find_node.rpcs.p50, 3);
+  EXPECT_LE(report->find_node.rpcs.max, 60);
+  EXPECT_GT(report->all.bytes.mean, 0);
+  // The default model's median RTT is 80 ms; a sample of pairs is close.
+  EXPECT_NEAR(report->median_rtt_ms, 80, 8);
+  EXPECT_GT(report->get.latency_rtt.p50, 0.5);
+  EXPECT_LT(report->get.latency_rtt.p50, 6);
+  EXPECT_GT(report->bytes_per_node, 0);
+}
+
+TEST(LookupBenchTest, SameSeedGivesTheSameReport) {
+  LookupBenchOptions options = SmallRun(5);
+  options.loss = 0.01;
+  options.churn = 0.1;
+  absl::StatusOr<LookupBenchReport> first = RunSimLookupBench(options, {});
+  absl::StatusOr<LookupBenchReport> second = RunSimLookupBench(options, {});
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->churn_replaced, 30u);
+  EXPECT_EQ(Deterministic(*first), Deterministic(*second))
+      << Deterministic(*first).dump(1) << "\n"
+      << Deterministic(*second).dump(1);
+
+  options.seed = 6;
+  absl::StatusOr<LookupBenchReport> other = RunSimLookupBench(options, {});
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(Deterministic(*first)["latency_ms"],
+            Deterministic(*other)["latency_ms"]);
+}
+
+TEST(LookupBenchTest, StopGivesAPartialReport) {
+  std::atomic<bool> stop{false};
+  BenchHooks hooks;
+  hooks.stop = &stop;
+  hooks.progress = [&](std::string_view phase, size_t done, size_t) {
+    if (phase == "lookups" && done == 50) stop.store(true);
+  };
+  absl::StatusOr<LookupBenchReport> report =
+      RunSimLookupBench(SmallRun(2), hooks);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->interrupted);
+  // Lookups already running when it stopped still finish.
+  EXPECT_GE(report->lookups, 50u);
+  EXPECT_LT(report->lookups, 200u);
+}
+
+}  // namespace
+}  // namespace kad::bench
