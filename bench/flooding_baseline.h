@@ -24,7 +24,6 @@
 namespace kad::bench {
 
 // Runs min(options.baseline_lookups, lookups run) flooding searches.
-// Unimplemented if this build lacks bench/flooding.cc.
 absl::StatusOr<BaselineReport> RunFloodingBaseline(
     const LookupBenchOptions& options, const std::vector<PlannedLookup>& plan,
     const std::vector<LookupRecord>& kademlia, const IdIndex& built,
