@@ -153,11 +153,16 @@ std::string ReportTable(const LookupBenchReport& r) {
                   TableRows("get", r.get));
   if (r.baseline) {
     const Json ratio = ReportJson(r)["ratio"];
+    // A ratio is null when flooding's mean is zero.
+    auto shown = [](const Json& v) {
+      return v.is_number() ? absl::StrFormat("%.4g", v.get<double>())
+                           : std::string("n/a");
+    };
     absl::StrAppend(&out, "\n", TableRows("flooding", r.baseline->flooding),
                     "kademlia / flooding over the same ", r.baseline->lookups,
-                    " lookups: messages ", ratio["messages"].dump(),
-                    ", bytes ", ratio["bytes"].dump(), ", latency ",
-                    ratio["latency"].dump(), "\n");
+                    " lookups: messages ", shown(ratio["messages"]),
+                    ", bytes ", shown(ratio["bytes"]), ", latency ",
+                    shown(ratio["latency"]), "\n");
   }
   return out;
 }
