@@ -53,11 +53,22 @@ void Build(SimOverlay& overlay, const LookupBenchOptions& options,
   const size_t heap_before = HeapInUse();
   const absl::Time wall_start = absl::Now();
   const absl::Time virtual_start = overlay.clock().Now();
-  report.bootstrap_failures =
-      overlay.GrowTo(options.nodes, [&](size_t settled) {
-        if (hooks.progress) hooks.progress("bootstrap", settled, options.nodes);
-        return !(hooks.stop && hooks.stop->load());
-      });
+  if (options.join == JoinMethod::kOracle) {
+    // Adding the nodes, then filling their tables: 2n steps.
+    // Stopped early, the lookup phase sees the stop flag and runs nothing.
+    overlay.OracleGrowTo(options.nodes, [&](size_t done) {
+      if (hooks.progress) hooks.progress("join", done, 2 * options.nodes);
+      return !(hooks.stop && hooks.stop->load());
+    });
+  } else {
+    report.bootstrap_failures =
+        overlay.GrowTo(options.nodes, [&](size_t settled) {
+          if (hooks.progress) {
+            hooks.progress("bootstrap", settled, options.nodes);
+          }
+          return !(hooks.stop && hooks.stop->load());
+        });
+  }
   report.bootstrap_seconds =
       absl::ToDoubleSeconds(absl::Now() - wall_start);
   report.bootstrap_virtual_seconds =
@@ -101,9 +112,11 @@ absl::Status ValidateLookupBench(const LookupBenchOptions& options) {
     return absl::InvalidArgumentError("--in-flight must be at least 1");
   }
   if (options.transport == BenchTransport::kUdp &&
-      (options.loss > 0 || options.churn > 0 || options.baseline_flooding)) {
+      (options.loss > 0 || options.churn > 0 || options.baseline_flooding ||
+       options.join == JoinMethod::kOracle)) {
     return absl::InvalidArgumentError(
-        "--loss, --churn and --baseline need --sim (the simulator)");
+        "--loss, --churn, --baseline and --join oracle need --sim (the "
+        "simulator)");
   }
   return ValidateLinkModel(options.link);
 }

@@ -32,11 +32,24 @@ namespace kad::bench {
 
 enum class BenchTransport { kSim, kUdp };
 
+// How a simulated overlay is built.
+enum class JoinMethod {
+  kProtocol,  // Every node bootstraps through the protocol (SimOverlay::GrowTo).
+  kOracle,    // Tables filled from a global view, nothing sent
+              // (bench/oracle_join.h): for overlays too large to join.
+};
+
+// Above this many nodes a protocol join takes too long to wait for
+// (10,000 nodes: about a minute on 2 cores, growing as n log n):
+// `kad bench lookup --join auto` switches to the oracle join.
+inline constexpr size_t kLargestAutoProtocolJoin = 20'000;
+
 struct LookupBenchOptions {
   BenchTransport transport = BenchTransport::kSim;
   size_t nodes = 1000;     // Overlay size; at least 2.
   size_t lookups = 1000;   // Measured lookups, half find_node, half get.
   uint64_t seed = 1;       // Everything random in a simulated run.
+  JoinMethod join = JoinMethod::kProtocol;  // Simulator only.
   // Simulator only: round-trip times, datagram loss probability in
   // [0, 1), and the fraction of nodes replaced over the lookups in [0, 1]
   // (bench/lookup_phase.h).

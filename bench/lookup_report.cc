@@ -103,6 +103,7 @@ nlohmann::ordered_json ReportJson(const LookupBenchReport& r) {
   out["interrupted"] = r.interrupted;
   out["k"] = o.k;
   out["alpha"] = o.alpha;
+  out["join"] = o.join == JoinMethod::kOracle ? "oracle" : "protocol";
   out["rtt_model"] = o.transport == BenchTransport::kSim ? o.rtt_model : "";
   out["loss"] = o.loss;
   out["churn"] = o.churn;
@@ -138,10 +139,19 @@ std::string ReportTable(const LookupBenchReport& r) {
                           o.loss, o.churn);
   }
   absl::StrAppendFormat(&out, ")%s\n", r.interrupted ? " — INTERRUPTED" : "");
-  absl::StrAppendFormat(
-      &out, "bootstrap: %.1f s wall, %.1f s virtual, %d failed; %.0f bytes per node\n",
-      r.bootstrap_seconds, r.bootstrap_virtual_seconds, r.bootstrap_failures,
-      r.bytes_per_node);
+  if (o.transport == BenchTransport::kSim && o.join == JoinMethod::kOracle) {
+    absl::StrAppendFormat(
+        &out, "oracle join (tables from a global view, nothing sent): "
+              "%.1f s wall; %.0f bytes per node\n",
+        r.bootstrap_seconds, r.bytes_per_node);
+  } else {
+    absl::StrAppendFormat(
+        &out,
+        "bootstrap: %.1f s wall, %.1f s virtual, %d failed; %.0f bytes per "
+        "node\n",
+        r.bootstrap_seconds, r.bootstrap_virtual_seconds,
+        r.bootstrap_failures, r.bytes_per_node);
+  }
   absl::StrAppendFormat(
       &out, "lookups: %.1f s wall; median RTT %.1f ms; success %.2f %% "
             "(find_node %.2f %%, get %.2f %%); %d replaced by churn\n\n",

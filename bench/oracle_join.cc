@@ -12,6 +12,9 @@ namespace {
 using dht::Contact;
 using dht::NodeId;
 
+// Tables filled between calls of keep_going.
+constexpr size_t kNodesPerCheck = 4096;
+
 // Returns `base` with its first `bits` bits kept, bit `bits` set to
 // `branch`, and every later bit set to `fill`: the lowest (fill = false)
 // or highest (fill = true) id of that subtree.
@@ -115,6 +118,12 @@ std::vector<Contact> ConvergedTable(const SortedIds& ids, const NodeId& self,
 
 void OracleJoin(std::span<dht::Node* const> nodes, int bucket_size,
                 uint64_t seed) {
+  OracleJoin(nodes, bucket_size, seed, [](size_t) { return true; });
+}
+
+size_t OracleJoin(std::span<dht::Node* const> nodes, int bucket_size,
+                  uint64_t seed,
+                  absl::FunctionRef<bool(size_t done)> keep_going) {
   std::vector<Contact> contacts;
   contacts.reserve(nodes.size());
   for (const dht::Node* node : nodes) {
@@ -122,10 +131,14 @@ void OracleJoin(std::span<dht::Node* const> nodes, int bucket_size,
   }
   const SortedIds ids(std::move(contacts));
   std::mt19937_64 gen(seed);
+  size_t done = 0;
   for (dht::Node* node : nodes) {
+    if (done % kNodesPerCheck == 0 && !keep_going(done)) break;
     node->AdoptContacts(ConvergedTable(
         ids, node->id(), static_cast<size_t>(bucket_size), gen));
+    ++done;
   }
+  return done;
 }
 
 }  // namespace kad::bench

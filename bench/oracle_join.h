@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <span>
 
+#include "absl/functional/function_ref.h"
 #include "dht/node.h"
 
 namespace kad::bench {
@@ -29,6 +30,12 @@ namespace kad::bench {
 // (Node::AdoptContacts). `bucket_size` is Kademlia's k.
 void OracleJoin(std::span<dht::Node* const> nodes, int bucket_size,
                 uint64_t seed);
+// As above, calling `keep_going(done)` every few thousand nodes with the
+// number of tables filled; once it returns false, stops (the remaining
+// tables stay as they were). Returns the number of tables filled.
+size_t OracleJoin(std::span<dht::Node* const> nodes, int bucket_size,
+                  uint64_t seed,
+                  absl::FunctionRef<bool(size_t done)> keep_going);
 
 }  // namespace kad::bench
 

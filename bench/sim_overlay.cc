@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
+
+#include "bench/oracle_join.h"
 
 namespace kad::bench {
 namespace {
@@ -47,7 +50,7 @@ int SimOverlay::GrowTo(size_t n,
   bool stopped = false;
   while (members_.size() < n && !stopped) {
     const size_t joined = members_.size();
-    const size_t wave = std::min(joined, n - joined);
+    const size_t wave = std::min({joined, n - joined, kMaxWave});
     bootstraps_outstanding_ = static_cast<int>(wave);
     const int wave_id = ++waves_;
     for (size_t i = 0; i < wave; ++i) {
@@ -73,6 +76,25 @@ int SimOverlay::GrowTo(size_t n,
     bootstraps_outstanding_ = 0;
   }
   return bootstrap_failures_;
+}
+
+bool SimOverlay::OracleGrowTo(
+    size_t n, absl::FunctionRef<bool(size_t done)> keep_going) {
+  const size_t target = std::max(n, members_.size());
+  members_.reserve(target);
+  while (members_.size() < target) {
+    if (members_.size() % kEventsPerCheck == 0 && !keep_going(members_.size())) {
+      return false;
+    }
+    AddNode();
+  }
+  std::vector<dht::Node*> nodes;
+  nodes.reserve(members_.size());
+  for (SimMember& member : members_) nodes.push_back(member.node.get());
+  const size_t filled =
+      OracleJoin(nodes, options_.node.bucket_size, gen_(),
+                 [&](size_t done) { return keep_going(target + done); });
+  return filled == nodes.size();
 }
 
 bool SimOverlay::RunUntil(absl::FunctionRef<bool()> done) {

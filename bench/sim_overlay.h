@@ -42,13 +42,18 @@ struct SimMember {
 
 class SimOverlay final : public BenchOverlay {
  public:
+  static constexpr size_t kMaxWave = 8192;
+
   explicit SimOverlay(SimOverlayOptions options);
 
   // Adds a node and starts it; does not bootstrap it.
   dht::Node& AddNode() override;
   // Grows the overlay to `n` nodes in waves: each wave adds as many nodes
-  // as have already joined (so waves double), each bootstrapping off a
-  // random joined node, and runs until the wave's bootstraps finish.
+  // as have already joined (so waves double) but at most kMaxWave, each
+  // bootstrapping off a random joined node, and runs until the wave's
+  // bootstraps finish. The cap bounds the memory of joins in progress
+  // (each holds lookups and pending RPCs): uncapped, the last wave of a
+  // large overlay doubled the heap of the settled overlay.
   // Returns the number of bootstraps that failed or never finished.
   int GrowTo(size_t n);
   // As GrowTo(n), calling `keep_going(settled)` every few thousand events
@@ -56,6 +61,12 @@ class SimOverlay final : public BenchOverlay {
   // false, stops (within the current wave, leaving joins unfinished) and
   // returns the failures so far. For progress bars and Ctrl-C.
   int GrowTo(size_t n, absl::FunctionRef<bool(size_t settled)> keep_going);
+  // Grows the overlay to `n` nodes without a datagram: adds the missing
+  // nodes, then fills every table from a global view (bench/oracle_join.h).
+  // Calls `keep_going(done)` every few thousand nodes with the nodes added
+  // plus the tables filled (2n in all); once it returns false, stops.
+  // Returns whether it finished.
+  bool OracleGrowTo(size_t n, absl::FunctionRef<bool(size_t done)> keep_going);
 
   // Runs `start(callback)` and the clock until the callback fires (or
   // `limit` of virtual time passes: then InternalError).

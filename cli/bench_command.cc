@@ -99,6 +99,12 @@ absl::StatusOr<bench::LookupBenchOptions> ToOptions(
   options.nodes = static_cast<size_t>(flags.nodes);
   options.lookups = static_cast<size_t>(flags.lookups);
   options.seed = flags.seed;
+  const bool oracle =
+      flags.join == "oracle" ||
+      (flags.join == "auto" && !flags.udp &&
+       options.nodes > bench::kLargestAutoProtocolJoin);
+  options.join =
+      oracle ? bench::JoinMethod::kOracle : bench::JoinMethod::kProtocol;
   absl::StatusOr<net::LinkModelOptions> link = net::ParseLinkModel(flags.rtt);
   if (!link.ok()) return Annotate(link.status(), "--rtt");
   options.link = *link;
@@ -147,6 +153,12 @@ void AddLookupFlags(CLI::App& lookup, BenchLookupFlags& flags) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   lookup.add_option("--seed", flags.seed, "seed of everything random")
+      ->capture_default_str();
+  lookup.add_option("--join", flags.join,
+                    "how simulated tables are filled: protocol (every node "
+                    "bootstraps), oracle (from a global view, nothing sent), "
+                    "auto (protocol up to 20000 nodes)")
+      ->check(CLI::IsMember({"auto", "protocol", "oracle"}))
       ->capture_default_str();
   lookup.add_option("--rtt", flags.rtt,
                     "RTT model: constant:50ms, uniform:20ms:200ms, "

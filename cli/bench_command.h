@@ -29,6 +29,7 @@ struct BenchLookupFlags {
   int64_t nodes = 1000;
   int64_t lookups = 1000;
   uint64_t seed = 1;
+  std::string join = "auto";  // "auto", "protocol" or "oracle".
   std::string rtt = "lognormal:80ms:0.6";  // net::ParseLinkModel syntax.
   double loss = 0;
   double churn = 0;  // Fraction of nodes replaced over the lookups.

@@ -74,6 +74,44 @@ TEST(LookupBenchTest, SameSeedGivesTheSameReport) {
             Deterministic(*other)["latency_ms"]);
 }
 
+TEST(LookupBenchTest, OracleJoinSendsNothingToBuildAndLookupsSucceed) {
+  LookupBenchOptions options = SmallRun(3);
+  options.nodes = 2000;
+  options.join = JoinMethod::kOracle;
+  absl::StatusOr<LookupBenchReport> report = RunSimLookupBench(options, {});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->nodes, 2000u);
+  EXPECT_EQ(report->bootstrap_virtual_seconds, 0);  // Nothing ran.
+  EXPECT_EQ(report->bootstrap_failures, 0);
+  EXPECT_EQ(report->put_failures, 0u);
+  EXPECT_GE(report->all.success_rate(), 0.99);
+  EXPECT_LE(report->all.hops.max, 6);
+  EXPECT_EQ(ReportJson(*report)["join"], "oracle");
+  EXPECT_EQ(ReportJson(*RunSimLookupBench(SmallRun(3), {}))["join"],
+            "protocol");
+}
+
+TEST(LookupBenchTest, StopDuringTheOracleJoinRunsNoLookups) {
+  LookupBenchOptions options = SmallRun(4);
+  options.nodes = 20'000;
+  options.join = JoinMethod::kOracle;
+  std::atomic<bool> stop{false};
+  BenchHooks hooks;
+  hooks.stop = &stop;
+  size_t last_done = 0;
+  hooks.progress = [&](std::string_view phase, size_t done, size_t total) {
+    EXPECT_EQ(phase, "join");
+    EXPECT_EQ(total, 40'000u);
+    last_done = done;
+    if (done >= 8192) stop.store(true);
+  };
+  absl::StatusOr<LookupBenchReport> report = RunSimLookupBench(options, hooks);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->interrupted);
+  EXPECT_EQ(report->lookups, 0u);
+  EXPECT_LT(last_done, 20'000u);  // Stopped while adding nodes.
+}
+
 TEST(LookupBenchTest, StopGivesAPartialReport) {
   std::atomic<bool> stop{false};
   BenchHooks hooks;
