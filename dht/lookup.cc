@@ -89,19 +89,14 @@ void Lookup::OnFailure(const NodeId& from) {
 
 bool Lookup::Done() const {
   int active = 0;
-  bool any_replied = false;
-  bool any_slow = false;
   for (const auto& [distance, candidate] : shortlist_) {
-    any_replied |= candidate.state == State::kReplied;
-    any_slow |= candidate.state == State::kSlow;
-    if (candidate.state == State::kFailed || candidate.state == State::kSlow) {
-      continue;
-    }
+    if (candidate.state == State::kFailed) continue;
     if (++active > options_.bucket_size) break;
+    // A slow request still holds completion: its node may be among the k
+    // closest, and a lookup that ends without it reports the wrong set.
     if (candidate.state != State::kReplied) return false;
   }
-  // With nobody answered yet, a slow request is all there is to wait for.
-  return any_replied || !any_slow;
+  return true;
 }
 
 std::vector<Contact> Lookup::Closest() const {

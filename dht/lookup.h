@@ -12,12 +12,16 @@
 //    closest candidate known before them (a round without progress), the
 //    lookup asks all of the k closest not yet asked at once; progress
 //    returns it to alpha.
-//  - A slow request (its timeout passed) frees its slot and no longer
-//    holds up completion, but is not forgotten: a late reply still counts.
-//  - Done when the k closest candidates that have not failed or gone slow
-//    have all replied, or when nobody is left to ask and nothing is
-//    in flight — but never while the only hope is a slow request and
-//    nobody has replied yet.
+//  - A slow request (its timeout passed) frees its slot, so the lookup
+//    goes on asking the next candidates, but is not forgotten: a late
+//    reply still counts.
+//  - Done when the k closest candidates that have not failed have all
+//    replied (fewer than k if fewer are left), as the paper has it. A slow
+//    one among them holds completion until it replies or fails: ending
+//    without it would drop a node that may be the closest of all (with
+//    long-tailed RTTs, 2 % of the true k closest were lost that way). The
+//    RPC layer bounds the wait (it gives up after a few timeouts) and
+//    resends meanwhile, so a lost datagram costs one timeout.
 //
 // Hops: a seed is one round trip away; a contact first learned from a
 // node n round trips away is n + 1. hops() is that depth for the closest

@@ -24,6 +24,7 @@ struct NodeStats {
   std::array<uint64_t, kMessageTypeCount> messages_in{};
   std::array<uint64_t, kMessageTypeCount> messages_out{};
   uint64_t rpc_timeouts = 0;     // Soft: the timeout passed, still waiting.
+  uint64_t rpc_retransmits = 0;  // Requests sent again after a timeout.
   uint64_t rpc_failures = 0;     // Given up.
   uint64_t lookups_started = 0;
   uint64_t lookups_finished = 0;

@@ -87,10 +87,12 @@ void RpcClient::Send(const net::Endpoint& to, std::optional<NodeId> expected,
     return;
   }
   if (handlers.on_traffic) handlers.on_traffic(bytes);
-  Pending& pending = pending_[message.transaction_id];
-  pending = Pending{to, expected, message.type(), now, 0, 0,
+  const TransactionId id = message.transaction_id;
+  Pending& pending = pending_[id];
+  pending = Pending{to, expected,
+                    std::make_unique<Message>(std::move(message)), now, 0, 0,
                     std::move(handlers)};
-  ArmTimer(message.transaction_id, pending);
+  ArmTimer(id, pending);
 }
 
 void RpcClient::ArmTimer(TransactionId id, Pending& pending) {
@@ -107,13 +109,21 @@ void RpcClient::OnTimer(TransactionId id) {
     ++stats_.rpc_failures;
     rtt_.OnTimeout(pending.to);
     absl::Status timed_out = absl::DeadlineExceededError(
-        absl::StrCat(MessageTypeName(pending.request_type), " to ",
+        absl::StrCat(MessageTypeName(pending.request->type()), " to ",
                      pending.to.ToString(), " timed out"));
     auto done = std::move(pending.handlers.on_done);
     pending_.erase(it);
     ReleaseIfSparse(pending_);
     done(std::move(timed_out));
     return;
+  }
+  size_t bytes = 0;
+  // A failed send is not final: the next timeout tries again, or gives up.
+  if (SendMessage(transport_, stats_, pending.to, *pending.request,
+                  clock_.Now(), &bytes)
+          .ok()) {
+    ++stats_.rpc_retransmits;
+    if (pending.handlers.on_traffic) pending.handlers.on_traffic(bytes);
   }
   ArmTimer(id, pending);
   if (pending.timeouts == 1) {
@@ -131,13 +141,12 @@ bool RpcClient::OnResponse(const net::Endpoint& from, Message response,
   if (it == pending_.end() || it->second.to != from ||
       (it->second.expected && response.sender != it->second.expected) ||
       (response.type() != MessageType::kError &&
-       response.type() != ResponseTypeFor(it->second.request_type))) {
+       response.type() != ResponseTypeFor(it->second.request->type()))) {
     ++stats_.unmatched_responses;
     return false;
   }
   const absl::Time now = clock_.Now();
-  // Requests are never retransmitted, so even a late answer is an
-  // unambiguous sample (Karn's problem does not arise).
+  // From the first copy, whichever copy this answers (see the header).
   rtt_.AddSample(from, now - it->second.sent);
   all_peers_rtt_.AddSample(now - it->second.sent);
   timers_.Cancel(it->second.timer);

@@ -8,9 +8,18 @@
 //
 // Timeouts: each request gets the peer's RTO (RttEstimator; peers without
 // a sample get the RTO of all samples so far). When it passes, `on_slow`
-// runs and the request keeps waiting; after `give_up_after_timeouts`
-// timeouts it fails with DeadlineExceeded. A late answer before that still
-// completes it. Per-peer estimators are kept only for the `rtt_peers` most
+// runs (the first time), the request is sent again — same transaction id,
+// re-encoded — and keeps waiting; after `give_up_after_timeouts` timeouts
+// it fails with DeadlineExceeded. An answer to any copy before that
+// completes it. A lost datagram thus costs one timeout, not a failure:
+// a lookup waits for the k closest nodes, so a request lost on its way to
+// one of them would otherwise hold the lookup for every timeout.
+//
+// RTT samples count from the first copy. When that copy was lost the
+// sample overstates the RTT by the timeouts passed, which raises that
+// peer's RTO — the safe direction; Karn's rule (no sample from a
+// retransmitted request) would instead leave a slow peer, whose first copy
+// is merely late, without a sample and timing out for ever. Per-peer estimators are kept only for the `rtt_peers` most
 // recently measured peers (RecentRtts), so the client's memory does not
 // grow with every peer it ever met.
 //
@@ -26,6 +35,7 @@
 #ifndef KAD_DHT_RPC_CLIENT_H_
 #define KAD_DHT_RPC_CLIENT_H_
 
+#include <memory>
 #include <optional>
 #include <random>
 
@@ -86,8 +96,8 @@ class RpcClient {
   struct Pending {
     net::Endpoint to;
     std::optional<NodeId> expected;
-    MessageType request_type;
-    absl::Time sent;
+    std::unique_ptr<Message> request;  // Kept to send again.
+    absl::Time sent;  // The first copy.
     net::TimerId timer = 0;
     int timeouts = 0;
     RpcHandlers handlers;

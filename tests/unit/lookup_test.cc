@@ -125,6 +125,48 @@ TEST(LookupTest, WaitsForASlowRequestWhenNobodyElseAnswered) {
   EXPECT_EQ(lookup.Closest().size(), 1u);
 }
 
+TEST(LookupTest, ASlowMemberOfTheKClosestHoldsCompletion) {
+  StaticNetwork net(6, 12);
+  NodeId target;
+  std::vector<Contact> all = net.ClosestTo(target, 6);
+  Lookup lookup(target, {3, 3}, all);
+  std::vector<Contact> asked;
+  while (auto next = lookup.NextToQuery()) asked.push_back(*next);
+  ASSERT_EQ(asked.size(), 3u);
+  EXPECT_EQ(asked[0].id, all[0].id);
+  // The closest goes slow: its slot goes to the fourth closest.
+  lookup.OnSlow(all[0].id);
+  auto fourth = lookup.NextToQuery();
+  ASSERT_TRUE(fourth.has_value());
+  EXPECT_EQ(fourth->id, all[3].id);
+  for (const Contact& c : {all[1], all[2], all[3]}) lookup.OnReply(c.id, {});
+  EXPECT_FALSE(lookup.Done()) << "the closest of all has not answered yet";
+  lookup.OnReply(all[0].id, {});  // Late, and the closest.
+  ASSERT_TRUE(lookup.Done());
+  std::vector<Contact> closest = lookup.Closest();
+  ASSERT_EQ(closest.size(), 3u);
+  EXPECT_EQ(closest[0].id, all[0].id);
+}
+
+TEST(LookupTest, ASlowMemberThatFailsMakesRoomForTheNext) {
+  StaticNetwork net(6, 13);
+  NodeId target;
+  std::vector<Contact> all = net.ClosestTo(target, 6);
+  Lookup lookup(target, {3, 3}, all);
+  while (lookup.NextToQuery()) {
+  }
+  lookup.OnSlow(all[0].id);
+  ASSERT_TRUE(lookup.NextToQuery().has_value());  // The fourth.
+  for (const Contact& c : {all[1], all[2], all[3]}) lookup.OnReply(c.id, {});
+  EXPECT_FALSE(lookup.Done());
+  lookup.OnFailure(all[0].id);
+  ASSERT_TRUE(lookup.Done());
+  std::vector<Contact> closest = lookup.Closest();
+  ASSERT_EQ(closest.size(), 3u);
+  EXPECT_EQ(closest[0].id, all[1].id);
+  EXPECT_EQ(closest[2].id, all[3].id);
+}
+
 TEST(LookupTest, FailedNodesAreReplacedByTheNextClosest) {
   StaticNetwork net(60, 8);
   NodeId target;

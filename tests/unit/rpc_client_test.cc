@@ -471,6 +471,33 @@ TEST_F(RpcClientTest, CallsOnSlowThenStillAcceptsALateAnswer) {
   EXPECT_EQ(stats_.rpc_timeouts, 1u);
 }
 
+TEST_F(RpcClientTest, ALostRequestIsSentAgainAfterItsTimeout) {
+  const absl::Time sent = clock_.Now();
+  Outcome outcome;
+  Ping(kPeerId, outcome);
+  Hop();
+  ASSERT_EQ(requests_.size(), 1u);  // Lost: the peer never answers it.
+
+  clock_.Advance(absl::Seconds(1) - kLatency);  // The timeout passes...
+  ASSERT_EQ(outcome.slow_calls, 1);
+  Hop();
+  ASSERT_EQ(requests_.size(), 2u);  // ...and the request goes again.
+  EXPECT_EQ(requests_[1].message.transaction_id,
+            requests_[0].message.transaction_id);
+  EXPECT_EQ(requests_[1].message.body, requests_[0].message.body);
+  EXPECT_EQ(stats_.rpc_retransmits, 1u);
+
+  Reply(requests_[1], PongFor(requests_[1]));
+  Hop();
+  ASSERT_EQ(outcome.done_calls, 1);
+  ASSERT_TRUE(outcome.result.ok()) << outcome.result.status();
+  EXPECT_EQ(*outcome.done_at, sent + absl::Seconds(1) + 2 * kLatency);
+  EXPECT_EQ(stats_.rpc_failures, 0u);
+  // Counted from the first copy: an overstated RTT, on the safe side.
+  EXPECT_EQ(client_->SmoothedRtt(peer_endpoint()),
+            absl::Seconds(1) + 2 * kLatency);
+}
+
 TEST_F(RpcClientTest, GivesUpWithDeadlineExceededAfterConfiguredTimeouts) {
   RpcOptions options = DefaultOptions();
   options.timeouts.initial = absl::Milliseconds(300);
@@ -505,8 +532,15 @@ TEST_F(RpcClientTest, GivesUpWithDeadlineExceededAfterConfiguredTimeouts) {
   EXPECT_EQ(stats_.rpc_failures, 1u);
   EXPECT_EQ(client_->pending(), 0u);
 
+  // Sent again after each of the first three timeouts, with the same
+  // transaction id.
+  ASSERT_EQ(requests_.size(), 4u);
+  for (const Received& copy : requests_) {
+    EXPECT_EQ(copy.message.transaction_id, requests_[0].message.transaction_id);
+  }
+  EXPECT_EQ(stats_.rpc_retransmits, 3u);
+
   // An answer after giving up is unmatched and calls nothing.
-  ASSERT_EQ(requests_.size(), 1u);
   Reply(requests_[0], PongFor(requests_[0]));
   clock_.RunUntilIdle();
   EXPECT_EQ(outcome.done_calls, 1);
