@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "bench/sim_overlay.h"
 #include "dht/routing_table.h"
+#include "tests/testing/sanitized.h"
 
 namespace kad::testing {
 namespace {
@@ -297,8 +298,8 @@ void Report(const char* name, const Scenario& scenario,
 // Issue 4: a third of the nodes replaced while maintenance runs.
 TEST(ChurnTest, RecordsStayReadableWhenAThirdOfTheNodesIsReplaced) {
   Scenario scenario;
-  scenario.nodes = 500;
-  scenario.records = 500;
+  scenario.nodes = ForSanitizer<size_t>(500, 200);
+  scenario.records = ForSanitizer(500, 200);
   const ChurnResult result = RunChurn(scenario);
   Report("a third replaced", scenario, result);
   RecordProperty("availability_permille",
@@ -321,8 +322,8 @@ TEST(ChurnTest, RecordsStayReadableWhenAThirdOfTheNodesIsReplaced) {
 // replication is broken.
 TEST(ChurnTest, WithoutReplicationHeavyChurnLosesRecords) {
   Scenario heavy;
-  heavy.nodes = 250;
-  heavy.records = 200;
+  heavy.nodes = ForSanitizer<size_t>(250, 120);
+  heavy.records = ForSanitizer(200, 100);
   heavy.replaced = 2.0;  // 5 steps of 40 %: ~9 % of the originals remain.
   heavy.steps = 5;
   Scenario off = heavy;

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "dht/routing_table.h"
+#include "tests/testing/sanitized.h"
 
 namespace kad::testing {
 namespace {
@@ -92,7 +93,7 @@ Outcome RunScenario(uint64_t seed, size_t nodes, double loss, int keys) {
 }
 
 TEST(SimOverlayTest, TwoThousandNodesConvergeAndServeGets) {
-  constexpr size_t kNodes = 2000;
+  constexpr size_t kNodes = ForSanitizer<size_t>(2000, 800);
   constexpr int kKeys = 40;
   SimOverlay overlay(InternetLike(/*seed=*/1, /*loss=*/0.0));
   const size_t heap_before = mallinfo2().uordblks;
