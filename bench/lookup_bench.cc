@@ -157,6 +157,11 @@ LookupStatsSummary Summarize(const std::vector<LookupRecord>& records,
   out.hops = Summarize(std::move(hops));
   out.rpcs = Summarize(std::move(rpcs));
   out.bytes = Summarize(std::move(bytes));
+  std::sort(ms.begin(), ms.end());
+  for (double percentile : kCdfPercentiles) {
+    if (ms.empty()) break;
+    out.latency_cdf.emplace_back(NearestRank(ms, percentile), percentile / 100);
+  }
   out.latency_ms = Summarize(std::move(ms));
   out.latency_rtt = Summarize(std::move(rtt));
   return out;

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -70,6 +71,11 @@ struct LookupBenchOptions {
 // Returns InvalidArgument naming the flag-level problem, if any.
 absl::Status ValidateLookupBench(const LookupBenchOptions& options);
 
+// Percentiles at which reports give the latency distribution.
+inline constexpr double kCdfPercentiles[] = {
+    1,  2,  5,  10, 15, 20, 25, 30, 35, 40, 45, 50, 55,   60,
+    65, 70, 75, 80, 85, 90, 95, 98, 99, 99.5, 99.9, 100};
+
 // Summaries of a set of lookups. hops, rpcs, bytes and latencies cover the
 // successful lookups only; `lookups` counts all that ran.
 struct LookupStatsSummary {
@@ -80,6 +86,9 @@ struct LookupStatsSummary {
   Summary bytes;
   Summary latency_ms;
   Summary latency_rtt;  // Latency in multiples of the median RTT.
+  // The latency distribution: (ms, fraction of successful lookups at or
+  // below it) at the nearest-rank percentiles kCdfPercentiles.
+  std::vector<std::pair<double, double>> latency_cdf;
   double success_rate() const {
     return lookups == 0 ? 0 : static_cast<double>(successes) / lookups;
   }

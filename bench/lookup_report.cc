@@ -28,6 +28,11 @@ void AddSummaries(const LookupStatsSummary& stats, Json& out) {
   out["bytes"] = SummaryJson(stats.bytes);
   out["latency_ms"] = SummaryJson(stats.latency_ms);
   out["latency_rtt"] = SummaryJson(stats.latency_rtt);
+  Json cdf = Json::array();
+  for (const auto& [ms, fraction] : stats.latency_cdf) {
+    cdf.push_back(Json::array({ms, fraction}));
+  }
+  out["latency_cdf"] = std::move(cdf);
 }
 
 Json KindJson(const LookupStatsSummary& stats) {
@@ -63,6 +68,7 @@ void Flatten(const Json& json, const std::string& prefix,
       Flatten(value, name, names, values);
       continue;
     }
+    if (value.is_array()) continue;  // The CDFs: JSON only.
     names.push_back(name);
     values.push_back(value.is_string() ? value.get<std::string>()
                                        : value.dump());

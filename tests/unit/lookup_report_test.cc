@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_split.h"
+#include "bench/lookup_bench.h"
 
 namespace kad::bench {
 namespace {
@@ -95,6 +96,32 @@ TEST(LookupReportTest, CsvIsAHeaderAndOneRowOfFlattenedFields) {
   EXPECT_EQ(column("get_latency_ms_p99"), "0.0");
   EXPECT_EQ(column("baseline_rpcs_mean"), "1000.0");
   EXPECT_EQ(column("ratio_messages"), "0.02");
+}
+
+TEST(LookupReportTest, LatencyCdfIsNearestRankOverSuccessfulLookups) {
+  std::vector<LookupRecord> records(101);
+  for (size_t i = 0; i < records.size(); ++i) {
+    records[i].ran = true;
+    records[i].sample.success = i < 100;  // The last one failed.
+    records[i].sample.latency = absl::Milliseconds(100 - static_cast<int>(i));
+  }
+  const LookupStatsSummary summary =
+      Summarize(records, 0, records.size(), /*median_rtt_ms=*/10);
+  ASSERT_EQ(summary.latency_cdf.size(), std::size(kCdfPercentiles));
+  EXPECT_EQ(summary.latency_cdf.front(), (std::pair<double, double>{1, 0.01}));
+  EXPECT_EQ(summary.latency_cdf[11], (std::pair<double, double>{50, 0.5}));
+  EXPECT_EQ(summary.latency_cdf.back(), (std::pair<double, double>{100, 1}));
+  for (size_t i = 1; i < summary.latency_cdf.size(); ++i) {
+    EXPECT_LE(summary.latency_cdf[i - 1].first, summary.latency_cdf[i].first);
+  }
+
+  LookupBenchReport report = Example(true);
+  report.all = summary;
+  const nlohmann::ordered_json json = ReportJson(report);
+  ASSERT_TRUE(json["latency_cdf"].is_array());
+  EXPECT_EQ(json["latency_cdf"][11], nlohmann::ordered_json::array({50, 0.5}));
+  EXPECT_EQ(json["baseline"]["latency_cdf"], nlohmann::ordered_json::array());
+  EXPECT_EQ(ReportCsv(report).find("latency_cdf"), std::string::npos);
 }
 
 TEST(LookupReportTest, TableNamesTheRunAndEveryMeasure) {
