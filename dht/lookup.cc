@@ -10,8 +10,8 @@ Lookup::Lookup(const NodeId& target, LookupOptions options,
   for (const Contact& seed : seeds) Add(seed, /*depth=*/1);
 }
 
-void Lookup::Add(const Contact& contact, int depth) {
-  if (self_ && contact.id == *self_) return;
+bool Lookup::Add(const Contact& contact, int depth) {
+  if (self_ && contact.id == *self_) return false;
   auto [it, inserted] = shortlist_.try_emplace(contact.id.DistanceTo(target_),
                                                Candidate{contact});
   if (inserted) {
@@ -19,6 +19,13 @@ void Lookup::Add(const Contact& contact, int depth) {
   } else {
     it->second.depth = std::min(it->second.depth, depth);
   }
+  return inserted;
+}
+
+int Lookup::AddSeeds(std::span<const Contact> seeds) {
+  int added = 0;
+  for (const Contact& seed : seeds) added += Add(seed, /*depth=*/1) ? 1 : 0;
+  return added;
 }
 
 Lookup::Candidate* Lookup::FindCandidate(const NodeId& id) {

@@ -54,6 +54,10 @@ class Lookup {
          std::span<const Contact> seeds,
          std::optional<NodeId> self = std::nullopt);
 
+  // Adds contacts as seeds (one round trip away); those already known
+  // keep their state. Returns how many were new.
+  int AddSeeds(std::span<const Contact> seeds);
+
   // Returns the next candidate to ask and marks it in flight, or nullopt
   // when no slot is free or nobody useful is left to ask.
   std::optional<Contact> NextToQuery();
@@ -83,7 +87,8 @@ class Lookup {
   };
   using Shortlist = absl::btree_map<NodeId, Candidate>;  // Keyed by distance.
 
-  void Add(const Contact& contact, int depth);
+  // Returns whether the contact was new.
+  bool Add(const Contact& contact, int depth);
   Candidate* FindCandidate(const NodeId& id);
   void Settle(Candidate& candidate, State state);
   int SlotLimit() const;

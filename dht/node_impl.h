@@ -44,6 +44,8 @@ struct LookupRun {
   absl::Time started;
   int failures = 0;
   uint64_t bytes = 0;  // Request and response datagram bytes.
+  // Every table entry was added as a seed after the first seeds all failed.
+  bool widened = false;
   std::optional<std::string> value_key;  // Set for find_value lookups.
   absl::flat_hash_map<NodeId, std::string> tokens;  // Write token per node.
   // find_value: the replicas that answered with a record, in reply order.

@@ -47,7 +47,19 @@ void Node::Impl::Pump(OperationId id) {
   while (auto candidate = run.lookup.NextToQuery()) {
     QueryCandidate(id, run, *candidate);
   }
-  if (run.lookup.Done()) FinishLookup(id);
+  if (!run.lookup.Done()) return;
+  // Nobody answered: the seeds, our closest contacts, are all gone (a
+  // neighbourhood that churned away, a partition). Before giving up, seed
+  // the lookup with every contact we have — farther ones still route.
+  if (run.lookup.Closest().empty() && !run.widened) {
+    run.widened = true;
+    const RoutingTable& table = *node_.routing_table_;
+    if (run.lookup.AddSeeds(table.Closest(run.lookup.target(), table.size())) >
+        0) {
+      return Pump(id);
+    }
+  }
+  FinishLookup(id);
 }
 
 void Node::Impl::QueryCandidate(OperationId id, LookupRun& run,

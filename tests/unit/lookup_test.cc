@@ -167,6 +167,21 @@ TEST(LookupTest, ASlowMemberThatFailsMakesRoomForTheNext) {
   EXPECT_EQ(closest[2].id, all[3].id);
 }
 
+TEST(LookupTest, SeedsAddedLaterAreAskedAndKnownOnesKeepTheirState) {
+  StaticNetwork net(8, 14);
+  NodeId target;
+  std::vector<Contact> all = net.ClosestTo(target, 8);
+  Lookup lookup(target, {3, 3}, std::span(all).subspan(0, 2));
+  while (auto next = lookup.NextToQuery()) lookup.OnFailure(next->id);
+  ASSERT_TRUE(lookup.Done());
+  EXPECT_TRUE(lookup.Closest().empty());
+  EXPECT_EQ(lookup.AddSeeds(all), 6);  // The two failed ones are not new.
+  EXPECT_FALSE(lookup.Done());
+  std::vector<NodeId> asked;
+  while (auto next = lookup.NextToQuery()) asked.push_back(next->id);
+  EXPECT_EQ(asked, (std::vector<NodeId>{all[2].id, all[3].id, all[4].id}));
+}
+
 TEST(LookupTest, FailedNodesAreReplacedByTheNextClosest) {
   StaticNetwork net(60, 8);
   NodeId target;

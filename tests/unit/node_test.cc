@@ -225,6 +225,34 @@ TEST(NodeTest, ValueSurvivesLosingAThirdOfItsReplicas) {
   EXPECT_EQ(got->record.value, "v");
 }
 
+TEST(NodeTest, LookupFallsBackToFartherContactsWhenItsSeedsAreGone) {
+  dht::NodeOptions options;
+  options.bucket_size = 4;  // Four seeds, a table of a few dozen entries.
+  TestOverlay overlay;
+  overlay.Grow(60, options);
+  Node& origin = overlay.node(0);
+  const NodeId target = NodeId::ForKey("somewhere");
+  ASSERT_GT(origin.routing_table().size(), 8u);
+  // The four contacts the lookup would start from all go away.
+  std::vector<NodeId> gone;
+  for (const Contact& seed : origin.routing_table().Closest(target, 4)) {
+    for (size_t i = 0; i < overlay.size(); ++i) {
+      if (overlay.node(i).id() == seed.id) {
+        overlay.member(i).transport->set_attached(false);
+        gone.push_back(seed.id);
+      }
+    }
+  }
+  ASSERT_EQ(gone.size(), 4u);
+  auto found = overlay.Run<LookupResult>(
+      [&](auto done) { origin.FindNode(target, std::move(done)); });
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_FALSE(found->closest.empty());
+  for (const ContactInfo& info : found->closest) {
+    EXPECT_EQ(std::find(gone.begin(), gone.end(), info.contact.id), gone.end());
+  }
+}
+
 TEST(NodeTest, WorksUnderFivePercentLoss) {
   TestOverlay overlay(/*loss=*/0.05, /*seed=*/3);
   overlay.Grow(50);
