@@ -190,10 +190,13 @@ std::vector<Contact> RoutingTable::Closest(const NodeId& target,
   }
   for (size_t i = home; i-- > 0 && found.size() < count;) gather(i);
   size_t n = std::min(count, found.size());
-  std::partial_sort(found.begin(), found.begin() + n, found.end(),
-                    [](const Candidate& a, const Candidate& b) {
-                      return a.distance < b.distance;
-                    });
+  auto nearer = [](const Candidate& a, const Candidate& b) {
+    return a.distance < b.distance;
+  };
+  // Usually a bucket or two is gathered, n is most of it, and
+  // partial_sort's heap loses to selecting and then sorting the n.
+  std::nth_element(found.begin(), found.begin() + n, found.end(), nearer);
+  std::sort(found.begin(), found.begin() + n, nearer);
   std::vector<Contact> closest;
   closest.reserve(n);
   for (size_t i = 0; i < n; ++i) closest.push_back(*found[i].contact);
