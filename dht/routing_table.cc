@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <iterator>
 #include <limits>
 #include <utility>
@@ -9,13 +10,18 @@
 namespace kad::dht {
 namespace {
 
-// Returns whether `a` and `b` share a /24 (IPv4) or /64 (IPv6).
-bool SameSubnet(const net::Endpoint& a, const net::Endpoint& b) {
-  if (a.family() != b.family()) return false;
-  size_t prefix_bytes = a.family() == net::Family::kIpv4 ? 3 : 8;
-  return std::equal(a.address().begin(), a.address().begin() + prefix_bytes,
-                    b.address().begin());
+// Returns whether addresses `a` and `b` (4 bytes for IPv4, 16 for IPv6)
+// share a /24 or a /64.
+bool SameSubnet(std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  if (a.size() != b.size()) return false;
+  size_t prefix_bytes = a.size() == net::Endpoint::kIpv4Bytes ? 3 : 8;
+  return std::equal(a.begin(), a.begin() + prefix_bytes, b.begin());
 }
+
+// Returns the size the IPv6 pool may reach before it is compacted again,
+// once compacting has left `used` addresses in it: at least `used` + 16
+// addresses are added between compactions, which each scan every slot.
+size_t Ipv6PoolLimit(size_t used) { return 2 * used + 16; }
 
 // Returns `rest` with its first `bits` bits replaced by those of `base`.
 NodeId WithPrefixOf(const NodeId& base, int bits, const NodeId& rest) {
@@ -63,7 +69,7 @@ DistanceKey DistanceBetween(const NodeId& a, const NodeId& b) {
 template <typename Slot>
 size_t PositionOf(const std::vector<Slot>& slots, const NodeId& id) {
   size_t i = 0;
-  while (i < slots.size() && slots[i].contact.id != id) ++i;
+  while (i < slots.size() && slots[i].id != id) ++i;
   return i;
 }
 
@@ -81,11 +87,14 @@ void ReserveOneMore(std::vector<Slot>& slots, size_t limit) {
 
 RoutingTable::RoutingTable(const NodeId& self, RoutingTableOptions options,
                            absl::Time now)
-    : self_(self), options_(options), epoch_(now) {
+    : self_(self),
+      options_(options),
+      epoch_(now),
+      ipv6_pool_limit_(Ipv6PoolLimit(0)) {
   assert(options_.bucket_size > 0 && options_.replacement_cache_size > 0 &&
          options_.max_failures > 0 && options_.max_failures <= 255 &&
          options_.max_per_subnet > 0);
-  buckets_.emplace_back(now);
+  buckets_.emplace_back(NanosecondsOf(now));
 }
 
 uint32_t RoutingTable::SecondsOf(absl::Time time) const {
@@ -95,8 +104,90 @@ uint32_t RoutingTable::SecondsOf(absl::Time time) const {
                         std::numeric_limits<uint32_t>::max()));
 }
 
+int64_t RoutingTable::NanosecondsOf(absl::Time time) const {
+  return absl::ToInt64Nanoseconds(time - epoch_);
+}
+
 RoutingEntry RoutingTable::EntryOf(const Slot& slot) const {
-  return {slot.contact, epoch_ + absl::Seconds(slot.seen), slot.failures};
+  return {ContactOf(slot), epoch_ + absl::Seconds(slot.seen), slot.failures};
+}
+
+RoutingTable::Slot RoutingTable::MakeSlot(const Contact& contact,
+                                          uint32_t seen) {
+  Slot slot{.id = contact.id, .seen = seen, .port = contact.endpoint.port()};
+  std::span<const uint8_t> address = contact.endpoint.address();
+  if (contact.endpoint.family() == net::Family::kIpv6) {
+    slot.ipv6 = true;
+    slot.address = InternIpv6(address);
+  } else {
+    std::memcpy(&slot.address, address.data(), sizeof slot.address);
+  }
+  return slot;
+}
+
+uint32_t RoutingTable::InternIpv6(std::span<const uint8_t> address) {
+  if (ipv6_pool_.size() >= ipv6_pool_limit_) CompactIpv6Pool();
+  std::array<uint8_t, net::Endpoint::kIpv6Bytes>& stored =
+      ipv6_pool_.emplace_back();
+  std::copy(address.begin(), address.end(), stored.begin());
+  return static_cast<uint32_t>(ipv6_pool_.size() - 1);
+}
+
+void RoutingTable::CompactIpv6Pool() {
+  auto for_each_ipv6_slot = [&](auto visit) {
+    for (Bucket& bucket : buckets_) {
+      for (std::vector<Slot>* slots : {&bucket.live, &bucket.replacements}) {
+        for (Slot& slot : *slots) {
+          if (slot.ipv6) visit(slot);
+        }
+      }
+    }
+  };
+  size_t used = 0;
+  for_each_ipv6_slot([&](Slot&) { ++used; });
+  ipv6_pool_limit_ = Ipv6PoolLimit(used);
+  // Sized for everything added until the next compaction, so the pool
+  // never holds more than ipv6_pool_limit_ addresses' worth of memory.
+  std::vector<std::array<uint8_t, net::Endpoint::kIpv6Bytes>> kept;
+  kept.reserve(ipv6_pool_limit_);
+  for_each_ipv6_slot([&](Slot& slot) {
+    kept.push_back(ipv6_pool_[slot.address]);
+    slot.address = static_cast<uint32_t>(kept.size() - 1);
+  });
+  ipv6_pool_ = std::move(kept);
+}
+
+std::span<const uint8_t> RoutingTable::AddressOf(const Slot& slot) const {
+  if (slot.ipv6) return ipv6_pool_[slot.address];
+  return {reinterpret_cast<const uint8_t*>(&slot.address),
+          net::Endpoint::kIpv4Bytes};
+}
+
+net::Endpoint RoutingTable::EndpointOf(const Slot& slot) const {
+  if (slot.ipv6) {
+    return net::Endpoint::Ipv6(ipv6_pool_[slot.address], slot.port);
+  }
+  std::array<uint8_t, net::Endpoint::kIpv4Bytes> address;
+  std::memcpy(address.data(), &slot.address, address.size());
+  return net::Endpoint::Ipv4(address, slot.port);
+}
+
+Contact RoutingTable::ContactOf(const Slot& slot) const {
+  return {slot.id, EndpointOf(slot)};
+}
+
+bool RoutingTable::HasEndpoint(const Slot& slot,
+                               const net::Endpoint& endpoint) const {
+  if (slot.port != endpoint.port() ||
+      slot.ipv6 != (endpoint.family() == net::Family::kIpv6)) {
+    return false;
+  }
+  if (slot.ipv6) {
+    return std::ranges::equal(ipv6_pool_[slot.address], endpoint.address());
+  }
+  // One 32-bit comparison: EndpointTaken runs this over every entry.
+  return std::memcmp(&slot.address, endpoint.address().data(),
+                     sizeof slot.address) == 0;
 }
 
 RoutingTable::Update RoutingTable::OnResponse(const Contact& contact,
@@ -111,19 +202,18 @@ RoutingTable::Update RoutingTable::OnResponse(const Contact& contact,
   index = SplitFor(contact.id);
   Bucket& bucket = buckets_[index];
   if (SubnetFull(bucket, contact)) return rejected;
-  Slot entry{contact, SecondsOf(now)};
   if (bucket.live.size() < static_cast<size_t>(options_.bucket_size)) {
-    AddLive(bucket, std::move(entry));
+    AddLive(bucket, MakeSlot(contact, SecondsOf(now)));
     return {Update::Kind::kAdded, std::nullopt};
   }
-  return Cache(bucket, std::move(entry), now);
+  return Cache(bucket, contact, now);
 }
 
 bool RoutingTable::OnRequest(const Contact& contact, absl::Time now) {
   size_t index = BucketIndex(contact.id);
   std::vector<Slot>& live = buckets_[index].live;
   size_t pos = PositionOf(live, contact.id);
-  if (pos == live.size() || live[pos].contact.endpoint != contact.endpoint) {
+  if (pos == live.size() || !HasEndpoint(live[pos], contact.endpoint)) {
     return false;
   }
   Slot slot = std::move(live[pos]);
@@ -170,7 +260,7 @@ std::vector<Contact> RoutingTable::Closest(const NodeId& target,
   // candidates are in hand; only those are sorted.
   struct Candidate {
     DistanceKey distance;
-    const Contact* contact;
+    const Slot* slot;
   };
   std::vector<Candidate> found;
   // Usually enough for the classes gathered: one allocation, not several
@@ -179,8 +269,7 @@ std::vector<Contact> RoutingTable::Closest(const NodeId& target,
   found.reserve(std::min(count, kMaxBuckets * k) + k);
   auto gather = [&](size_t i) {
     for (const Slot& slot : buckets_[i].live) {
-      found.push_back(
-          {DistanceBetween(slot.contact.id, target), &slot.contact});
+      found.push_back({DistanceBetween(slot.id, target), &slot});
     }
   };
   size_t home = BucketIndex(target);
@@ -190,13 +279,16 @@ std::vector<Contact> RoutingTable::Closest(const NodeId& target,
   }
   for (size_t i = home; i-- > 0 && found.size() < count;) gather(i);
   size_t n = std::min(count, found.size());
-  std::partial_sort(found.begin(), found.begin() + n, found.end(),
-                    [](const Candidate& a, const Candidate& b) {
-                      return a.distance < b.distance;
-                    });
+  auto nearer = [](const Candidate& a, const Candidate& b) {
+    return a.distance < b.distance;
+  };
+  // Usually a bucket or two is gathered, n is most of it, and
+  // partial_sort's heap loses to selecting and then sorting the n.
+  std::nth_element(found.begin(), found.begin() + n, found.end(), nearer);
+  std::sort(found.begin(), found.begin() + n, nearer);
   std::vector<Contact> closest;
   closest.reserve(n);
-  for (size_t i = 0; i < n; ++i) closest.push_back(*found[i].contact);
+  for (size_t i = 0; i < n; ++i) closest.push_back(ContactOf(*found[i].slot));
   return closest;
 }
 
@@ -208,16 +300,17 @@ std::optional<RoutingEntry> RoutingTable::Find(const NodeId& id) const {
 }
 
 void RoutingTable::Touch(const NodeId& target, absl::Time now) {
-  buckets_[BucketIndex(target)].last_touched = now;
+  buckets_[BucketIndex(target)].last_touched = NanosecondsOf(now);
 }
 
 std::vector<NodeId> RoutingTable::TargetsToRefresh(absl::Time now,
                                                    absl::BitGenRef gen) {
   std::vector<NodeId> targets;
   for (size_t i = 0; i < buckets_.size(); ++i) {
-    if (now - buckets_[i].last_touched < options_.refresh_interval) continue;
+    absl::Time touched = epoch_ + absl::Nanoseconds(buckets_[i].last_touched);
+    if (now - touched < options_.refresh_interval) continue;
     targets.push_back(RandomIdIn(i, gen));
-    buckets_[i].last_touched = now;
+    buckets_[i].last_touched = NanosecondsOf(now);
   }
   return targets;
 }
@@ -239,7 +332,7 @@ std::vector<Contact> RoutingTable::AllContacts() const {
   std::vector<Contact> all;
   for (const Bucket& bucket : buckets_) {
     size_t first = all.size();
-    for (const Slot& slot : bucket.live) all.push_back(slot.contact);
+    for (const Slot& slot : bucket.live) all.push_back(ContactOf(slot));
     std::sort(all.begin() + first, all.end(),
               [](const Contact& a, const Contact& b) { return a.id < b.id; });
   }
@@ -251,7 +344,7 @@ std::vector<BucketInfo> RoutingTable::Buckets() const {
   for (size_t i = 0; i < buckets_.size(); ++i) {
     const Bucket& b = buckets_[i];
     info.push_back({static_cast<int>(i), b.live.size(), b.replacements.size(),
-                    b.last_touched});
+                    epoch_ + absl::Nanoseconds(b.last_touched)});
   }
   return info;
 }
@@ -277,7 +370,7 @@ bool RoutingTable::EndpointTaken(const net::Endpoint& endpoint,
                                  const NodeId& id) const {
   for (const Bucket& bucket : buckets_) {
     for (const Slot& slot : bucket.live) {
-      if (slot.contact.endpoint == endpoint) return slot.contact.id != id;
+      if (HasEndpoint(slot, endpoint)) return slot.id != id;
     }
   }
   return false;
@@ -288,9 +381,8 @@ bool RoutingTable::SubnetFull(const Bucket& bucket,
   if (contact.endpoint.is_local()) return false;
   int same = 0;
   for (const Slot& slot : bucket.live) {
-    const Contact& other = slot.contact;
-    if (other.id != contact.id &&
-        SameSubnet(other.endpoint, contact.endpoint)) {
+    if (slot.id != contact.id &&
+        SameSubnet(AddressOf(slot), contact.endpoint.address())) {
       ++same;
     }
   }
@@ -301,14 +393,20 @@ RoutingTable::Update RoutingTable::Refresh(size_t index, const Contact& contact,
                                            absl::Time now) {
   Bucket& bucket = buckets_[index];
   size_t pos = PositionOf(bucket.live, contact.id);
-  if (contact.endpoint != bucket.live[pos].contact.endpoint &&
-      (EndpointTaken(contact.endpoint, contact.id) ||
-       SubnetFull(bucket, contact))) {
+  Slot slot;
+  if (HasEndpoint(bucket.live[pos], contact.endpoint)) {
+    slot = bucket.live[pos];  // Keeps its address, interned or not.
+    slot.seen = SecondsOf(now);
+    slot.failures = 0;
+    slot.questioned = false;
+  } else if (EndpointTaken(contact.endpoint, contact.id) ||
+             SubnetFull(bucket, contact)) {
     return {Update::Kind::kRejected, std::nullopt};
+  } else {
+    slot = MakeSlot(contact, SecondsOf(now));
   }
-  Slot slot{contact, SecondsOf(now)};
   bucket.live.erase(bucket.live.begin() + pos);
-  bucket.live.push_back(std::move(slot));
+  bucket.live.push_back(slot);
   return {Update::Kind::kRefreshed, std::nullopt};
 }
 
@@ -326,14 +424,17 @@ size_t RoutingTable::SplitFor(const NodeId& id) {
 
 void RoutingTable::SplitLast() {
   const int level = static_cast<int>(buckets_.size()) - 1;
-  const absl::Time touched = buckets_.back().last_touched;
+  const int64_t touched = buckets_.back().last_touched;
+  // Grow by one, not by doubling: a million-node table has ~18 buckets,
+  // and doubling would leave room for 14 more nobody uses (~800 bytes).
+  // At most 159 splits ever happen, each moving a few vectors' pointers.
+  buckets_.reserve(buckets_.size() + 1);
   buckets_.emplace_back(touched);
   Bucket& near = buckets_.back();
   Bucket& far = buckets_[buckets_.size() - 2];
   auto live_end = std::stable_partition(
-      far.live.begin(), far.live.end(), [&](const Slot& s) {
-        return self_.CommonPrefixLength(s.contact.id) == level;
-      });
+      far.live.begin(), far.live.end(),
+      [&](const Slot& s) { return self_.CommonPrefixLength(s.id) == level; });
   near.live.reserve(static_cast<size_t>(far.live.end() - live_end));
   std::move(live_end, far.live.end(), std::back_inserter(near.live));
   far.live.erase(live_end, far.live.end());
@@ -342,16 +443,16 @@ void RoutingTable::SplitLast() {
   assert(far.replacements.empty());
 }
 
-RoutingTable::Update RoutingTable::Cache(Bucket& bucket, Slot entry,
+RoutingTable::Update RoutingTable::Cache(Bucket& bucket,
+                                         const Contact& candidate,
                                          absl::Time now) {
   std::vector<Slot>& cache = bucket.replacements;
   std::erase_if(cache, [&](const Slot& e) {
-    return e.contact.id == entry.contact.id ||
-           e.contact.endpoint == entry.contact.endpoint;
+    return e.id == candidate.id || HasEndpoint(e, candidate.endpoint);
   });
-  if (!entry.contact.endpoint.is_local()) {
-    auto same = std::count_if(cache.begin(), cache.end(), [&](const auto& e) {
-      return SameSubnet(e.contact.endpoint, entry.contact.endpoint);
+  if (!candidate.endpoint.is_local()) {
+    auto same = std::count_if(cache.begin(), cache.end(), [&](const Slot& e) {
+      return SameSubnet(AddressOf(e), candidate.endpoint.address());
     });
     if (same >= options_.max_per_subnet) {
       return {Update::Kind::kRejected, std::nullopt};
@@ -360,14 +461,16 @@ RoutingTable::Update RoutingTable::Cache(Bucket& bucket, Slot entry,
   const size_t limit = static_cast<size_t>(options_.replacement_cache_size);
   if (cache.size() == limit) cache.pop_back();
   ReserveOneMore(cache, limit);
-  cache.insert(cache.begin(), std::move(entry));
+  Slot entry = MakeSlot(candidate, SecondsOf(now));
+  cache.insert(cache.begin(), entry);
   Update update{Update::Kind::kCached, std::nullopt};
   for (Slot& slot : bucket.live) {
     if (slot.questioned) continue;
     // Least recently seen first: if this one is presumed alive, all are.
-    if (now - EntryOf(slot).last_seen < options_.presumed_alive_for) break;
+    absl::Time last_seen = epoch_ + absl::Seconds(slot.seen);
+    if (now - last_seen < options_.presumed_alive_for) break;
     slot.questioned = true;
-    update.ping_to_evict = slot.contact;
+    update.ping_to_evict = ContactOf(slot);
     break;
   }
   return update;
@@ -392,14 +495,15 @@ void RoutingTable::FillFromCache(size_t index) {
   Bucket& bucket = buckets_[index];
   while (bucket.live.size() < static_cast<size_t>(options_.bucket_size) &&
          !bucket.replacements.empty()) {
-    Slot candidate = std::move(bucket.replacements.front());
+    Slot candidate = bucket.replacements.front();
     bucket.replacements.erase(bucket.replacements.begin());
     // Entries may have claimed its endpoint or subnet since it was cached.
-    if (EndpointTaken(candidate.contact.endpoint, candidate.contact.id) ||
-        SubnetFull(bucket, candidate.contact)) {
+    Contact contact = ContactOf(candidate);
+    if (EndpointTaken(contact.endpoint, contact.id) ||
+        SubnetFull(bucket, contact)) {
       continue;
     }
-    AddLive(bucket, std::move(candidate));
+    AddLive(bucket, candidate);
   }
 }
 
@@ -412,7 +516,7 @@ bool RoutingTable::FitsAfterSplits(const NodeId& id) const {
   auto count = [&](auto predicate) {
     return static_cast<size_t>(
         std::count_if(live.begin(), live.end(), [&](const Slot& s) {
-          return predicate(self_.CommonPrefixLength(s.contact.id));
+          return predicate(self_.CommonPrefixLength(s.id));
         }));
   };
   for (int level = static_cast<int>(buckets_.size()) - 1;

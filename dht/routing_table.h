@@ -43,23 +43,30 @@
 //     that answered recently beats one that just did not.
 //   - Per-subnet limits and one-id-per-endpoint, against Sybil flooding.
 //
-// Memory (a simulated overlay of a million nodes keeps a million tables):
-// an entry or replacement candidate is 48 bytes — the contact, the time it
-// was last seen in whole seconds since the table was made, a one-byte
-// failure count. Bucket storage grows with its entries up to bucket_size
-// (replacement_cache_size for a cache) and is allocated on first use.
-// There is no index by endpoint: the one-id-per-endpoint check scans the
-// entries (a few hundred even in a huge overlay), and only when a contact
-// is added or moves.
+// Memory (a simulated overlay of a million nodes keeps a million tables): an
+// entry or replacement candidate is a 32-byte Slot — the id, the time it was
+// last seen in whole seconds since the table was made, a one-byte failure
+// count, the port, and the address: an IPv4 address inline, an IPv6 address as
+// an index into a per-table pool of 16-byte addresses. Addresses are appended
+// and never shared, so a slot that goes leaves its address behind; when the
+// pool reaches twice the IPv6 slots it held after its last rebuild, plus 16, it
+// is rebuilt from the slots (amortised O(1) per address added). A slot's pool
+// index is therefore good only until the next IPv6 address is added. Bucket
+// storage grows with its entries up to bucket_size (replacement_cache_size for
+// a cache) and is allocated on first use. There is no index by endpoint: the
+// one-id-per-endpoint check scans the entries (a few hundred even in a huge
+// overlay), and only when a contact is added or moves.
 //
 // Not thread-safe; call from the loop thread.
 #ifndef KAD_DHT_ROUTING_TABLE_H_
 #define KAD_DHT_ROUTING_TABLE_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "absl/random/bit_gen_ref.h"
@@ -162,19 +169,39 @@ class RoutingTable {
   const NodeId& self() const { return self_; }
 
  private:
-  // An entry or a replacement candidate, 48 bytes.
+  // An entry or a replacement candidate, 32 bytes (see Memory above).
   struct Slot {
-    Contact contact;
-    uint32_t seen = 0;        // last_seen, in seconds since epoch_.
-    uint8_t failures = 0;     // Consecutive failures; < max_failures.
-    bool questioned = false;  // Handed out as ping_to_evict, verdict pending.
+    NodeId id;
+    uint32_t seen = 0;  // last_seen, in seconds since epoch_.
+    // IPv4: the four address bytes, in network order as they lie in memory.
+    // IPv6: an index into ipv6_pool_.
+    uint32_t address = 0;
+    uint16_t port = 0;
+    uint8_t failures = 0;  // Consecutive failures; < max_failures.
+    // Handed out as ping_to_evict, verdict pending.
+    bool questioned : 1 = false;
+    bool ipv6 : 1 = false;
   };
+  static_assert(sizeof(Slot) == 32, "a million tables hold ~340M slots");
   struct Bucket {
-    explicit Bucket(absl::Time touched) : last_touched(touched) {}
+    explicit Bucket(int64_t touched) : last_touched(touched) {}
     std::vector<Slot> live;          // Least recently seen first.
     std::vector<Slot> replacements;  // Most recent first.
-    absl::Time last_touched;
+    // In nanoseconds since epoch_: as exact as any clock, in half the
+    // bytes of an absl::Time.
+    int64_t last_touched;
   };
+
+  // Returns a slot for `contact`, interning an IPv6 address (which may
+  // rebuild ipv6_pool_: every slot must be in a bucket by then).
+  Slot MakeSlot(const Contact& contact, uint32_t seen);
+  uint32_t InternIpv6(std::span<const uint8_t> address);
+  void CompactIpv6Pool();
+  std::span<const uint8_t> AddressOf(const Slot& slot) const;
+  net::Endpoint EndpointOf(const Slot& slot) const;
+  Contact ContactOf(const Slot& slot) const;
+  bool HasEndpoint(const Slot& slot, const net::Endpoint& endpoint) const;
+  int64_t NanosecondsOf(absl::Time time) const;
 
   size_t BucketIndex(const NodeId& id) const;
   Slot* FindSlot(size_t bucket, const NodeId& id);
@@ -185,7 +212,7 @@ class RoutingTable {
   void SplitLast();
   uint32_t SecondsOf(absl::Time time) const;
   RoutingEntry EntryOf(const Slot& slot) const;
-  Update Cache(Bucket& bucket, Slot candidate, absl::Time now);
+  Update Cache(Bucket& bucket, const Contact& candidate, absl::Time now);
   void AddLive(Bucket& bucket, Slot entry);
   void RemoveLive(size_t bucket, size_t position);
   void FillFromCache(size_t bucket);
@@ -196,6 +223,11 @@ class RoutingTable {
   RoutingTableOptions options_;
   absl::Time epoch_;  // Slot times count seconds from here.
   std::vector<Bucket> buckets_;
+  // The IPv6 addresses of slots, each used by at most one slot; the rest
+  // is garbage, collected by CompactIpv6Pool when the pool is about to
+  // grow past ipv6_pool_limit_.
+  std::vector<std::array<uint8_t, net::Endpoint::kIpv6Bytes>> ipv6_pool_;
+  size_t ipv6_pool_limit_;
 };
 
 }  // namespace kad::dht

@@ -26,12 +26,21 @@ absl::StatusOr<Endpoint> Endpoint::FromBytes(std::span<const uint8_t> address,
   return e;
 }
 
+// Ipv4 and Ipv6 cannot fail, so they skip FromBytes's StatusOr: the routing
+// table builds an Endpoint for every contact it hands out.
 Endpoint Endpoint::Ipv4(std::array<uint8_t, 4> address, uint16_t port) {
-  return *FromBytes(address, port);
+  Endpoint e;
+  std::copy(address.begin(), address.end(), e.address_.begin());
+  e.port_ = port;
+  return e;
 }
 
 Endpoint Endpoint::Ipv6(std::array<uint8_t, 16> address, uint16_t port) {
-  return *FromBytes(address, port);
+  Endpoint e;
+  e.family_ = Family::kIpv6;
+  e.address_ = address;
+  e.port_ = port;
+  return e;
 }
 
 absl::StatusOr<Endpoint> Endpoint::Parse(std::string_view text) {

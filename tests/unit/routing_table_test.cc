@@ -1,6 +1,7 @@
 #include "dht/routing_table.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <random>
 #include <set>
@@ -17,6 +18,19 @@ const absl::Time kStart = absl::FromUnixSeconds(1'700'000'000);
 
 net::Endpoint Ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
   return net::Endpoint::Ipv4({a, b, c, d}, 4222);
+}
+
+// A global IPv6 endpoint (subnet limits apply): host `host` of the /64
+// 2001:db8:SSSS:SSSS::/64 numbered `subnet`.
+net::Endpoint Ipv6(uint32_t subnet, uint64_t host, uint16_t port = 4222) {
+  std::array<uint8_t, 16> address = {0x20, 0x01, 0x0d, 0xb8};
+  for (int i = 0; i < 4; ++i) {
+    address[4 + i] = static_cast<uint8_t>(subnet >> (24 - 8 * i));
+  }
+  for (int i = 0; i < 8; ++i) {
+    address[8 + i] = static_cast<uint8_t>(host >> (56 - 8 * i));
+  }
+  return net::Endpoint::Ipv6(address, port);
 }
 
 // Options that hand out the least-recently-seen entry of a full bucket
@@ -433,9 +447,11 @@ TEST(RoutingTableTest, TargetsFartherThanNearestCoverFartherBuckets) {
   }
 }
 
-bool SameSlash24(const net::Endpoint& a, const net::Endpoint& b) {
-  return a.family() == net::Family::kIpv4 && b.family() == a.family() &&
-         std::equal(a.address().begin(), a.address().begin() + 3,
+// Returns whether `a` and `b` share a /24 (IPv4) or a /64 (IPv6).
+bool SameSubnet(const net::Endpoint& a, const net::Endpoint& b) {
+  size_t prefix_bytes = a.family() == net::Family::kIpv4 ? 3 : 8;
+  return a.family() == b.family() &&
+         std::equal(a.address().begin(), a.address().begin() + prefix_bytes,
                     b.address().begin());
 }
 
@@ -471,7 +487,7 @@ void ExpectInvariants(const Harness& h, const RoutingTableOptions& options) {
       if (c.endpoint.is_local()) continue;
       ASSERT_LE(std::count_if(in_bucket.begin(), in_bucket.end(),
                               [&](const Contact& o) {
-                                return SameSlash24(o.endpoint, c.endpoint);
+                                return SameSubnet(o.endpoint, c.endpoint);
                               }),
                 options.max_per_subnet);
     }
@@ -521,6 +537,151 @@ TEST(RoutingTableTest, RandomizedOperationsKeepInvariants) {
   }
   ExpectInvariants(h, options);
   EXPECT_GT(h.table.Buckets().size(), 5u);
+  NodeId target = NodeId::Random(h.gen);
+  EXPECT_EQ(h.table.Closest(target, 30),
+            BruteForceClosest(h.table.AllContacts(), target, 30));
+}
+
+TEST(RoutingTableTest, KeepsTouchTimesExactly) {
+  Harness h;
+  absl::Time touched = kStart + absl::Milliseconds(1500);
+  h.table.Touch(h.self, touched);
+  EXPECT_EQ(h.table.Buckets()[0].last_touched, touched);
+  // Due a refresh exactly refresh_interval after the touch, not before.
+  absl::Time due = touched + absl::Hours(1);
+  EXPECT_TRUE(
+      h.table.TargetsToRefresh(due - absl::Nanoseconds(1), h.gen).empty());
+  EXPECT_EQ(h.table.TargetsToRefresh(due, h.gen).size(), 1u);
+}
+
+TEST(RoutingTableTest, Ipv6ContactsRoundTripExactly) {
+  Harness h;
+  std::uniform_int_distribution<int> cpl(0, 12);
+  std::map<NodeId, net::Endpoint> added;
+  for (uint32_t subnet = 0; subnet < 2000; ++subnet) {
+    Contact c =
+        h.At(cpl(h.gen), Ipv6(subnet, h.gen(), static_cast<uint16_t>(h.gen())));
+    if (h.Answer(c).kind == Kind::kAdded) added[c.id] = c.endpoint;
+  }
+  std::vector<Contact> all = h.table.AllContacts();
+  ASSERT_GT(all.size(), 150u);
+  ASSERT_EQ(all.size(), added.size());
+  for (const Contact& c : all) {
+    ASSERT_TRUE(added.contains(c.id));
+    EXPECT_EQ(c.endpoint, added.at(c.id));
+    EXPECT_EQ(h.table.Find(c.id)->contact, c);
+  }
+  for (int i = 0; i < 50; ++i) {
+    NodeId target = NodeId::Random(h.gen);
+    EXPECT_EQ(h.table.Closest(target, 20), BruteForceClosest(all, target, 20));
+  }
+}
+
+TEST(RoutingTableTest, TellsIpv4AndIpv6EndpointsApart) {
+  Harness h;
+  // 32.1.13.184 is 2001:db8::'s first four bytes, on the same port.
+  Contact v4 = h.At(0, Ipv4(32, 1, 13, 184));
+  Contact v6 = h.At(0, Ipv6(0, 0));
+  EXPECT_EQ(h.Answer(v4).kind, Kind::kAdded);
+  EXPECT_EQ(h.Answer(v6).kind, Kind::kAdded);
+  EXPECT_EQ(h.table.Find(v4.id)->contact, v4);
+  EXPECT_EQ(h.table.Find(v6.id)->contact, v6);
+  EXPECT_FALSE(h.table.OnRequest({v6.id, v4.endpoint}, h.now));
+  EXPECT_FALSE(h.table.OnRequest({v4.id, v6.endpoint}, h.now));
+  EXPECT_TRUE(h.table.OnRequest(v6, h.now));
+  // Another port of the same address is another endpoint.
+  Contact other_port = h.At(1, v6.endpoint.WithPort(4223));
+  EXPECT_EQ(h.Answer(other_port).kind, Kind::kAdded);
+  EXPECT_EQ(h.table.Find(other_port.id)->contact, other_port);
+}
+
+TEST(RoutingTableTest, RejectsIpv6EndpointOwnedByAnotherId) {
+  Harness h;
+  Contact a = h.At(0, Ipv6(1, 1));
+  Contact b = h.At(1, Ipv6(2, 1));
+  h.Answer(a);
+  h.Answer(b);
+  EXPECT_EQ(h.Answer({h.Local(0).id, a.endpoint}).kind, Kind::kRejected);
+  EXPECT_EQ(h.Answer({b.id, a.endpoint}).kind, Kind::kRejected);
+  EXPECT_EQ(h.table.Find(b.id)->contact, b);
+  // A contact moving between families frees the endpoint it leaves.
+  Contact moved{a.id, Ipv4(203, 0, 113, 1)};
+  EXPECT_EQ(h.Answer(moved).kind, Kind::kRefreshed);
+  EXPECT_EQ(h.table.Find(a.id)->contact, moved);
+  EXPECT_EQ(h.Answer({b.id, a.endpoint}).kind, Kind::kRefreshed);
+  EXPECT_EQ(h.table.Find(b.id)->contact.endpoint, a.endpoint);
+}
+
+TEST(RoutingTableTest, ReplacementCacheLimitsEachSlash64) {
+  Harness h;
+  h.FillFarBucket();
+  EXPECT_EQ(h.Answer(h.At(0, Ipv6(7, 1))).kind, Kind::kCached);
+  EXPECT_EQ(h.Answer(h.At(0, Ipv6(7, 2))).kind, Kind::kCached);
+  EXPECT_EQ(h.Answer(h.At(0, Ipv6(7, 3))).kind, Kind::kRejected);
+  EXPECT_EQ(h.Answer(h.At(0, Ipv6(8, 3))).kind, Kind::kCached);
+  EXPECT_EQ(h.table.Buckets()[0].replacements, 3u);
+}
+
+// Thousands of IPv6 contacts come, move, answer, fail and are promoted from
+// replacement caches: every entry keeps the endpoint it last answered from.
+TEST(RoutingTableTest, EndpointsStayExactThroughIpv6Churn) {
+  RoutingTableOptions options = EagerPings();
+  options.bucket_size = 8;
+  options.replacement_cache_size = 4;
+  Harness h(options, 4096);
+  std::map<NodeId, net::Endpoint> answered_from;  // When not rejected.
+  std::vector<NodeId> known;
+  std::uniform_int_distribution<int> op(0, 9), cpl(0, 12), subnet(0, 255);
+  auto fresh_endpoint = [&] {
+    if (op(h.gen) == 0) {  // Some IPv4 among them.
+      return Ipv4(198, 51, static_cast<uint8_t>(subnet(h.gen)),
+                  static_cast<uint8_t>(h.gen()));
+    }
+    return Ipv6(static_cast<uint32_t>(subnet(h.gen)), h.gen());
+  };
+  auto answer = [&](const Contact& c) {
+    RoutingTable::Update update = h.Answer(c);
+    if (update.kind != Kind::kRejected) answered_from[c.id] = c.endpoint;
+    if (update.ping_to_evict.has_value()) {
+      const Contact& questioned = *update.ping_to_evict;
+      ASSERT_EQ(questioned.endpoint, answered_from.at(questioned.id));
+    }
+  };
+  int answers = 0;
+  for (int step = 0; step < 20000; ++step) {
+    int choice = op(h.gen);
+    if (choice < 3 || known.empty()) {
+      Contact c = h.At(cpl(h.gen), fresh_endpoint());
+      known.push_back(c.id);
+      answer(c);
+      ++answers;
+    } else {
+      const NodeId& id = known[h.gen() % known.size()];
+      if (choice < 6) {
+        // It moved, or answered again from where it was.
+        bool moved = choice == 3 || !answered_from.contains(id);
+        answer({id, moved ? fresh_endpoint() : answered_from.at(id)});
+        ++answers;
+      } else if (choice < 9) {
+        h.table.OnFailure(id, h.now);
+      } else if (answered_from.contains(id)) {
+        h.table.OnRequest({id, answered_from.at(id)}, h.now);
+      }
+    }
+    if (HasFatalFailure()) return;
+    if (step % 100 == 0) {
+      ExpectInvariants(h, options);
+      for (const Contact& c : h.table.AllContacts()) {
+        ASSERT_EQ(c.endpoint, answered_from.at(c.id)) << "step " << step;
+      }
+    }
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GT(answers, 10000);
+  EXPECT_GT(h.table.size(), 40u);
+  for (const Contact& c : h.table.AllContacts()) {
+    EXPECT_EQ(c.endpoint, answered_from.at(c.id));
+  }
   NodeId target = NodeId::Random(h.gen);
   EXPECT_EQ(h.table.Closest(target, 30),
             BruteForceClosest(h.table.AllContacts(), target, 30));
