@@ -42,11 +42,12 @@ int Lookup::SlotLimit() const {
 
 std::optional<Contact> Lookup::NextToQuery() {
   if (in_flight_ >= SlotLimit()) return std::nullopt;
-  int active = 0;  // Candidates still in the running for the k closest.
+  // Candidates still in the running for the k closest: a slow one is,
+  // until it fails (Done() waits for it), so it does not make room for
+  // the next candidate, only frees its slot.
+  int active = 0;
   for (auto& [distance, candidate] : shortlist_) {
-    if (candidate.state == State::kFailed || candidate.state == State::kSlow) {
-      continue;
-    }
+    if (candidate.state == State::kFailed) continue;
     if (++active > options_.bucket_size) break;
     if (candidate.state == State::kNew) {
       candidate.state = State::kInFlight;

@@ -13,8 +13,10 @@
 //    lookup asks all of the k closest not yet asked at once; progress
 //    returns it to alpha.
 //  - A slow request (its timeout passed) frees its slot, so the lookup
-//    goes on asking the next candidates, but is not forgotten: a late
-//    reply still counts.
+//    goes on asking other candidates among the k closest, but is not
+//    forgotten: a late reply still counts, and until it fails its node
+//    keeps its place among the k closest (nobody farther is asked in its
+//    place; that cost 8 % more datagrams per join).
 //  - Done when the k closest candidates that have not failed have all
 //    replied (fewer than k if fewer are left), as the paper has it. A slow
 //    one among them holds completion until it replies or fails: ending

@@ -134,12 +134,12 @@ TEST(LookupTest, ASlowMemberOfTheKClosestHoldsCompletion) {
   while (auto next = lookup.NextToQuery()) asked.push_back(*next);
   ASSERT_EQ(asked.size(), 3u);
   EXPECT_EQ(asked[0].id, all[0].id);
-  // The closest goes slow: its slot goes to the fourth closest.
+  // The closest goes slow: its slot is free, but it is still one of the
+  // k closest, so nobody farther is asked in its place.
   lookup.OnSlow(all[0].id);
-  auto fourth = lookup.NextToQuery();
-  ASSERT_TRUE(fourth.has_value());
-  EXPECT_EQ(fourth->id, all[3].id);
-  for (const Contact& c : {all[1], all[2], all[3]}) lookup.OnReply(c.id, {});
+  EXPECT_FALSE(lookup.NextToQuery().has_value());
+  for (const Contact& c : {all[1], all[2]}) lookup.OnReply(c.id, {});
+  EXPECT_FALSE(lookup.NextToQuery().has_value());
   EXPECT_FALSE(lookup.Done()) << "the closest of all has not answered yet";
   lookup.OnReply(all[0].id, {});  // Late, and the closest.
   ASSERT_TRUE(lookup.Done());
@@ -156,10 +156,14 @@ TEST(LookupTest, ASlowMemberThatFailsMakesRoomForTheNext) {
   while (lookup.NextToQuery()) {
   }
   lookup.OnSlow(all[0].id);
-  ASSERT_TRUE(lookup.NextToQuery().has_value());  // The fourth.
-  for (const Contact& c : {all[1], all[2], all[3]}) lookup.OnReply(c.id, {});
+  for (const Contact& c : {all[1], all[2]}) lookup.OnReply(c.id, {});
   EXPECT_FALSE(lookup.Done());
-  lookup.OnFailure(all[0].id);
+  lookup.OnFailure(all[0].id);  // Its place goes to the fourth closest.
+  EXPECT_FALSE(lookup.Done());
+  auto fourth = lookup.NextToQuery();
+  ASSERT_TRUE(fourth.has_value());
+  EXPECT_EQ(fourth->id, all[3].id);
+  lookup.OnReply(all[3].id, {});
   ASSERT_TRUE(lookup.Done());
   std::vector<Contact> closest = lookup.Closest();
   ASSERT_EQ(closest.size(), 3u);
