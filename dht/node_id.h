@@ -10,8 +10,10 @@
 #define KAD_DHT_NODE_ID_H_
 
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <span>
 #include <string>
@@ -59,7 +61,14 @@ class NodeId {
   // The first 8 hex digits, for logs.
   std::string ShortHex() const { return ToHex().substr(0, 8); }
 
-  friend auto operator<=>(const NodeId&, const NodeId&) = default;
+  // Byte-wise order (ids as big-endian numbers), compared a word at a
+  // time: lookups order their shortlists by distance ids on every reply,
+  // and the byte-wise default (a memcmp call) was 11 % of a simulated join.
+  friend std::strong_ordering operator<=>(const NodeId& a, const NodeId& b) {
+    if (auto c = a.Word64(0) <=> b.Word64(0); c != 0) return c;
+    if (auto c = a.Word64(8) <=> b.Word64(8); c != 0) return c;
+    return a.Word32(16) <=> b.Word32(16);
+  }
   friend bool operator==(const NodeId&, const NodeId&) = default;
 
   template <typename H>
@@ -72,6 +81,24 @@ class NodeId {
   }
 
  private:
+  // The big-endian number in bytes [offset, offset + 8) or + 4.
+  uint64_t Word64(size_t offset) const {
+    uint64_t word;
+    std::memcpy(&word, bytes_.data() + offset, sizeof(word));
+    if constexpr (std::endian::native == std::endian::little) {
+      word = __builtin_bswap64(word);
+    }
+    return word;
+  }
+  uint32_t Word32(size_t offset) const {
+    uint32_t word;
+    std::memcpy(&word, bytes_.data() + offset, sizeof(word));
+    if constexpr (std::endian::native == std::endian::little) {
+      word = __builtin_bswap32(word);
+    }
+    return word;
+  }
+
   std::array<uint8_t, kBytes> bytes_{};
 };
 

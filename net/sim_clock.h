@@ -99,8 +99,8 @@ class SimClock : public Clock {
     uint32_t next_free = 0;
   };
 
-  static bool Later(const Event& a, const Event& b) {
-    return a.due != b.due ? a.due > b.due : a.seq > b.seq;
+  static bool Earlier(const Event& a, const Event& b) {
+    return a.due != b.due ? a.due < b.due : a.seq < b.seq;
   }
   int64_t DueAfter(absl::Duration delay) const;
   void Push(int64_t due, SinkId sink, uint32_t token);
@@ -120,7 +120,7 @@ class SimClock : public Clock {
   uint64_t events_run_ = 0;
   size_t tombstones_ = 0;
   bool running_ = false;
-  std::vector<Event> queue_;  // Binary min-heap under Later.
+  std::vector<Event> queue_;  // 4-ary min-heap under Earlier.
   std::vector<TimerSlot> slots_;
   uint32_t free_head_ = UINT32_MAX;  // Free list through next_free.
   std::vector<EventSink*> sinks_;    // Index 0 unused (timers).

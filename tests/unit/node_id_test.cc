@@ -181,6 +181,20 @@ TEST(NodeIdTest, OrdersAsBigEndianUnsignedIntegers) {
   EXPECT_LT(NodeId(), IdWithByte(19, 0x01));
 }
 
+TEST(NodeIdTest, OrderMatchesByteWiseComparisonForRandomIds) {
+  std::mt19937_64 gen(21);
+  for (int i = 0; i < 10'000; ++i) {
+    const NodeId a = NodeId::Random(gen);
+    // A random-length shared prefix, so the first difference falls in
+    // every word, and sometimes nowhere.
+    const int shared = static_cast<int>(gen() % (NodeId::kBits + 1));
+    const NodeId b = NodeId::RandomWithPrefix(a, shared, gen);
+    const auto bytes = a.bytes() <=> b.bytes();
+    EXPECT_EQ(a <=> b, bytes) << a.ToHex() << " " << b.ToHex();
+    EXPECT_EQ(a < b, a.bytes() < b.bytes());
+  }
+}
+
 TEST(NodeIdTest, CloserToOrdersByXorDistanceNotNumericDistance) {
   const NodeId target = IdWithByte(0, 0x03);
   const NodeId a = IdWithByte(0, 0x01);  // Distance 0x02.
