@@ -65,9 +65,10 @@ class NodeId {
   // time: lookups order their shortlists by distance ids on every reply,
   // and the byte-wise default (a memcmp call) was 11 % of a simulated join.
   friend std::strong_ordering operator<=>(const NodeId& a, const NodeId& b) {
-    if (auto c = a.Word64(0) <=> b.Word64(0); c != 0) return c;
-    if (auto c = a.Word64(8) <=> b.Word64(8); c != 0) return c;
-    return a.Word32(16) <=> b.Word32(16);
+    using W64 = uint64_t;
+    if (auto c = a.BigEndian<W64>(0) <=> b.BigEndian<W64>(0); c != 0) return c;
+    if (auto c = a.BigEndian<W64>(8) <=> b.BigEndian<W64>(8); c != 0) return c;
+    return a.BigEndian<uint32_t>(16) <=> b.BigEndian<uint32_t>(16);
   }
   friend bool operator==(const NodeId&, const NodeId&) = default;
 
@@ -81,20 +82,18 @@ class NodeId {
   }
 
  private:
-  // The big-endian number in bytes [offset, offset + 8) or + 4.
-  uint64_t Word64(size_t offset) const {
-    uint64_t word;
+  // The big-endian number in bytes [offset, offset + sizeof(Word)).
+  template <typename Word>
+  Word BigEndian(size_t offset) const {
+    static_assert(sizeof(Word) == 4 || sizeof(Word) == 8);
+    Word word;
     std::memcpy(&word, bytes_.data() + offset, sizeof(word));
     if constexpr (std::endian::native == std::endian::little) {
-      word = __builtin_bswap64(word);
-    }
-    return word;
-  }
-  uint32_t Word32(size_t offset) const {
-    uint32_t word;
-    std::memcpy(&word, bytes_.data() + offset, sizeof(word));
-    if constexpr (std::endian::native == std::endian::little) {
-      word = __builtin_bswap32(word);
+      if constexpr (sizeof(Word) == 8) {
+        word = __builtin_bswap64(word);
+      } else {
+        word = __builtin_bswap32(word);
+      }
     }
     return word;
   }
