@@ -82,11 +82,13 @@ class StatsLogger {
     const storage::StoreStats held = session_.store().stats();
     spdlog::info(
         "stats: {} contacts, {} records ({} bytes), datagrams in {} out {}, "
-        "malformed {}, rpc timeouts {} failures {}, lookups {}, "
+        "malformed {}, rpc timeouts {} retransmits {} failures {}, "
+        "lookups {}, "
         "replication: {} offers, {} records pushed, {} bytes",
         session_.node().routing_table().size(), held.records, held.bytes,
         stats.datagrams_in, stats.datagrams_out, stats.malformed_in,
-        stats.rpc_timeouts, stats.rpc_failures, stats.lookups_finished,
+        stats.rpc_timeouts, stats.rpc_retransmits, stats.rpc_failures,
+        stats.lookups_finished,
         stats.offers_sent, stats.records_pushed, stats.maintenance_bytes);
   }
 
