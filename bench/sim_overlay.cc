@@ -11,6 +11,8 @@ namespace {
 
 // Events between calls of GrowTo's keep_going.
 constexpr uint64_t kEventsPerCheck = 4096;
+// Nodes added by OracleGrowTo between calls of its keep_going.
+constexpr size_t kNodesPerCheck = 4096;
 
 }  // namespace
 
@@ -83,7 +85,8 @@ bool SimOverlay::OracleGrowTo(
   const size_t target = std::max(n, members_.size());
   members_.reserve(target);
   while (members_.size() < target) {
-    if (members_.size() % kEventsPerCheck == 0 && !keep_going(members_.size())) {
+    if (members_.size() % kNodesPerCheck == 0 &&
+        !keep_going(members_.size())) {
       return false;
     }
     AddNode();

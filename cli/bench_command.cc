@@ -154,10 +154,13 @@ void AddLookupFlags(CLI::App& lookup, BenchLookupFlags& flags) {
       ->capture_default_str();
   lookup.add_option("--seed", flags.seed, "seed of everything random")
       ->capture_default_str();
-  lookup.add_option("--join", flags.join,
-                    "how simulated tables are filled: protocol (every node "
-                    "bootstraps), oracle (from a global view, nothing sent), "
-                    "auto (protocol up to 20000 nodes)")
+  lookup
+      .add_option("--join", flags.join,
+                  absl::StrCat("how simulated tables are filled: protocol "
+                               "(every node bootstraps), oracle (from a "
+                               "global view, nothing sent), auto (protocol "
+                               "up to ",
+                               bench::kLargestAutoProtocolJoin, " nodes)"))
       ->check(CLI::IsMember({"auto", "protocol", "oracle"}))
       ->capture_default_str();
   lookup.add_option("--rtt", flags.rtt,
