@@ -43,14 +43,16 @@ RoutingTableOptions TableOptions(const NodeOptions& options) {
 // ---- Node: thin forwarding to Impl ----------------------------------------
 
 Node::Node(NodeOptions options, net::Transport& transport, net::Clock& clock,
-           storage::RecordStore& store)
+           storage::RecordStore& store,
+           storage::PublicationStore* publications)
     : transport_(transport) {
   options.seed = SeedOf(options);
   std::mt19937_64 id_gen(*options.seed ^ 0x6b61642d6e6f6465);  // "kad-node"
   id_ = options.id.value_or(NodeId::Random(id_gen));
   routing_table_ = std::make_unique<RoutingTable>(id_, TableOptions(options),
                                                   clock.Now());
-  impl_ = std::make_unique<Impl>(*this, std::move(options), clock, store);
+  impl_ = std::make_unique<Impl>(*this, std::move(options), clock, store,
+                                 publications);
 }
 
 Node::~Node() = default;
@@ -81,7 +83,8 @@ void Node::Stats(const net::Endpoint& endpoint, Callback<StatsReport> done) {
 // ---- Impl: dispatch and serving --------------------------------------------
 
 Node::Impl::Impl(Node& node, NodeOptions options, net::Clock& clock,
-                 storage::RecordStore& store)
+                 storage::RecordStore& store,
+                 storage::PublicationStore* publications)
     : node_(node),
       options_(std::move(options)),
       clock_(clock),
@@ -99,6 +102,10 @@ Node::Impl::Impl(Node& node, NodeOptions options, net::Clock& clock,
       handler_(options_.bucket_size, *node.routing_table_, store, tokens_,
                node.stats_, stats_service_),
       replicator_(node.id_, options_.bucket_size),
+      own_publications_(
+          publications ? nullptr
+                       : std::make_unique<storage::MemoryPublicationStore>()),
+      publications_(publications ? *publications : *own_publications_),
       timers_(clock) {}
 
 Node::Impl::~Impl() {
@@ -327,10 +334,14 @@ void Node::Impl::RefreshStaleBuckets() {
 
 void Node::Impl::Republish() {
   const absl::Time now = clock_.Now();
-  for (auto& [key, published] : published_) {
-    storage::Record record = published.record;
-    record.expires = now + published.ttl;
-    Put(std::move(record), [key = key](absl::StatusOr<PutResult> result) {
+  std::vector<storage::Record> records;
+  publications_.ForEach([&](const storage::Publication& publication) {
+    records.push_back(publication.record);
+    records.back().expires = now + publication.ttl;
+  });
+  for (storage::Record& record : records) {
+    std::string key = record.key;
+    Put(std::move(record), [key](absl::StatusOr<PutResult> result) {
       if (!result.ok()) {
         spdlog::info("republish of '{}' failed: {}", key,
                      result.status().ToString());

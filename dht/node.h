@@ -17,8 +17,8 @@
 // A node answers stats requests (its counters, see Stats()) only from
 // loopback and from the subnets in NodeOptions::stats_allow.
 //
-// Ownership: the transport, clock and store are borrowed and must outlive
-// the node. Not thread-safe; call from the loop thread.
+// Ownership: the transport, clock, store and publication store are
+// borrowed and must outlive the node. Not thread-safe; call from the loop thread.
 #ifndef KAD_DHT_NODE_H_
 #define KAD_DHT_NODE_H_
 
@@ -40,6 +40,7 @@
 #include "net/endpoint.h"
 #include "net/subnet.h"
 #include "net/transport.h"
+#include "storage/publication_store.h"
 #include "storage/record.h"
 #include "storage/record_store.h"
 
@@ -138,8 +139,13 @@ class Node {
   template <typename T>
   using Callback = absl::AnyInvocable<void(absl::StatusOr<T>)>;
 
+  // `publications` keeps the records this node put, which it republishes
+  // (storage/publication_store.h); the ones it holds at construction are
+  // republished too, so a publisher restarted on the same data survives.
+  // Null: an in-memory set owned by the node.
   Node(NodeOptions options, net::Transport& transport, net::Clock& clock,
-       storage::RecordStore& store);
+       storage::RecordStore& store,
+       storage::PublicationStore* publications = nullptr);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;

@@ -69,15 +69,10 @@ struct BootstrapState {
   Node::Callback<int> done;
 };
 
-struct PublishedRecord {
-  storage::Record record;
-  absl::Duration ttl;
-};
-
 class Node::Impl {
  public:
   Impl(Node& node, NodeOptions options, net::Clock& clock,
-       storage::RecordStore& store);
+       storage::RecordStore& store, storage::PublicationStore* publications);
   ~Impl();
 
   void Start();
@@ -164,7 +159,9 @@ class Node::Impl {
   std::optional<BootstrapState> bootstrap_;
   std::vector<net::Endpoint> bootstrap_seeds_;  // Kept to rejoin if cut off.
   absl::flat_hash_set<NodeId> probing_;  // Strangers being pinged.
-  absl::btree_map<std::string, PublishedRecord> published_;
+  // The node's own when it was given none.
+  std::unique_ptr<storage::MemoryPublicationStore> own_publications_;
+  storage::PublicationStore& publications_;
   TimerSet timers_;  // Last: cancelled before anything they refer to goes.
 };
 

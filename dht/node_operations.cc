@@ -169,7 +169,12 @@ void Node::Impl::Put(storage::Record record, Callback<PutResult> done) {
   }
   record.expires = std::min(record.expires, now + storage::kMaxTtl);
   if (!options_.read_only) {
-    published_[record.key] = PublishedRecord{record, record.expires - now};
+    if (absl::Status kept =
+            publications_.Put({record, record.expires - now});
+        !kept.ok()) {
+      spdlog::warn("'{}' will not be republished: {}", record.key,
+                   kept.ToString());
+    }
   }
   const NodeId key_id = NodeId::ForKey(record.key);
   StartLookup(key_id, std::nullopt,
