@@ -2,10 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <random>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "dht/node_impl.h"
 #include "dht/release_if_sparse.h"
 #include "dht/wire_codec.h"
@@ -21,9 +20,6 @@ constexpr size_t kExpiryBatch = 1000;
 // How often stale buckets are looked for (each is refreshed at most once
 // per bucket_refresh_interval).
 constexpr absl::Duration kRefreshCheckPeriod = absl::Minutes(1);
-// Pings per bootstrap seed before it counts as unreachable, and attempts
-// at the joining self-lookup.
-constexpr int kSeedPingAttempts = 3;
 
 uint64_t SeedOf(const NodeOptions& options) {
   if (options.seed) return *options.seed;
@@ -38,28 +34,29 @@ RoutingTableOptions TableOptions(const NodeOptions& options) {
   return table;
 }
 
+NodeId IdOf(const NodeOptions& options) {
+  std::mt19937_64 id_gen(*options.seed ^ 0x6b61642d6e6f6465);  // "kad-node"
+  return options.id.value_or(NodeId::Random(id_gen));
+}
+
 }  // namespace
 
 // ---- Node: thin forwarding to Impl ----------------------------------------
 
 Node::Node(NodeOptions options, net::Transport& transport, net::Clock& clock,
            storage::RecordStore& store,
-           storage::PublicationStore* publications)
-    : transport_(transport) {
+           storage::PublicationStore* publications) {
   options.seed = SeedOf(options);
-  std::mt19937_64 id_gen(*options.seed ^ 0x6b61642d6e6f6465);  // "kad-node"
-  id_ = options.id.value_or(NodeId::Random(id_gen));
-  routing_table_ = std::make_unique<RoutingTable>(id_, TableOptions(options),
-                                                  clock.Now());
-  impl_ = std::make_unique<Impl>(*this, std::move(options), clock, store,
-                                 publications);
+  const NodeId id = IdOf(options);
+  impl_ = std::make_unique<Impl>(id, std::move(options), transport, clock,
+                                 store, publications);
 }
 
 Node::~Node() = default;
 
 void Node::Start() { impl_->Start(); }
 void Node::Bootstrap(std::vector<net::Endpoint> seeds, Callback<int> done) {
-  impl_->Bootstrap(std::move(seeds), std::move(done));
+  impl_->bootstrapper().Bootstrap(std::move(seeds), std::move(done));
 }
 void Node::Ping(const net::Endpoint& endpoint, Callback<PingResult> done) {
   impl_->Ping(endpoint, std::move(done));
@@ -68,10 +65,10 @@ void Node::FindNode(const NodeId& target, Callback<LookupResult> done) {
   impl_->FindNode(target, std::move(done));
 }
 void Node::Put(storage::Record record, Callback<PutResult> done) {
-  impl_->Put(std::move(record), std::move(done));
+  impl_->publisher().Put(std::move(record), std::move(done));
 }
 void Node::Get(std::string key, Callback<GetResult> done) {
-  impl_->Get(std::move(key), std::move(done));
+  impl_->reader().Get(std::move(key), std::move(done));
 }
 void Node::AdoptContacts(std::span<const Contact> contacts) {
   impl_->AdoptContacts(contacts);
@@ -79,42 +76,67 @@ void Node::AdoptContacts(std::span<const Contact> contacts) {
 void Node::Stats(const net::Endpoint& endpoint, Callback<StatsReport> done) {
   impl_->Stats(endpoint, std::move(done));
 }
+const NodeId& Node::id() const { return impl_->id(); }
+net::Endpoint Node::endpoint() const {
+  return impl_->transport().local_endpoint();
+}
+const RoutingTable& Node::routing_table() const {
+  return impl_->routing_table();
+}
+const NodeStats& Node::stats() const { return impl_->stats(); }
 
-// ---- Impl: dispatch and serving --------------------------------------------
+// ---- Impl: wiring ----------------------------------------------------------
 
-Node::Impl::Impl(Node& node, NodeOptions options, net::Clock& clock,
+Node::Impl::Impl(const NodeId& id, NodeOptions options,
+                 net::Transport& transport, net::Clock& clock,
                  storage::RecordStore& store,
                  storage::PublicationStore* publications)
-    : node_(node),
+    : id_(id),
       options_(std::move(options)),
+      transport_(transport),
       clock_(clock),
       store_(store),
+      routing_table_(id_, TableOptions(options_), clock.Now()),
       gen_(*options_.seed),
       tokens_(gen_, options_.token_rotation, clock.Now()),
       rpc_(RpcOptions{{options_.initial_rpc_timeout, options_.min_rpc_timeout,
                        options_.max_rpc_timeout},
                       options_.rpc_give_up_after_timeouts,
                       options_.read_only ? std::nullopt
-                                         : std::optional<NodeId>(node.id_)},
-           node.transport_, clock, node.stats_, gen_),
-      stats_service_(options_.stats_allow, clock.Now(), *node.routing_table_,
-                     store, node.stats_, lookup_latency_),
-      handler_(options_.bucket_size, *node.routing_table_, store, tokens_,
-               node.stats_, stats_service_),
-      replicator_(node.id_, options_.bucket_size),
-      own_publications_(
-          publications ? nullptr
-                       : std::make_unique<storage::MemoryPublicationStore>()),
-      publications_(publications ? *publications : *own_publications_),
-      timers_(clock) {}
+                                         : std::optional<NodeId>(id_)},
+           transport, clock, stats_, gen_),
+      stats_service_(options_.stats_allow, clock.Now(), routing_table_, store,
+                     stats_, lookup_latency_),
+      handler_(options_.bucket_size, routing_table_, store, tokens_, stats_,
+               stats_service_),
+      requester_(id_, rpc_, routing_table_, clock),
+      lookups_({options_.bucket_size, options_.parallelism}, id_,
+               routing_table_, requester_, clock, stats_, lookup_latency_),
+      publisher_({options_.bucket_size, options_.read_only}, id_, lookups_,
+                 requester_, store,
+                 publications ? *publications : own_publications_, clock),
+      reader_({options_.get_quorum, options_.read_only}, lookups_, requester_,
+              store, clock),
+      bootstrapper_(options_.read_only, id_, routing_table_, lookups_,
+                    requester_, clock, gen_),
+      replication_({options_.bucket_size, options_.replicate_interval,
+                    options_.handoff_delay},
+                   id_, routing_table_, requester_, store, clock, stats_,
+                   gen_),
+      timers_(clock) {
+  if (!options_.read_only) {
+    requester_.set_on_contact_added(
+        [this](const Contact& contact) { replication_.OnContactAdded(contact); });
+  }
+}
 
 Node::Impl::~Impl() {
-  node_.transport_.SetReceiveHandler(
+  transport_.SetReceiveHandler(
       [](const net::Endpoint&, std::span<const uint8_t>) {});
 }
 
 void Node::Impl::Start() {
-  node_.transport_.SetReceiveHandler(
+  transport_.SetReceiveHandler(
       [this](const net::Endpoint& from, std::span<const uint8_t> bytes) {
         OnDatagram(from, bytes);
       });
@@ -122,8 +144,8 @@ void Node::Impl::Start() {
         [this] { store_.ExpireSome(clock_.Now(), kExpiryBatch); });
   if (options_.read_only) return;
   Every(kRefreshCheckPeriod, [this] { RefreshStaleBuckets(); });
-  Every(options_.republish_interval, [this] { Republish(); });
-  ScheduleReplication();
+  Every(options_.republish_interval, [this] { publisher_.Republish(); });
+  replication_.Start();
 }
 
 void Node::Impl::Every(absl::Duration period, absl::AnyInvocable<void()> fn) {
@@ -134,19 +156,28 @@ void Node::Impl::Every(absl::Duration period, absl::AnyInvocable<void()> fn) {
   });
 }
 
+void Node::Impl::RefreshStaleBuckets() {
+  // Cut off from the overlay: start over from the seeds we were given.
+  if (bootstrapper_.RejoinIfCutOff()) return;
+  for (const NodeId& target : routing_table_.TargetsToRefresh(clock_.Now(), gen_)) {
+    lookups_.Start(target, std::nullopt, [](LookupRun&) {});
+  }
+}
+
+// ---- Impl: dispatch and serving --------------------------------------------
+
 void Node::Impl::OnDatagram(const net::Endpoint& from,
                             std::span<const uint8_t> bytes) {
-  NodeStats& stats = node_.stats_;
-  ++stats.datagrams_in;
-  stats.bytes_in += bytes.size();
+  ++stats_.datagrams_in;
+  stats_.bytes_in += bytes.size();
   auto message = DecodeMessage(bytes, clock_.Now());
   if (!message.ok()) {
-    ++stats.malformed_in;
+    ++stats_.malformed_in;
     spdlog::debug("dropped datagram from {}: {}", from.ToString(),
                   message.status().ToString());
     return;
   }
-  ++stats.messages_in[static_cast<size_t>(message->type())];
+  ++stats_.messages_in[static_cast<size_t>(message->type())];
   if (message->is_request()) {
     if (!options_.read_only) Serve(from, *message);
     return;
@@ -156,198 +187,89 @@ void Node::Impl::OnDatagram(const net::Endpoint& from,
 
 void Node::Impl::Serve(const net::Endpoint& from, const Message& request) {
   const absl::Time now = clock_.Now();
-  Message response{request.transaction_id, node_.id_,
+  Message response{request.transaction_id, id_,
                    handler_.Handle(request, from, now)};
   if (const auto* offer = std::get_if<Offer>(&request.body)) {
     if (const auto* reply = std::get_if<OfferReply>(&response.body)) {
-      replicator_.NoteOffered(*offer, *reply);
+      replication_.NoteOffered(*offer, *reply);
     }
   }
-  if (absl::Status sent =
-          SendMessage(node_.transport_, node_.stats_, from, response, now);
+  if (absl::Status sent = SendMessage(transport_, stats_, from, response, now);
       !sent.ok()) {
     spdlog::debug("cannot answer {}: {}", from.ToString(), sent.ToString());
   }
-  if (!request.sender || *request.sender == node_.id_) return;
+  if (!request.sender || *request.sender == id_) return;
   Contact contact{*request.sender, from};
-  if (!node_.routing_table_->OnRequest(contact, now)) ProbeStranger(contact);
+  if (!routing_table_.OnRequest(contact, now)) ProbeStranger(contact);
 }
 
 void Node::Impl::ProbeStranger(const Contact& contact) {
   // A node enters the table only after answering us: ping it first.
-  if (!node_.routing_table_->WouldAdmit(contact.id) ||
+  if (!routing_table_.WouldAdmit(contact.id) ||
       probing_.size() >= kMaxConcurrentProbes ||
       !probing_.insert(contact.id).second) {
     return;
   }
-  Request(contact.endpoint, contact.id, dht::Ping{},
-          {nullptr, [this, id = contact.id](absl::StatusOr<Message>) {
-             probing_.erase(id);
-             ReleaseIfSparse(probing_);
-           }});
-}
-
-void Node::Impl::Request(const net::Endpoint& to,
-                         std::optional<NodeId> expected, Body body,
-                         RpcHandlers handlers) {
-  handlers.on_done = [this, to, expected, done = std::move(handlers.on_done)](
-                         absl::StatusOr<Message> outcome) mutable {
-    NoteOutcome(to, expected, outcome);
-    if (done) done(std::move(outcome));
-  };
-  rpc_.Send(to, expected, std::move(body), std::move(handlers));
-}
-
-void Node::Impl::NoteOutcome(const net::Endpoint& to,
-                             const std::optional<NodeId>& expected,
-                             const absl::StatusOr<Message>& outcome) {
-  RoutingTable& table = *node_.routing_table_;
-  const absl::Time now = clock_.Now();
-  if (!outcome.ok()) {
-    if (expected) table.OnFailure(*expected, now);
-    return;
-  }
-  if (!outcome->sender || *outcome->sender == node_.id_) return;
-  RoutingTable::Update update = table.OnResponse({*outcome->sender, to}, now);
-  if (update.kind == RoutingTable::Update::Kind::kAdded) {
-    OnContactAdded({*outcome->sender, to});
-  }
-  if (update.ping_to_evict) {
-    // Ping-before-evict: the outcome of this ping keeps or replaces it.
-    const Contact& stale = *update.ping_to_evict;
-    Request(stale.endpoint, stale.id, dht::Ping{}, {});
-  }
+  requester_.Send(contact.endpoint, contact.id, dht::Ping{},
+                  {nullptr, [this, id = contact.id](absl::StatusOr<Message>) {
+                     probing_.erase(id);
+                     ReleaseIfSparse(probing_);
+                   }});
 }
 
 void Node::Impl::AdoptContacts(std::span<const Contact> contacts) {
   const absl::Time now = clock_.Now();
   for (const Contact& contact : contacts) {
-    if (contact.id != node_.id_) node_.routing_table_->OnResponse(contact, now);
+    if (contact.id != id_) routing_table_.OnResponse(contact, now);
   }
 }
 
-// ---- Impl: ping, stats and bootstrap ---------------------------------------
+// ---- Impl: ping, find_node and stats ---------------------------------------
 
 void Node::Impl::Ping(const net::Endpoint& endpoint, Callback<PingResult> done) {
   const absl::Time sent = clock_.Now();
-  Request(endpoint, std::nullopt, dht::Ping{},
-          {nullptr, [this, sent, done = std::move(done)](
-                        absl::StatusOr<Message> answer) mutable {
-             if (!answer.ok()) return done(answer.status());
-             if (!answer->sender) {
-               return done(absl::UnavailableError("answer carried no node id"));
-             }
-             done(PingResult{*answer->sender, clock_.Now() - sent});
-           }});
+  requester_.Send(
+      endpoint, std::nullopt, dht::Ping{},
+      {nullptr, [this, sent, done = std::move(done)](
+                    absl::StatusOr<Message> answer) mutable {
+         if (!answer.ok()) return done(answer.status());
+         if (!answer->sender) {
+           return done(absl::UnavailableError("answer carried no node id"));
+         }
+         done(PingResult{*answer->sender, clock_.Now() - sent});
+       }});
+}
+
+void Node::Impl::FindNode(const NodeId& target, Callback<LookupResult> done) {
+  lookups_.Start(target, std::nullopt,
+                 [this, done = std::move(done)](LookupRun& run) mutable {
+                   std::vector<Contact> closest = run.lookup.Closest();
+                   if (closest.empty()) {
+                     return done(absl::UnavailableError(
+                         "no node answered the lookup (is the node "
+                         "bootstrapped?)"));
+                   }
+                   done(LookupResult{WithRtt(closest), lookups_.StatsOf(run)});
+                 });
+}
+
+std::vector<ContactInfo> Node::Impl::WithRtt(
+    const std::vector<Contact>& contacts) const {
+  std::vector<ContactInfo> infos;
+  infos.reserve(contacts.size());
+  for (const Contact& c : contacts) {
+    infos.push_back({c, rpc_.SmoothedRtt(c.endpoint)});
+  }
+  return infos;
 }
 
 void Node::Impl::Stats(const net::Endpoint& endpoint,
                        Callback<StatsReport> done) {
-  Request(endpoint, std::nullopt, dht::Stats{},
-          {nullptr, [endpoint, done = std::move(done)](
-                        absl::StatusOr<Message> answer) mutable {
-             done(ToStatsReport(endpoint, std::move(answer)));
-           }});
-}
-
-void Node::Impl::Bootstrap(std::vector<net::Endpoint> seeds,
-                           Callback<int> done) {
-  if (bootstrap_) {
-    return FailSoon(std::move(done), absl::FailedPreconditionError(
-                                         "a bootstrap is already running"));
-  }
-  if (!seeds.empty()) bootstrap_seeds_ = seeds;
-  bootstrap_ = BootstrapState{static_cast<int>(seeds.size()), 0, seeds,
-                              std::move(done)};
-  if (seeds.empty()) {
-    timers_.Schedule(absl::ZeroDuration(), [this] { FinishBootstrap(); });
-    return;
-  }
-  for (const net::Endpoint& seed : seeds) PingSeed(seed, 1);
-}
-
-void Node::Impl::PingSeed(const net::Endpoint& seed, int attempt) {
-  // Seeds are pinged a few times: one lost datagram must not fail a join.
-  Request(seed, std::nullopt, dht::Ping{},
-          {nullptr, [this, seed, attempt](absl::StatusOr<Message> answer) {
-             const bool answered = answer.ok() && answer->sender.has_value();
-             if (!answered && attempt < kSeedPingAttempts) {
-               return PingSeed(seed, attempt + 1);
-             }
-             OnBootstrapPing(answered);
-           }});
-}
-
-void Node::Impl::OnBootstrapPing(bool answered) {
-  bootstrap_->answered += answered ? 1 : 0;
-  if (--bootstrap_->pings_outstanding > 0) return;
-  if (!bootstrap_->seeds.empty() && bootstrap_->answered == 0) {
-    std::vector<std::string> names;
-    for (const auto& seed : bootstrap_->seeds) names.push_back(seed.ToString());
-    auto done = std::move(bootstrap_->done);
-    bootstrap_.reset();
-    done(absl::UnavailableError(absl::StrCat(
-        "no bootstrap node answered (tried ", absl::StrJoin(names, ", "), ")")));
-    return;
-  }
-  if (options_.read_only) return FinishBootstrap();
-  LookUpSelf(1);
-}
-
-void Node::Impl::LookUpSelf(int attempt) {
-  // Join: look up our own id, then refresh every bucket farther away than
-  // our nearest neighbour. A self-lookup that no node answered (its few
-  // requests were lost) is tried again: the seeds did answer a ping.
-  FindNode(node_.id_, [this, attempt](absl::StatusOr<LookupResult> found) {
-    if (!found.ok() && attempt < kSeedPingAttempts) {
-      return LookUpSelf(attempt + 1);
-    }
-    for (const NodeId& target :
-         node_.routing_table_->TargetsFartherThanNearest(gen_)) {
-      FindNode(target, [](absl::StatusOr<LookupResult>) {});
-    }
-    FinishBootstrap();
-  });
-}
-
-void Node::Impl::FinishBootstrap() {
-  auto done = std::move(bootstrap_->done);
-  bootstrap_.reset();
-  done(static_cast<int>(node_.routing_table_->size()));
-}
-
-// ---- Impl: maintenance -----------------------------------------------------
-
-void Node::Impl::RefreshStaleBuckets() {
-  if (node_.routing_table_->size() == 0) {
-    // Cut off from the overlay: start over from the seeds we were given.
-    if (!bootstrap_ && !bootstrap_seeds_.empty()) {
-      Bootstrap(bootstrap_seeds_, [](absl::StatusOr<int>) {});
-    }
-    return;
-  }
-  for (const NodeId& target :
-       node_.routing_table_->TargetsToRefresh(clock_.Now(), gen_)) {
-    FindNode(target, [](absl::StatusOr<LookupResult>) {});
-  }
-}
-
-void Node::Impl::Republish() {
-  const absl::Time now = clock_.Now();
-  std::vector<storage::Record> records;
-  publications_.ForEach([&](const storage::Publication& publication) {
-    records.push_back(publication.record);
-    records.back().expires = now + publication.ttl;
-  });
-  for (storage::Record& record : records) {
-    std::string key = record.key;
-    Put(std::move(record), [key](absl::StatusOr<PutResult> result) {
-      if (!result.ok()) {
-        spdlog::info("republish of '{}' failed: {}", key,
-                     result.status().ToString());
-      }
-    });
-  }
+  requester_.Send(endpoint, std::nullopt, dht::Stats{},
+                  {nullptr, [endpoint, done = std::move(done)](
+                                absl::StatusOr<Message> answer) mutable {
+                     done(ToStatsReport(endpoint, std::move(answer)));
+                   }});
 }
 
 }  // namespace kad::dht

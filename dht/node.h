@@ -32,10 +32,13 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "dht/callback.h"
 #include "dht/contact.h"
 #include "dht/message.h"
 #include "dht/node_id.h"
 #include "dht/node_stats.h"
+#include "dht/operation_results.h"
+#include "dht/stats_service.h"
 #include "net/clock.h"
 #include "net/endpoint.h"
 #include "net/subnet.h"
@@ -45,8 +48,6 @@
 #include "storage/record_store.h"
 
 namespace kad::dht {
-
-class RoutingTable;
 
 struct NodeOptions {
   std::optional<NodeId> id;  // Default: random, drawn from `seed`.
@@ -90,54 +91,10 @@ struct NodeOptions {
   std::vector<net::Subnet> stats_allow;
 };
 
-struct PingResult {
-  NodeId id;
-  absl::Duration rtt;
-};
-
-struct ContactInfo {
-  Contact contact;
-  absl::Duration rtt;  // Smoothed RTT, or ZeroDuration if never measured.
-};
-
-struct LookupStats {
-  int hops = 0;       // Round trips to reach the closest node found.
-  int rpcs = 0;       // Requests sent.
-  int failures = 0;   // Requests that timed out or failed.
-  absl::Duration elapsed;
-  uint64_t bytes = 0;  // Request and response datagram bytes of this lookup.
-};
-
-struct LookupResult {
-  std::vector<ContactInfo> closest;  // Ascending XOR distance, at most k.
-  LookupStats stats;
-};
-
-struct PutResult {
-  NodeId key_id;
-  uint64_t seq = 0;
-  int stored = 0;     // Nodes that acknowledged (including this node).
-  int attempted = 0;  // Nodes asked to store.
-  LookupStats stats;
-};
-
-struct StatsReport {
-  NodeId id;              // The node that answered.
-  net::Endpoint address;  // Where it was asked.
-  StatsReply stats;       // Its counters (dht/message.h).
-};
-
-struct GetResult {
-  storage::Record record;
-  int replicas = 0;   // Replicas that answered with exactly this record.
-  int repaired = 0;   // Replicas sent the record by read repair.
-  LookupStats stats;
-};
-
 class Node {
  public:
   template <typename T>
-  using Callback = absl::AnyInvocable<void(absl::StatusOr<T>)>;
+  using Callback = dht::Callback<T>;
 
   // `publications` keeps the records this node put, which it republishes
   // (storage/publication_store.h); the ones it holds at construction are
@@ -192,17 +149,13 @@ class Node {
   // are not on loopback or in its stats_allow subnets).
   void Stats(const net::Endpoint& endpoint, Callback<StatsReport> done);
 
-  const NodeId& id() const { return id_; }
-  net::Endpoint endpoint() const { return transport_.local_endpoint(); }
-  const RoutingTable& routing_table() const { return *routing_table_; }
-  const NodeStats& stats() const { return stats_; }
+  const NodeId& id() const;
+  net::Endpoint endpoint() const;
+  const RoutingTable& routing_table() const;
+  const NodeStats& stats() const;
 
  private:
   class Impl;
-  NodeId id_;
-  net::Transport& transport_;
-  std::unique_ptr<RoutingTable> routing_table_;
-  NodeStats stats_;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -19,7 +19,7 @@
 #include "absl/time/time.h"
 #include "dht/latency_window.h"
 #include "dht/message.h"
-#include "dht/node.h"
+#include "dht/node_id.h"
 #include "dht/node_stats.h"
 #include "dht/routing_table.h"
 #include "net/endpoint.h"
@@ -27,6 +27,13 @@
 #include "storage/record_store.h"
 
 namespace kad::dht {
+
+// A node's counters as another node reported them (Node::Stats).
+struct StatsReport {
+  NodeId id;              // The node that answered.
+  net::Endpoint address;  // Where it was asked.
+  StatsReply stats;       // Its counters (dht/message.h).
+};
 
 class StatsService {
  public:

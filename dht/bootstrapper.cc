@@ -1,0 +1,102 @@
+#include "dht/bootstrapper.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace kad::dht {
+namespace {
+
+// Pings per seed before it counts as unreachable, and attempts at the
+// joining self-lookup.
+constexpr int kSeedPingAttempts = 3;
+
+}  // namespace
+
+Bootstrapper::Bootstrapper(bool read_only, const NodeId& self,
+                           RoutingTable& routing_table, LookupDriver& lookups,
+                           Requester& requester, net::Clock& clock,
+                           absl::BitGenRef gen)
+    : read_only_(read_only),
+      self_(self),
+      routing_table_(routing_table),
+      lookups_(lookups),
+      requester_(requester),
+      gen_(gen),
+      timers_(clock) {}
+
+void Bootstrapper::Bootstrap(std::vector<net::Endpoint> seeds,
+                             Callback<int> done) {
+  if (join_) {
+    return FailSoon(timers_, std::move(done),
+                    absl::FailedPreconditionError(
+                        "a bootstrap is already running"));
+  }
+  if (!seeds.empty()) last_seeds_ = seeds;
+  join_ = Join{static_cast<int>(seeds.size()), 0, seeds, std::move(done)};
+  if (seeds.empty()) {
+    timers_.Schedule(absl::ZeroDuration(), [this] { Finish(); });
+    return;
+  }
+  for (const net::Endpoint& seed : seeds) PingSeed(seed, 1);
+}
+
+bool Bootstrapper::RejoinIfCutOff() {
+  if (routing_table_.size() > 0) return false;
+  if (!join_ && !last_seeds_.empty()) {
+    Bootstrap(last_seeds_, [](absl::StatusOr<int>) {});
+  }
+  return true;
+}
+
+void Bootstrapper::PingSeed(const net::Endpoint& seed, int attempt) {
+  requester_.Send(
+      seed, std::nullopt, dht::Ping{},
+      {nullptr, [this, seed, attempt](absl::StatusOr<Message> answer) {
+         const bool answered = answer.ok() && answer->sender.has_value();
+         if (!answered && attempt < kSeedPingAttempts) {
+           return PingSeed(seed, attempt + 1);
+         }
+         OnSeedPing(answered);
+       }});
+}
+
+void Bootstrapper::OnSeedPing(bool answered) {
+  join_->answered += answered ? 1 : 0;
+  if (--join_->pings_outstanding > 0) return;
+  if (!join_->seeds.empty() && join_->answered == 0) {
+    std::vector<std::string> names;
+    for (const auto& seed : join_->seeds) names.push_back(seed.ToString());
+    auto done = std::move(join_->done);
+    join_.reset();
+    done(absl::UnavailableError(absl::StrCat(
+        "no bootstrap node answered (tried ", absl::StrJoin(names, ", "), ")")));
+    return;
+  }
+  if (read_only_) return Finish();
+  LookUpSelf(1);
+}
+
+void Bootstrapper::LookUpSelf(int attempt) {
+  // A self-lookup that no node answered (its few requests were lost) is
+  // tried again: the seeds did answer a ping.
+  lookups_.Start(self_, std::nullopt, [this, attempt](LookupRun& run) {
+    if (run.lookup.Closest().empty() && attempt < kSeedPingAttempts) {
+      return LookUpSelf(attempt + 1);
+    }
+    for (const NodeId& target : routing_table_.TargetsFartherThanNearest(gen_)) {
+      lookups_.Start(target, std::nullopt, [](LookupRun&) {});
+    }
+    Finish();
+  });
+}
+
+void Bootstrapper::Finish() {
+  auto done = std::move(join_->done);
+  join_.reset();
+  done(static_cast<int>(routing_table_.size()));
+}
+
+}  // namespace kad::dht

@@ -1,0 +1,76 @@
+// Bootstrapper: joins the overlay through seed nodes, and joins again
+// through them when the node has been cut off.
+//
+// A join pings every seed (a few times each: one lost datagram must not
+// fail a join), then looks up our own id (tried again if nobody answered
+// it) and refreshes every bucket farther away than our nearest neighbour,
+// as the Kademlia paper has it. A read-only node stops after the pings.
+// It fails with Unavailable, naming the seeds, if no seed answers.
+//
+// The seeds of the last join with any are kept: RejoinIfCutOff starts a
+// join through them again when the routing table has emptied.
+//
+// Ownership: every collaborator is borrowed and must outlive the
+// bootstrapper. Not thread-safe; call from the loop thread.
+#ifndef KAD_DHT_BOOTSTRAPPER_H_
+#define KAD_DHT_BOOTSTRAPPER_H_
+
+#include <optional>
+#include <vector>
+
+#include "absl/random/bit_gen_ref.h"
+#include "dht/callback.h"
+#include "dht/lookup_driver.h"
+#include "dht/requester.h"
+#include "dht/routing_table.h"
+#include "dht/timer_set.h"
+#include "net/clock.h"
+#include "net/endpoint.h"
+
+namespace kad::dht {
+
+class Bootstrapper {
+ public:
+  // `read_only`: the join ends once a seed answered a ping.
+  Bootstrapper(bool read_only, const NodeId& self, RoutingTable& routing_table,
+               LookupDriver& lookups, Requester& requester, net::Clock& clock,
+               absl::BitGenRef gen);
+  Bootstrapper(const Bootstrapper&) = delete;
+  Bootstrapper& operator=(const Bootstrapper&) = delete;
+
+  // Joins through `seeds`; `done` gets the routing table's size. Succeeds
+  // at once (from the loop) with no seeds. FailedPrecondition if a join is
+  // already running.
+  void Bootstrap(std::vector<net::Endpoint> seeds, Callback<int> done);
+
+  // Joins again through the last seeds if the routing table is empty and
+  // no join is running. Returns whether the table was empty.
+  bool RejoinIfCutOff();
+
+ private:
+  struct Join {
+    int pings_outstanding = 0;
+    int answered = 0;
+    std::vector<net::Endpoint> seeds;
+    Callback<int> done;
+  };
+
+  void PingSeed(const net::Endpoint& seed, int attempt);
+  void OnSeedPing(bool answered);
+  void LookUpSelf(int attempt);
+  void Finish();
+
+  bool read_only_;
+  const NodeId& self_;
+  RoutingTable& routing_table_;
+  LookupDriver& lookups_;
+  Requester& requester_;
+  absl::BitGenRef gen_;
+  std::optional<Join> join_;
+  std::vector<net::Endpoint> last_seeds_;  // Kept to rejoin if cut off.
+  TimerSet timers_;  // Last: cancelled before anything they refer to goes.
+};
+
+}  // namespace kad::dht
+
+#endif  // KAD_DHT_BOOTSTRAPPER_H_

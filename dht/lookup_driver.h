@@ -1,0 +1,120 @@
+// LookupDriver: runs this node's iterative lookups over the network.
+//
+// A Lookup (dht/lookup.h) decides whom to ask; the driver asks them. It
+// seeds each lookup from the routing table, sends find_node or find_value
+// through the Requester as slots free up, reports each answer, slowness or
+// failure back to the Lookup, keeps the write tokens and (for find_value)
+// the records the replicas returned, and ends the run when the Lookup is
+// done or the caller is satisfied. Find, put, get, bootstrap and bucket
+// refresh are all its clients.
+//
+// A lookup whose seeds all fail (the neighbourhood churned away, a
+// partition) is seeded once more with every contact in the table before
+// it ends: farther contacts still route.
+//
+// Runs are referred to by LookupId; an answer that arrives after its run
+// ended misses the map and is ignored. `finish` runs exactly once, from
+// the loop, never inside Start(); runs still going when the driver is
+// destroyed are destroyed with their callbacks uncalled.
+//
+// Ownership: every collaborator is borrowed and must outlive the driver.
+// Not thread-safe; call from the loop thread.
+#ifndef KAD_DHT_LOOKUP_DRIVER_H_
+#define KAD_DHT_LOOKUP_DRIVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/time/time.h"
+#include "dht/contact.h"
+#include "dht/latency_window.h"
+#include "dht/lookup.h"
+#include "dht/node_id.h"
+#include "dht/node_stats.h"
+#include "dht/operation_results.h"
+#include "dht/requester.h"
+#include "dht/routing_table.h"
+#include "dht/timer_set.h"
+#include "net/clock.h"
+#include "storage/record.h"
+
+namespace kad::dht {
+
+using LookupId = uint64_t;
+
+// One running lookup and what it has gathered.
+struct LookupRun {
+  LookupRun(Lookup lookup, absl::Time started)
+      : lookup(std::move(lookup)), started(started) {}
+
+  Lookup lookup;
+  absl::Time started;
+  int failures = 0;
+  uint64_t bytes = 0;  // Request and response datagram bytes.
+  // Every table entry was added as a seed after the first seeds all failed.
+  bool widened = false;
+  std::optional<std::string> value_key;  // Set for find_value lookups.
+  absl::flat_hash_map<NodeId, std::string> tokens;  // Write token per node.
+  // find_value: the replicas that answered with a record, in reply order.
+  std::vector<std::pair<Contact, storage::Record>> values;
+};
+
+class LookupDriver {
+ public:
+  // Ends the run early when it returns true; checked after every answer.
+  using Satisfied = absl::AnyInvocable<bool(const LookupRun&)>;
+  using Finish = absl::AnyInvocable<void(LookupRun&)>;
+
+  // `latency` collects the duration of every finished lookup.
+  LookupDriver(LookupOptions options, const NodeId& self,
+               RoutingTable& routing_table, Requester& requester,
+               net::Clock& clock, NodeStats& stats, LatencyWindow& latency);
+  LookupDriver(const LookupDriver&) = delete;
+  LookupDriver& operator=(const LookupDriver&) = delete;
+
+  // Starts a lookup of `target`: find_value of `value_key` if given, else
+  // find_node. `finish` gets the run when it ends.
+  LookupId Start(const NodeId& target, std::optional<std::string> value_key,
+                 Finish finish, Satisfied satisfied = nullptr);
+
+  // Returns the counters of `run` as of now.
+  LookupStats StatsOf(const LookupRun& run) const;
+
+  size_t running() const { return runs_.size(); }
+
+ private:
+  // Kept behind a pointer: a map slot stays 16 bytes, and the map of an
+  // idle node is released (a joining node runs hundreds of lookups).
+  struct Entry {
+    LookupRun run;
+    Satisfied satisfied;
+    Finish finish;
+  };
+
+  void Pump(LookupId id);
+  void Query(LookupId id, const LookupRun& run, const Contact& contact);
+  void OnAnswer(LookupId id, const Contact& contact,
+                absl::StatusOr<Message> answer);
+  void End(LookupId id);
+
+  LookupOptions options_;
+  const NodeId& self_;
+  RoutingTable& routing_table_;
+  Requester& requester_;
+  net::Clock& clock_;
+  NodeStats& stats_;
+  LatencyWindow& latency_;
+  LookupId next_id_ = 1;
+  absl::flat_hash_map<LookupId, std::unique_ptr<Entry>> runs_;
+  TimerSet timers_;  // Last: cancelled before anything they refer to goes.
+};
+
+}  // namespace kad::dht
+
+#endif  // KAD_DHT_LOOKUP_DRIVER_H_

@@ -1,0 +1,81 @@
+// Publisher: put — stores a record on the k nodes closest to its key —
+// and the republishing of the records this node put.
+//
+// A put looks the key up (LookupDriver), then sends store, with the write
+// token each node handed out during the lookup, to the k closest nodes
+// found, and keeps a copy in the local store if this node is among them.
+// It reports how many stored it. Unless the node is read-only, the record
+// is also kept in the PublicationStore and put again every
+// republish_interval with its original TTL, for as long as the node runs,
+// across restarts if the store is persistent.
+//
+// Ownership: every collaborator is borrowed and must outlive the
+// publisher. Not thread-safe; call from the loop thread.
+#ifndef KAD_DHT_PUBLISHER_H_
+#define KAD_DHT_PUBLISHER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "dht/callback.h"
+#include "dht/lookup_driver.h"
+#include "dht/operation_results.h"
+#include "dht/requester.h"
+#include "dht/timer_set.h"
+#include "net/clock.h"
+#include "storage/publication_store.h"
+#include "storage/record_store.h"
+
+namespace kad::dht {
+
+struct PublisherOptions {
+  int bucket_size = 20;    // Kademlia's k: nodes asked to store a record.
+  bool read_only = false;  // Stores nothing locally, republishes nothing.
+};
+
+class Publisher {
+ public:
+  Publisher(PublisherOptions options, const NodeId& self,
+            LookupDriver& lookups, Requester& requester,
+            storage::RecordStore& store,
+            storage::PublicationStore& publications, net::Clock& clock);
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+
+  // Stores `record` on the k closest nodes (see Node::Put for the errors).
+  void Put(storage::Record record, Callback<PutResult> done);
+
+  // Puts every publication again, each with expiry now + its TTL.
+  void Republish();
+
+ private:
+  using PutId = uint64_t;
+  struct PendingPut {
+    PutResult result;
+    int outstanding = 0;
+    Callback<PutResult> done;
+  };
+
+  void StoreOnClosest(storage::Record record, LookupRun& run,
+                      Callback<PutResult> done);
+  void OnStoreAnswer(PutId id, const absl::StatusOr<Message>& answer);
+  void Finish(PutId id);
+  bool SelfAmongClosest(const NodeId& key_id,
+                        const std::vector<Contact>& closest) const;
+
+  PublisherOptions options_;
+  const NodeId& self_;
+  LookupDriver& lookups_;
+  Requester& requester_;
+  storage::RecordStore& store_;
+  storage::PublicationStore& publications_;
+  net::Clock& clock_;
+  PutId next_id_ = 1;
+  absl::flat_hash_map<PutId, PendingPut> puts_;
+  TimerSet timers_;  // Last: cancelled before anything they refer to goes.
+};
+
+}  // namespace kad::dht
+
+#endif  // KAD_DHT_PUBLISHER_H_

@@ -1,0 +1,62 @@
+// RecordReader: get — finds a key's record among the replicas closest to
+// it, returns the newest version, and repairs the replicas that lag.
+//
+// A get runs a find_value lookup (LookupDriver) that ends as soon as
+// `get_quorum` replicas have answered with a record (counting this node's
+// own copy), or when the lookup is done. The highest version among them
+// wins (storage/record.h's version order). Read repair then stores it on
+// the nodes that answered with an older version, and on those that
+// answered with none while closer to the key than the farthest holder;
+// this node's own copy is brought up to date too.
+//
+// Ownership: every collaborator is borrowed and must outlive the reader.
+// Not thread-safe; call from the loop thread.
+#ifndef KAD_DHT_RECORD_READER_H_
+#define KAD_DHT_RECORD_READER_H_
+
+#include <optional>
+#include <string>
+
+#include "dht/callback.h"
+#include "dht/lookup_driver.h"
+#include "dht/operation_results.h"
+#include "dht/requester.h"
+#include "dht/timer_set.h"
+#include "net/clock.h"
+#include "storage/record_store.h"
+
+namespace kad::dht {
+
+struct RecordReaderOptions {
+  // Replicas whose answer ends the lookup early (dht/node.h's get_quorum).
+  int get_quorum = 3;
+  bool read_only = false;  // Holds no records of its own.
+};
+
+class RecordReader {
+ public:
+  RecordReader(RecordReaderOptions options, LookupDriver& lookups,
+               Requester& requester, storage::RecordStore& store,
+               net::Clock& clock);
+  RecordReader(const RecordReader&) = delete;
+  RecordReader& operator=(const RecordReader&) = delete;
+
+  // Finds the record for `key` (see Node::Get for the errors).
+  void Get(std::string key, Callback<GetResult> done);
+
+ private:
+  void Finish(const std::string& key, LookupRun& run,
+              std::optional<storage::Record> local, Callback<GetResult> done);
+  int ReadRepair(const storage::Record& best, const LookupRun& run);
+
+  RecordReaderOptions options_;
+  LookupDriver& lookups_;
+  Requester& requester_;
+  storage::RecordStore& store_;
+  net::Clock& clock_;
+  TimerSet timers_;  // Last: cancelled before anything they refer to goes.
+};
+
+}  // namespace kad::dht
+
+#endif  // KAD_DHT_RECORD_READER_H_

@@ -1,0 +1,38 @@
+#include "dht/requester.h"
+
+#include <utility>
+
+namespace kad::dht {
+
+void Requester::Send(const net::Endpoint& to, std::optional<NodeId> expected,
+                     Body body, RpcHandlers handlers) {
+  handlers.on_done = [this, to, expected, done = std::move(handlers.on_done)](
+                         absl::StatusOr<Message> outcome) mutable {
+    NoteOutcome(to, expected, outcome);
+    if (done) done(std::move(outcome));
+  };
+  rpc_.Send(to, expected, std::move(body), std::move(handlers));
+}
+
+void Requester::NoteOutcome(const net::Endpoint& to,
+                            const std::optional<NodeId>& expected,
+                            const absl::StatusOr<Message>& outcome) {
+  const absl::Time now = clock_.Now();
+  if (!outcome.ok()) {
+    if (expected) routing_table_.OnFailure(*expected, now);
+    return;
+  }
+  if (!outcome->sender || *outcome->sender == self_) return;
+  const Contact sender{*outcome->sender, to};
+  RoutingTable::Update update = routing_table_.OnResponse(sender, now);
+  if (update.kind == RoutingTable::Update::Kind::kAdded && on_contact_added_) {
+    on_contact_added_(sender);
+  }
+  if (update.ping_to_evict) {
+    // Ping-before-evict: the outcome of this ping keeps or replaces it.
+    const Contact& stale = *update.ping_to_evict;
+    Send(stale.endpoint, stale.id, dht::Ping{}, {});
+  }
+}
+
+}  // namespace kad::dht
