@@ -11,6 +11,7 @@
 #include "bench/flooding_baseline.h"
 #include "bench/id_index.h"
 #include "bench/sim_overlay.h"
+#include "dht/node_options.h"
 #include "dht/node_id.h"
 
 namespace kad::bench {
@@ -104,9 +105,11 @@ absl::Status ValidateLookupBench(const LookupBenchOptions& options) {
   if (!(options.churn >= 0 && options.churn <= 1)) {
     return absl::InvalidArgumentError("--churn must be in [0, 1]");
   }
-  if (options.k < 1 || options.k > 20 || options.alpha < 1 ||
-      options.alpha > 20) {
-    return absl::InvalidArgumentError("--k and --alpha must be in 1-20");
+  dht::NodeOptions node;
+  node.bucket_size = options.k;
+  node.parallelism = options.alpha;
+  if (absl::Status valid = dht::ValidateNodeOptions(node); !valid.ok()) {
+    return valid;
   }
   if (options.in_flight < 1) {
     return absl::InvalidArgumentError("--in-flight must be at least 1");

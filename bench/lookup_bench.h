@@ -27,6 +27,7 @@
 #include "bench/id_index.h"
 #include "bench/lookup_phase.h"
 #include "bench/summary.h"
+#include "dht/kademlia_parameters.h"
 #include "net/link_model.h"
 
 namespace kad::bench {
@@ -58,8 +59,8 @@ struct LookupBenchOptions {
   std::string rtt_model = "lognormal:80ms:0.6";  // As given, for reports.
   double loss = 0;
   double churn = 0;
-  int k = 20;         // Kademlia's k: bucket size and replicas.
-  int alpha = 3;      // Kademlia's alpha: requests in flight per lookup.
+  int k = dht::kDefaultBucketSize;       // Kademlia's k.
+  int alpha = dht::kDefaultParallelism;  // Kademlia's alpha.
   int in_flight = 64;  // Lookups (and puts) running at once.
   // The flooding baseline (simulator): search again for the first
   // baseline_lookups lookups' targets by flooding.

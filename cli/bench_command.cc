@@ -16,6 +16,7 @@
 #include "bench/lookup_report.h"
 #include "bench/udp_lookup_bench.h"
 #include "cli/exit_codes.h"
+#include "cli/kademlia_flags.h"
 #include "cli/logging.h"
 #include "cli/output.h"
 #include "net/link_model.h"
@@ -175,12 +176,7 @@ void AddLookupFlags(CLI::App& lookup, BenchLookupFlags& flags) {
                     "fraction of nodes replaced over the lookups [0, 1]")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
-  lookup.add_option("--k", flags.k, "bucket size and replica count (1-20)")
-      ->check(CLI::Range(1, 20))
-      ->capture_default_str();
-  lookup.add_option("--alpha", flags.alpha, "lookup requests in flight (1-20)")
-      ->check(CLI::Range(1, 20))
-      ->capture_default_str();
+  AddKademliaFlags(lookup, flags.k, flags.alpha);
   lookup.add_option("--in-flight", flags.in_flight,
                     "lookups running at once (1-4096)")
       ->check(CLI::Range(1, 4096))

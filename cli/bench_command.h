@@ -20,6 +20,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "dht/kademlia_parameters.h"
 
 namespace kad::cli {
 
@@ -33,8 +34,8 @@ struct BenchLookupFlags {
   std::string rtt = "lognormal:80ms:0.6";  // net::ParseLinkModel syntax.
   double loss = 0;
   double churn = 0;  // Fraction of nodes replaced over the lookups.
-  int k = 20;
-  int alpha = 3;
+  int k = dht::kDefaultBucketSize;       // Kademlia's k.
+  int alpha = dht::kDefaultParallelism;  // Kademlia's alpha.
   int in_flight = 64;
   std::string baseline;             // "" or "flooding".
   int64_t baseline_lookups = -1;    // -1: min(lookups, 1000).

@@ -27,6 +27,7 @@
 #include "cli/bench_command.h"
 #include "cli/client_commands.h"
 #include "cli/exit_codes.h"
+#include "cli/kademlia_flags.h"
 #include "cli/logging.h"
 #include "cli/node_command.h"
 #include "cli/overlay_command.h"
@@ -42,17 +43,6 @@ void AddLogLevel(CLI::App& command, std::string& level) {
                   "log level on stderr: trace|debug|info|warn|error")
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(kLogLevels),
                                                      std::end(kLogLevels))))
-      ->capture_default_str();
-}
-
-// Adds --k and --alpha. A response carries at most 20 contacts
-// (kMaxContactsPerMessage), so a larger k could never be filled by one answer.
-void AddKademliaFlags(CLI::App& command, int& k, int& alpha) {
-  command.add_option("--k", k, "bucket size and replica count (1-20)")
-      ->check(CLI::Range(1, 20))
-      ->capture_default_str();
-  command.add_option("--alpha", alpha, "lookup requests in flight (1-20)")
-      ->check(CLI::Range(1, 20))
       ->capture_default_str();
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "dht/kademlia_parameters.h"
 
 namespace kad::cli {
 
@@ -31,8 +32,8 @@ struct NodeFlags {
   // CIDR subnets (10.0.0.0/8, fd00::/8) whose requesters may ask for our
   // stats; loopback always may.
   std::vector<std::string> stats_allow;
-  int k = 20;                           // Kademlia's k: bucket size.
-  int alpha = 3;                        // Kademlia's alpha: parallelism.
+  int k = dht::kDefaultBucketSize;       // Kademlia's k.
+  int alpha = dht::kDefaultParallelism;  // Kademlia's alpha.
   // Record maintenance (dht::NodeOptions has the meanings): a duration
   // ("90s", "1h") or "off".
   std::string replicate_interval = "1h";  // Re-offer held records.

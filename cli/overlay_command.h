@@ -15,14 +15,16 @@
 
 #include <string>
 
+#include "dht/kademlia_parameters.h"
+
 namespace kad::cli {
 
 struct OverlayFlags {
   int nodes = 100;
   std::string listen_base = "127.0.0.1:0";  // Port p: nodes get p, p+1, ...
   std::string out;                          // Endpoint list file; "" none.
-  int k = 20;                               // Kademlia's k.
-  int alpha = 3;                            // Kademlia's alpha.
+  int k = dht::kDefaultBucketSize;       // Kademlia's k.
+  int alpha = dht::kDefaultParallelism;  // Kademlia's alpha.
   std::string log_level = "warn";
 };
 

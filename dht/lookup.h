@@ -39,13 +39,15 @@
 
 #include "absl/container/btree_map.h"
 #include "dht/contact.h"
+#include "dht/kademlia_parameters.h"
 #include "dht/node_id.h"
 
 namespace kad::dht {
 
 struct LookupOptions {
-  int bucket_size = 20;  // Kademlia's k: how many closest nodes to find.
-  int parallelism = 3;   // Kademlia's alpha: requests in flight.
+  // Kademlia's k: how many closest nodes to find.
+  int bucket_size = kDefaultBucketSize;
+  int parallelism = kDefaultParallelism;  // Kademlia's alpha: in flight.
 };
 
 class Lookup {

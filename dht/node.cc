@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cassert>
 #include <random>
 #include <utility>
 
@@ -46,6 +47,11 @@ NodeId IdOf(const NodeOptions& options) {
 Node::Node(NodeOptions options, net::Transport& transport, net::Clock& clock,
            storage::RecordStore& store,
            storage::PublicationStore* publications) {
+  if (absl::Status valid = ValidateNodeOptions(options); !valid.ok()) {
+    // A programmer's error: flags are checked through the same function.
+    spdlog::error("invalid node options: {}", valid.ToString());
+    assert(false && "NodeOptions must pass ValidateNodeOptions");
+  }
   options.seed = SeedOf(options);
   const NodeId id = IdOf(options);
   impl_ = std::make_unique<Impl>(id, std::move(options), transport, clock,

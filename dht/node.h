@@ -36,12 +36,12 @@
 #include "dht/contact.h"
 #include "dht/message.h"
 #include "dht/node_id.h"
+#include "dht/node_options.h"
 #include "dht/node_stats.h"
 #include "dht/operation_results.h"
 #include "dht/stats_service.h"
 #include "net/clock.h"
 #include "net/endpoint.h"
-#include "net/subnet.h"
 #include "net/transport.h"
 #include "storage/publication_store.h"
 #include "storage/record.h"
@@ -49,53 +49,12 @@
 
 namespace kad::dht {
 
-struct NodeOptions {
-  std::optional<NodeId> id;  // Default: random, drawn from `seed`.
-  // Seeds the node's randomness (id, token secrets, transaction ids,
-  // refresh targets). Default: drawn from std::random_device. Set it to
-  // reproduce a simulated run.
-  std::optional<uint64_t> seed;
-  int bucket_size = 20;      // Kademlia's k: bucket size and replica count.
-  int parallelism = 3;       // Kademlia's alpha: lookup requests in flight.
-  bool read_only = false;    // Client mode: answer nothing, stay unlisted.
-  // Get returns once this many replicas have answered with a record (or
-  // the lookup has finished with fewer).
-  int get_quorum = 3;
-  // First RPC timeout to a node we have no RTT sample for; later timeouts
-  // adapt to measured RTT (SRTT + 4 RTTVAR, clamped to the bounds below).
-  absl::Duration initial_rpc_timeout = absl::Seconds(1);
-  absl::Duration min_rpc_timeout = absl::Milliseconds(50);
-  absl::Duration max_rpc_timeout = absl::Seconds(2);
-  // A request is given up (and the node charged a failure) this many
-  // timeouts after it was sent; before that a late answer still counts.
-  int rpc_give_up_after_timeouts = 3;
-  absl::Duration bucket_refresh_interval = absl::Hours(1);
-  absl::Duration token_rotation = absl::Minutes(5);
-  // The publisher re-puts its records this often while it runs.
-  // InfiniteDuration turns republishing off.
-  absl::Duration republish_interval = absl::Hours(1);
-  // Every node re-offers the records it holds to the k closest nodes it
-  // knows for each key this often (dht/replicator.h), jittered per node:
-  // the first round after 0.5-1.5 intervals, later ones 0.9-1.1 apart.
-  // InfiniteDuration (or a non-positive value) turns replication rounds
-  // off.
-  absl::Duration replicate_interval = absl::Hours(1);
-  // A contact newly admitted to the routing table is offered the records
-  // it is now among the k closest for, batched: this long after the first
-  // admission of a batch. InfiniteDuration turns hand-offs off.
-  absl::Duration handoff_delay = absl::Seconds(10);
-  // Expired records are removed in batches this often.
-  absl::Duration expiry_interval = absl::Minutes(1);
-  // Besides loopback, requesters in these subnets may ask for our stats.
-  // Default: none (loopback only).
-  std::vector<net::Subnet> stats_allow;
-};
-
 class Node {
  public:
   template <typename T>
   using Callback = dht::Callback<T>;
 
+  // `options` must pass ValidateNodeOptions (asserted).
   // `publications` keeps the records this node put, which it republishes
   // (storage/publication_store.h); the ones it holds at construction are
   // republished too, so a publisher restarted on the same data survives.

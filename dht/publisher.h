@@ -19,6 +19,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "dht/callback.h"
+#include "dht/kademlia_parameters.h"
 #include "dht/lookup_driver.h"
 #include "dht/operation_results.h"
 #include "dht/requester.h"
@@ -30,7 +31,8 @@
 namespace kad::dht {
 
 struct PublisherOptions {
-  int bucket_size = 20;    // Kademlia's k: nodes asked to store a record.
+  // Kademlia's k: nodes asked to store a record.
+  int bucket_size = kDefaultBucketSize;
   bool read_only = false;  // Stores nothing locally, republishes nothing.
 };
 

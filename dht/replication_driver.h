@@ -20,6 +20,7 @@
 
 #include "absl/random/bit_gen_ref.h"
 #include "absl/time/time.h"
+#include "dht/kademlia_parameters.h"
 #include "dht/message.h"
 #include "dht/node_stats.h"
 #include "dht/replicator.h"
@@ -32,7 +33,7 @@
 namespace kad::dht {
 
 struct ReplicationOptions {
-  int bucket_size = 20;  // Kademlia's k: replicas per record.
+  int bucket_size = kDefaultBucketSize;  // Kademlia's k: replicas per record.
   // Between rounds (dht/node.h); non-positive or infinite: no rounds.
   absl::Duration replicate_interval = absl::Hours(1);
   // From a contact's admission to its hand-off; infinite: no hand-offs.

@@ -64,7 +64,6 @@ Body RequestHandler::Handle(const Message& request, const net::Endpoint& from,
 void RequestHandler::FitInDatagram(Value& value, absl::Time now) const {
   // A record leaves less room for contacts: keep as many as surely fit.
   // The probe uses the largest header a response can have.
-  constexpr size_t kMaxContactBytes = 46;  // An IPv6 contact, encoded.
   std::vector<Contact> closest = std::move(value.closest);
   value.closest.clear();
   auto bare = EncodeMessage(Message{~TransactionId{0}, NodeId(), value}, now);

@@ -72,13 +72,14 @@
 #include "absl/random/bit_gen_ref.h"
 #include "absl/time/time.h"
 #include "dht/contact.h"
+#include "dht/kademlia_parameters.h"
 #include "dht/node_id.h"
 #include "net/endpoint.h"
 
 namespace kad::dht {
 
 struct RoutingTableOptions {
-  int bucket_size = 20;            // Kademlia's k
+  int bucket_size = kDefaultBucketSize;  // Kademlia's k
   int replacement_cache_size = 8;  // Candidates kept per bucket.
   int max_failures = 3;  // Consecutive failures before a contact is dropped.
   // Entries per /24 (IPv4) or /64 (IPv6) in one bucket; addresses for which

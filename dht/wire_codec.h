@@ -95,6 +95,11 @@ namespace kad::dht {
 size_t OfferSummaryBytes(const RecordSummary& summary);
 inline constexpr size_t kOfferSummaryBudget = kMaxDatagramBytes - 33;
 
+// The most bytes one contact adds to an encoded contact list: an IPv6
+// contact, [id, [family, address, port]] = 1 + 22 + 1 + 1 + 18 + 3. An
+// IPv4 contact takes 12 fewer.
+inline constexpr size_t kMaxContactBytes = 46;
+
 // Encodes `message` as one datagram; `now` turns record expiry into a
 // relative TTL. Returns InvalidArgument, naming the field, if a field is out
 // of range (more than kMaxContactsPerMessage contacts, a token longer than

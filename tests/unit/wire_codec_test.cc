@@ -437,6 +437,19 @@ TEST(WireCodecTest, EveryMessageTypeRoundTrips) {
   }
 }
 
+TEST(WireCodecTest, AContactAddsAtMostMaxContactBytes) {
+  const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
+  auto size_with = [&](std::vector<Contact> contacts) {
+    return EncodeMessage(Make(1, Id(1), Nodes{std::move(contacts), ""}), now)
+        .value()
+        .size();
+  };
+  EXPECT_EQ(size_with(Ipv6Contacts(2)) - size_with(Ipv6Contacts(1)),
+            kMaxContactBytes);
+  std::vector<Contact> ipv4 = {{Id(2), kV4}};
+  EXPECT_EQ(size_with(ipv4) - size_with({}), kMaxContactBytes - 12);
+}
+
 TEST(WireCodecTest, LargestMessagesFitOneDatagram) {
   const std::string token(kMaxTokenBytes, 't');
   struct Case {

@@ -1,0 +1,51 @@
+#include "dht/node_options.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace kad::dht {
+namespace {
+
+absl::Status OutOfRange(const char* field, int low, int high) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " must be in ", low, "-", high));
+}
+
+bool IsPositive(absl::Duration duration) {
+  return duration > absl::ZeroDuration();
+}
+
+}  // namespace
+
+absl::Status ValidateNodeOptions(const NodeOptions& options) {
+  if (options.bucket_size < 1 || options.bucket_size > kMaxBucketSize) {
+    return OutOfRange("k (bucket_size)", 1, kMaxBucketSize);
+  }
+  if (options.parallelism < 1 || options.parallelism > kMaxParallelism) {
+    return OutOfRange("alpha (parallelism)", 1, kMaxParallelism);
+  }
+  if (options.get_quorum < 1) {
+    return absl::InvalidArgumentError("get_quorum must be at least 1");
+  }
+  if (!IsPositive(options.min_rpc_timeout) ||
+      options.min_rpc_timeout > options.initial_rpc_timeout ||
+      options.initial_rpc_timeout > options.max_rpc_timeout) {
+    return absl::InvalidArgumentError(
+        "RPC timeouts must be positive, with min <= initial <= max");
+  }
+  if (options.rpc_give_up_after_timeouts < 1) {
+    return absl::InvalidArgumentError(
+        "rpc_give_up_after_timeouts must be at least 1");
+  }
+  if (!IsPositive(options.bucket_refresh_interval) ||
+      !IsPositive(options.token_rotation) ||
+      !IsPositive(options.republish_interval) ||
+      !IsPositive(options.expiry_interval) ||
+      options.handoff_delay < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "refresh, token, republish and expiry intervals must be positive "
+        "(InfiniteDuration turns the optional ones off)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kad::dht

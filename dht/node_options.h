@@ -1,0 +1,72 @@
+// NodeOptions: how a dht::Node is configured — plain data with a
+// commented default on every field — and ValidateNodeOptions, the one
+// place that knows their limits. The CLI and the benchmarks check flags
+// through it, so a limit is stated once.
+#ifndef KAD_DHT_NODE_OPTIONS_H_
+#define KAD_DHT_NODE_OPTIONS_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "dht/kademlia_parameters.h"
+#include "dht/node_id.h"
+#include "net/subnet.h"
+
+namespace kad::dht {
+
+struct NodeOptions {
+  std::optional<NodeId> id;  // Default: random, drawn from `seed`.
+  // Seeds the node's randomness (id, token secrets, transaction ids,
+  // refresh targets). Default: drawn from std::random_device. Set it to
+  // reproduce a simulated run.
+  std::optional<uint64_t> seed;
+  // Kademlia's k: bucket size and replica count (1 to kMaxBucketSize).
+  int bucket_size = kDefaultBucketSize;
+  // Kademlia's alpha: lookup requests in flight (1 to kMaxParallelism).
+  int parallelism = kDefaultParallelism;
+  bool read_only = false;    // Client mode: answer nothing, stay unlisted.
+  // Get returns once this many replicas have answered with a record (or
+  // the lookup has finished with fewer); at least 1.
+  int get_quorum = 3;
+  // First RPC timeout to a node we have no RTT sample for; later timeouts
+  // adapt to measured RTT (SRTT + 4 RTTVAR, clamped to the bounds below).
+  // Positive, with min <= initial <= max.
+  absl::Duration initial_rpc_timeout = absl::Seconds(1);
+  absl::Duration min_rpc_timeout = absl::Milliseconds(50);
+  absl::Duration max_rpc_timeout = absl::Seconds(2);
+  // A request is given up (and the node charged a failure) this many
+  // timeouts after it was sent; before that a late answer still counts.
+  // At least 1.
+  int rpc_give_up_after_timeouts = 3;
+  absl::Duration bucket_refresh_interval = absl::Hours(1);
+  absl::Duration token_rotation = absl::Minutes(5);
+  // The publisher re-puts its records this often while it runs.
+  // InfiniteDuration turns republishing off.
+  absl::Duration republish_interval = absl::Hours(1);
+  // Every node re-offers the records it holds to the k closest nodes it
+  // knows for each key this often (dht/replicator.h), jittered per node:
+  // the first round after 0.5-1.5 intervals, later ones 0.9-1.1 apart.
+  // InfiniteDuration (or a non-positive value) turns replication rounds
+  // off.
+  absl::Duration replicate_interval = absl::Hours(1);
+  // A contact newly admitted to the routing table is offered the records
+  // it is now among the k closest for, batched: this long after the first
+  // admission of a batch. InfiniteDuration turns hand-offs off.
+  absl::Duration handoff_delay = absl::Seconds(10);
+  // Expired records are removed in batches this often.
+  absl::Duration expiry_interval = absl::Minutes(1);
+  // Besides loopback, requesters in these subnets may ask for our stats.
+  // Default: none (loopback only).
+  std::vector<net::Subnet> stats_allow;
+};
+
+// Returns InvalidArgument, naming the field and its allowed range, for
+// the first option out of range; OK otherwise.
+absl::Status ValidateNodeOptions(const NodeOptions& options);
+
+}  // namespace kad::dht
+
+#endif  // KAD_DHT_NODE_OPTIONS_H_

@@ -1,0 +1,54 @@
+#include "dht/node_options.h"
+
+#include "gtest/gtest.h"
+
+namespace kad::dht {
+namespace {
+
+TEST(NodeOptionsTest, DefaultsAreValid) {
+  EXPECT_TRUE(ValidateNodeOptions(NodeOptions{}).ok());
+}
+
+TEST(NodeOptionsTest, BucketSizeIsLimitedByWhatOneAnswerCarries) {
+  NodeOptions options;
+  options.bucket_size = static_cast<int>(kMaxContactsPerMessage);
+  EXPECT_TRUE(ValidateNodeOptions(options).ok());
+  options.bucket_size = static_cast<int>(kMaxContactsPerMessage) + 1;
+  absl::Status status = ValidateNodeOptions(options);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("bucket_size"), std::string::npos);
+  options.bucket_size = 0;
+  EXPECT_FALSE(ValidateNodeOptions(options).ok());
+}
+
+TEST(NodeOptionsTest, ParallelismMustBeBetweenOneAndK) {
+  NodeOptions options;
+  options.parallelism = 0;
+  EXPECT_FALSE(ValidateNodeOptions(options).ok());
+  options.parallelism = kMaxParallelism + 1;
+  EXPECT_FALSE(ValidateNodeOptions(options).ok());
+  options.parallelism = kMaxParallelism;
+  EXPECT_TRUE(ValidateNodeOptions(options).ok());
+}
+
+TEST(NodeOptionsTest, TimeoutsMustBeOrdered) {
+  NodeOptions options;
+  options.min_rpc_timeout = absl::Seconds(3);  // Above initial and max.
+  EXPECT_FALSE(ValidateNodeOptions(options).ok());
+  options = NodeOptions{};
+  options.rpc_give_up_after_timeouts = 0;
+  EXPECT_FALSE(ValidateNodeOptions(options).ok());
+}
+
+TEST(NodeOptionsTest, OptionalMaintenanceMayBeOffButNotZero) {
+  NodeOptions options;
+  options.republish_interval = absl::InfiniteDuration();
+  options.replicate_interval = absl::InfiniteDuration();
+  options.handoff_delay = absl::InfiniteDuration();
+  EXPECT_TRUE(ValidateNodeOptions(options).ok());
+  options.republish_interval = absl::ZeroDuration();  // Would spin.
+  EXPECT_FALSE(ValidateNodeOptions(options).ok());
+}
+
+}  // namespace
+}  // namespace kad::dht
