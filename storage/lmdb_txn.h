@@ -1,0 +1,49 @@
+// Small helpers over LMDB's C API shared by LmdbStore and
+// LmdbPublicationStore: byte views in and out of MDB_val, and guards that
+// abort a transaction or close a cursor on every path out of a scope.
+// Internal to storage/: include only from .cc files, since it brings in
+// lmdb.h.
+#ifndef KAD_STORAGE_LMDB_TXN_H_
+#define KAD_STORAGE_LMDB_TXN_H_
+
+#include <lmdb.h>
+
+#include <string_view>
+
+namespace kad::storage::lmdb_txn {
+
+inline MDB_val Val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+
+inline std::string_view View(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+// Aborts `txn` when destroyed unless it was released (set to null) first,
+// as a commit does.
+struct TxnGuard {
+  MDB_txn* txn = nullptr;
+  TxnGuard() = default;
+  TxnGuard(const TxnGuard&) = delete;
+  TxnGuard& operator=(const TxnGuard&) = delete;
+  ~TxnGuard() {
+    if (txn != nullptr) mdb_txn_abort(txn);
+  }
+};
+
+// Closes `cursor` when destroyed; declare it after the TxnGuard of its
+// transaction, so it closes first.
+struct CursorGuard {
+  MDB_cursor* cursor = nullptr;
+  CursorGuard() = default;
+  CursorGuard(const CursorGuard&) = delete;
+  CursorGuard& operator=(const CursorGuard&) = delete;
+  ~CursorGuard() {
+    if (cursor != nullptr) mdb_cursor_close(cursor);
+  }
+};
+
+}  // namespace kad::storage::lmdb_txn
+
+#endif  // KAD_STORAGE_LMDB_TXN_H_
