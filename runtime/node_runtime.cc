@@ -78,7 +78,9 @@ absl::StatusOr<bool> NodeRuntime::AdoptSavedState(
     absl::StatusOr<std::vector<net::Endpoint>> saved = dir_->LoadContacts();
     if (!saved.ok()) return saved.status();
     options.seeds = *std::move(saved);
-    spdlog::info("rejoining through {} saved contacts", options.seeds.size());
+    if (!options.seeds.empty()) {
+      spdlog::info("rejoining through {} saved contacts", options.seeds.size());
+    }
   }
   return !saved_id->has_value();
 }
