@@ -12,10 +12,8 @@
 
 namespace kad::storage {
 
-using lmdb_txn::CursorGuard;
 using lmdb_txn::TxnGuard;
 using lmdb_txn::Val;
-using lmdb_txn::View;
 
 absl::Status LmdbPublicationStore::Put(const Publication& publication) {
   const Record& record = publication.record;
@@ -37,22 +35,13 @@ absl::Status LmdbPublicationStore::Put(const Publication& publication) {
 
 void LmdbPublicationStore::ForEach(
     absl::FunctionRef<void(const Publication&)> fn) const {
-  TxnGuard read;
-  CursorGuard guard;  // Declared after `read`, so closed before it aborts.
-  if (mdb_txn_begin(store_.env_, nullptr, MDB_RDONLY, &read.txn) !=
-          MDB_SUCCESS ||
-      mdb_cursor_open(read.txn, store_.publications_db_, &guard.cursor) !=
-          MDB_SUCCESS) {
-    return;
-  }
-  MDB_val key, value;
-  for (int rc = mdb_cursor_get(guard.cursor, &key, &value, MDB_FIRST);
-       rc == MDB_SUCCESS;
-       rc = mdb_cursor_get(guard.cursor, &key, &value, MDB_NEXT)) {
-    std::optional<Publication> publication =
-        lmdb_format::DecodePublication(View(key), View(value));
-    if (publication.has_value()) fn(*publication);
-  }
+  lmdb_txn::ForEachEntry(
+      store_.env_, store_.publications_db_,
+      [&](std::string_view key, std::string_view value) {
+        std::optional<Publication> publication =
+            lmdb_format::DecodePublication(key, value);
+        if (publication.has_value()) fn(*publication);
+      });
 }
 
 size_t LmdbPublicationStore::size() const {

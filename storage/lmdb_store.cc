@@ -420,20 +420,11 @@ absl::StatusOr<Record> LmdbStore::Get(std::string_view key,
 
 void LmdbStore::ForEach(absl::Time now,
                         absl::FunctionRef<void(const Record&)> fn) const {
-  TxnGuard read;
-  CursorGuard guard;  // Declared after `read`, so closed before it aborts.
-  if (mdb_txn_begin(env_, nullptr, MDB_RDONLY, &read.txn) != MDB_SUCCESS ||
-      mdb_cursor_open(read.txn, records_db_, &guard.cursor) != MDB_SUCCESS) {
-    return;
-  }
-  MDB_val key, value;
-  for (int rc = mdb_cursor_get(guard.cursor, &key, &value, MDB_FIRST);
-       rc == MDB_SUCCESS;
-       rc = mdb_cursor_get(guard.cursor, &key, &value, MDB_NEXT)) {
-    std::optional<Record> record =
-        lmdb_format::DecodeRecord(View(key), View(value));
-    if (record.has_value() && record->expires > now) fn(*record);
-  }
+  lmdb_txn::ForEachEntry(
+      env_, records_db_, [&](std::string_view key, std::string_view value) {
+        std::optional<Record> record = lmdb_format::DecodeRecord(key, value);
+        if (record.has_value() && record->expires > now) fn(*record);
+      });
 }
 
 }  // namespace kad::storage
