@@ -21,8 +21,8 @@ absl::Duration RejoinPolicy::OnFailure(absl::Time now, absl::BitGenRef gen) {
   ++failures_;
   absl::Duration delay = delay_;
   if (options_.jitter > 0.0) {
-    delay *= std::uniform_real_distribution<double>(1.0 - options_.jitter,
-                                                    1.0)(gen);
+    delay *=
+        std::uniform_real_distribution<double>(1.0 - options_.jitter, 1.0)(gen);
   }
   next_attempt_ = now + delay;
   return delay;

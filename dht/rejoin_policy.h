@@ -14,8 +14,9 @@
 // hour should not ping dead seeds every few seconds all that time.
 //
 // Pure: time and randomness are passed in; it neither schedules nor
-// sends. Users: runtime::Joiner (the join at startup); the node's own
-// "routing table empty: bootstrap again" check.
+// sends. Used by runtime::Joiner for the join at startup; meant for the
+// node's own "routing table empty: bootstrap again" check too, so that a
+// node has one rejoin policy.
 //
 // Not thread-safe.
 #ifndef KAD_DHT_REJOIN_POLICY_H_

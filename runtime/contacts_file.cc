@@ -9,8 +9,8 @@ namespace kad::runtime {
 std::string EncodeContacts(const std::vector<dht::Contact>& contacts) {
   std::string text;
   for (const dht::Contact& contact : contacts) {
-    absl::StrAppend(&text, contact.id.ToHex(), " ",
-                    contact.endpoint.ToString(), "\n");
+    absl::StrAppend(&text, contact.id.ToHex(), " ", contact.endpoint.ToString(),
+                    "\n");
   }
   return text;
 }

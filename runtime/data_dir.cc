@@ -18,9 +18,10 @@ constexpr char kIdFile[] = "node_id";
 
 // Creates `path` (one level) unless it exists.
 absl::Status MakeDirectory(const std::string& path) {
-  if (mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat(
-      "cannot create data dir ", path, ": ", std::strerror(errno)));
+  if (mkdir(path.c_str(), 0755) == 0 || errno == EEXIST)
+    return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("cannot create data dir ", path,
+                                             ": ", std::strerror(errno)));
 }
 
 // Gives a data-dir failure one of the codes the class comment promises,
@@ -53,7 +54,8 @@ absl::StatusOr<std::optional<dht::NodeId>> DataDir::LoadId() const {
   auto text = storage::ReadStateFile(absl::StrCat(path_, "/", kIdFile));
   if (absl::IsNotFound(text.status())) return std::optional<dht::NodeId>();
   if (!text.ok()) return DataDirError(text.status());
-  auto id = dht::NodeId::FromHex(std::string(absl::StripAsciiWhitespace(*text)));
+  auto id =
+      dht::NodeId::FromHex(std::string(absl::StripAsciiWhitespace(*text)));
   if (!id.ok()) {
     return absl::DataLossError(
         absl::StrCat(path_, "/", kIdFile, " does not hold a node id"));
@@ -62,13 +64,12 @@ absl::StatusOr<std::optional<dht::NodeId>> DataDir::LoadId() const {
 }
 
 absl::Status DataDir::SaveId(const dht::NodeId& id) const {
-  return DataDirError(storage::WriteStateFile(
-      absl::StrCat(path_, "/", kIdFile), id.ToHex() + "\n"));
+  return DataDirError(storage::WriteStateFile(absl::StrCat(path_, "/", kIdFile),
+                                              id.ToHex() + "\n"));
 }
 
 absl::StatusOr<std::vector<net::Endpoint>> DataDir::LoadContacts() const {
-  auto contacts =
-      LoadContactsFile(absl::StrCat(path_, "/", kContactsFileName));
+  auto contacts = LoadContactsFile(absl::StrCat(path_, "/", kContactsFileName));
   if (!contacts.ok()) return DataDirError(contacts.status());
   return contacts;
 }

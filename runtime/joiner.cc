@@ -34,9 +34,10 @@ void Joiner::OnResult(const absl::StatusOr<int>& joined) {
     return;
   }
   const absl::Duration delay = policy_.OnFailure(clock_.Now(), gen_);
-  spdlog::warn("{}; serving anyway, retrying in {}",
-               std::string(joined.status().message()),
-               absl::FormatDuration(absl::Trunc(delay, absl::Milliseconds(100))));
+  spdlog::warn(
+      "{}; serving anyway, retrying in {}",
+      std::string(joined.status().message()),
+      absl::FormatDuration(absl::Trunc(delay, absl::Milliseconds(100))));
   timers_.Schedule(delay, [this] { Attempt(); });
 }
 

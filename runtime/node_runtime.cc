@@ -25,14 +25,11 @@ uint64_t JitterSeed(const dht::NodeOptions& node) {
 NodeRuntime::NodeRuntime(net::Clock& clock, std::unique_ptr<DataDir> dir,
                          absl::Duration stats_interval)
     : dir_(std::move(dir)),
-      memory_store_(dir_ ? nullptr
-                         : std::make_unique<storage::MemoryStore>()),
+      memory_store_(dir_ ? nullptr : std::make_unique<storage::MemoryStore>()),
       memory_publications_(
-          dir_ ? nullptr
-               : std::make_unique<storage::MemoryPublicationStore>()),
+          dir_ ? nullptr : std::make_unique<storage::MemoryPublicationStore>()),
       store_(dir_ ? &dir_->records() : memory_store_.get()),
-      publications_(dir_ ? &dir_->publications()
-                         : memory_publications_.get()),
+      publications_(dir_ ? &dir_->publications() : memory_publications_.get()),
       stats_interval_(stats_interval),
       timers_(clock) {}
 
@@ -47,12 +44,11 @@ absl::StatusOr<std::unique_ptr<NodeRuntime>> NodeRuntime::Create(
   if (!save_id.ok()) return save_id.status();
   runtime->seeds_ = std::move(options.seeds);
   const uint64_t jitter_seed = JitterSeed(options.node);
-  runtime->node_ = std::make_unique<dht::Node>(
-      std::move(options.node), transport, clock, *runtime->store_,
-      runtime->publications_);
-  runtime->joiner_ =
-      std::make_unique<Joiner>(*runtime->node_, clock, runtime->seeds_,
-                               options.rejoin, jitter_seed);
+  runtime->node_ =
+      std::make_unique<dht::Node>(std::move(options.node), transport, clock,
+                                  *runtime->store_, runtime->publications_);
+  runtime->joiner_ = std::make_unique<Joiner>(
+      *runtime->node_, clock, runtime->seeds_, options.rejoin, jitter_seed);
   runtime->node_->Start();
   if (*save_id) {
     if (absl::Status saved = runtime->dir_->SaveId(runtime->node_->id());
@@ -63,8 +59,7 @@ absl::StatusOr<std::unique_ptr<NodeRuntime>> NodeRuntime::Create(
   return runtime;
 }
 
-absl::StatusOr<bool> NodeRuntime::AdoptSavedState(
-    NodeRuntimeOptions& options) {
+absl::StatusOr<bool> NodeRuntime::AdoptSavedState(NodeRuntimeOptions& options) {
   if (dir_ == nullptr) return false;
   absl::StatusOr<std::optional<dht::NodeId>> saved_id = dir_->LoadId();
   if (!saved_id.ok()) return saved_id.status();

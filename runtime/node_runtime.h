@@ -76,8 +76,8 @@ class NodeRuntime {
   // see Start(). Errors: InvalidArgument if options.node.id differs from
   // the id saved in the dir; the dir's own errors (DataDir).
   static absl::StatusOr<std::unique_ptr<NodeRuntime>> Create(
-      NodeRuntimeOptions options, net::Transport& transport,
-      net::Clock& clock, std::unique_ptr<DataDir> data_dir = nullptr);
+      NodeRuntimeOptions options, net::Transport& transport, net::Clock& clock,
+      std::unique_ptr<DataDir> data_dir = nullptr);
 
   ~NodeRuntime();
   NodeRuntime(const NodeRuntime&) = delete;

@@ -20,8 +20,7 @@ absl::Status LmdbPublicationStore::Put(const Publication& publication) {
   if (absl::Status valid = ValidateRecordSize(record); !valid.ok()) {
     return valid;
   }
-  const std::string encoded =
-      lmdb_format::EncodePublicationValue(publication);
+  const std::string encoded = lmdb_format::EncodePublicationValue(publication);
   MDB_val key = Val(record.key), value = Val(encoded);
   TxnGuard write;
   int rc = mdb_txn_begin(store_.env_, nullptr, 0, &write.txn);
@@ -35,13 +34,12 @@ absl::Status LmdbPublicationStore::Put(const Publication& publication) {
 
 void LmdbPublicationStore::ForEach(
     absl::FunctionRef<void(const Publication&)> fn) const {
-  lmdb_txn::ForEachEntry(
-      store_.env_, store_.publications_db_,
-      [&](std::string_view key, std::string_view value) {
-        std::optional<Publication> publication =
-            lmdb_format::DecodePublication(key, value);
-        if (publication.has_value()) fn(*publication);
-      });
+  lmdb_txn::ForEachEntry(store_.env_, store_.publications_db_,
+                         [&](std::string_view key, std::string_view value) {
+                           std::optional<Publication> publication =
+                               lmdb_format::DecodePublication(key, value);
+                           if (publication.has_value()) fn(*publication);
+                         });
 }
 
 size_t LmdbPublicationStore::size() const {

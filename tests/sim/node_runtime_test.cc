@@ -85,13 +85,12 @@ class NodeRuntimeTest : public ::testing::Test {
       data_dir = *std::move(opened);
     }
     if (transport == nullptr) transport = network_.NewTransport();
-    absl::StatusOr<std::unique_ptr<NodeRuntime>> runtime =
-        NodeRuntime::Create(std::move(options), *transport, clock_,
-                            std::move(data_dir));
+    absl::StatusOr<std::unique_ptr<NodeRuntime>> runtime = NodeRuntime::Create(
+        std::move(options), *transport, clock_, std::move(data_dir));
     if (!runtime.ok()) return runtime.status();
     (*runtime)->Start();
-    hosts_.push_back(
-        std::make_unique<Host>(Host{std::move(transport), *std::move(runtime)}));
+    hosts_.push_back(std::make_unique<Host>(
+        Host{std::move(transport), *std::move(runtime)}));
     return hosts_.back().get();
   }
 
@@ -135,10 +134,9 @@ class NodeRuntimeTest : public ::testing::Test {
   }
 
   absl::StatusOr<dht::GetResult> Get(dht::Node& node, const std::string& key) {
-    return Await<dht::GetResult>(
-        [&](dht::Node::Callback<dht::GetResult> done) {
-          node.Get(key, std::move(done));
-        });
+    return Await<dht::GetResult>([&](dht::Node::Callback<dht::GetResult> done) {
+      node.Get(key, std::move(done));
+    });
   }
 
   net::SimClock clock_;
@@ -172,9 +170,9 @@ TEST_F(NodeRuntimeTest, KeepsTryingToJoinUntilASeedAnswers) {
   // Retries back off to at most RejoinOptions::max_delay apart.
   ASSERT_TRUE(RunUntil([&] { return joiner->runtime->joined(); },
                        dht::RejoinOptions{}.max_delay + absl::Seconds(10)));
-  EXPECT_EQ(joiner->runtime->node().routing_table().AllContacts().front()
-                .endpoint,
-            late_endpoint);
+  EXPECT_EQ(
+      joiner->runtime->node().routing_table().AllContacts().front().endpoint,
+      late_endpoint);
 }
 
 TEST_F(NodeRuntimeTest, ADataDirKeepsTheNodesId) {
@@ -250,8 +248,8 @@ class RepublishAfterRestartTest : public NodeRuntimeTest {
     EXPECT_TRUE(RunUntil([&] { return publisher->runtime->joined(); }));
     const storage::Record record{"kept", "across restarts", 1,
                                  clock_.Now() + kRecordTtl};
-    absl::StatusOr<dht::PutResult> put = Await<dht::PutResult>(
-        [&](dht::Node::Callback<dht::PutResult> done) {
+    absl::StatusOr<dht::PutResult> put =
+        Await<dht::PutResult>([&](dht::Node::Callback<dht::PutResult> done) {
           publisher->runtime->node().Put(record, std::move(done));
         });
     EXPECT_TRUE(put.ok()) << put.status();
@@ -261,14 +259,13 @@ class RepublishAfterRestartTest : public NodeRuntimeTest {
     StopHost(publisher);
 
     clock_.RunUntil(clock_.Now() + kRecordTtl + absl::Minutes(1));
-    EXPECT_EQ(Get(reader, "kept").status().code(),
-              absl::StatusCode::kNotFound)
+    EXPECT_EQ(Get(reader, "kept").status().code(), absl::StatusCode::kNotFound)
         << "the record should have expired everywhere";
 
     // Restarted on the same dir it needs no seeds: its saved contacts do.
-    NodeRuntimeOptions restart = Options(dir.empty()
-                                             ? std::vector<net::Endpoint>{seed_}
-                                             : std::vector<net::Endpoint>{});
+    NodeRuntimeOptions restart =
+        Options(dir.empty() ? std::vector<net::Endpoint>{seed_}
+                            : std::vector<net::Endpoint>{});
     const absl::Duration republish = restart.node.republish_interval;
     Host* restarted = StartHost(std::move(restart), dir).value();
     EXPECT_TRUE(RunUntil([&] { return restarted->runtime->joined(); }));

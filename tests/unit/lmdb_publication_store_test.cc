@@ -32,19 +32,18 @@ TEST(LmdbPublicationFormatTest, PublicationValueGoldenBytes) {
       absl::Microseconds(0x01020304)};
   const std::string encoded = lmdb_format::EncodePublicationValue(publication);
   EXPECT_EQ(encoded,
-            "\x01"                                // publication encoding
-            "\x00\x00\x00\x00\x01\x02\x03\x04"    // ttl micros
-            "\x01"                                // record encoding
-            "\x01\x02\x03\x04\x05\x06\x07\x08"    // seq
-            "\x00\x00\x00\x00\x0a\x0b\x0c\x0d"    // expires micros
+            "\x01"                              // publication encoding
+            "\x00\x00\x00\x00\x01\x02\x03\x04"  // ttl micros
+            "\x01"                              // record encoding
+            "\x01\x02\x03\x04\x05\x06\x07\x08"  // seq
+            "\x00\x00\x00\x00\x0a\x0b\x0c\x0d"  // expires micros
             "hi"sv);
   EXPECT_EQ(lmdb_format::DecodePublication("key", encoded), publication);
 }
 
 TEST(LmdbPublicationFormatTest, TtlRoundsUpToTheMicrosecond) {
-  const Publication publication{
-      Record{"k", "", 1, absl::FromUnixMicros(5)},
-      absl::Microseconds(7) + absl::Nanoseconds(1)};
+  const Publication publication{Record{"k", "", 1, absl::FromUnixMicros(5)},
+                                absl::Microseconds(7) + absl::Nanoseconds(1)};
   EXPECT_EQ(lmdb_format::DecodePublication(
                 "k", lmdb_format::EncodePublicationValue(publication))
                 ->ttl,
@@ -112,13 +111,13 @@ TEST_F(LmdbPublicationStoreTest, PublicationsSurviveReopening) {
 TEST_F(LmdbPublicationStoreTest, PublicationsAndHeldRecordsAreApart) {
   std::unique_ptr<LmdbStore> store = Open();
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->Put(Record{"held", "v", 1, kNow + absl::Hours(1)}, kNow)
-                  .ok());
+  ASSERT_TRUE(
+      store->Put(Record{"held", "v", 1, kNow + absl::Hours(1)}, kNow).ok());
   EXPECT_EQ(store->publications().size(), 0u);
-  ASSERT_TRUE(store->publications()
-                  .Put({Record{"ours", "v", 1, kNow + absl::Hours(1)},
-                        absl::Hours(1)})
-                  .ok());
+  ASSERT_TRUE(
+      store->publications()
+          .Put({Record{"ours", "v", 1, kNow + absl::Hours(1)}, absl::Hours(1)})
+          .ok());
   EXPECT_EQ(store->stats().records, 1u);
   EXPECT_EQ(store->Get("ours", kNow).status().code(),
             absl::StatusCode::kNotFound);
@@ -147,9 +146,9 @@ TEST_F(LmdbPublicationStoreTest, OpensADirWrittenBeforePublications) {
     MDB_env* env = nullptr;
     ASSERT_EQ(mdb_env_create(&env), MDB_SUCCESS);
     ASSERT_EQ(mdb_env_set_maxdbs(env, 4), MDB_SUCCESS);
-    ASSERT_EQ(mdb_env_open(env, (dir_ + "/records.mdb").c_str(), MDB_NOSUBDIR,
-                           0644),
-              MDB_SUCCESS);
+    ASSERT_EQ(
+        mdb_env_open(env, (dir_ + "/records.mdb").c_str(), MDB_NOSUBDIR, 0644),
+        MDB_SUCCESS);
     MDB_txn* txn = nullptr;
     MDB_dbi dbi = 0;
     ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), MDB_SUCCESS);
@@ -163,8 +162,7 @@ TEST_F(LmdbPublicationStoreTest, OpensADirWrittenBeforePublications) {
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->Get("held", kNow).value(), held);
   EXPECT_EQ(store->publications().size(), 0u);
-  EXPECT_TRUE(
-      store->publications().Put({held, absl::Hours(1)}).ok());
+  EXPECT_TRUE(store->publications().Put({held, absl::Hours(1)}).ok());
   EXPECT_EQ(store->publications().size(), 1u);
 }
 

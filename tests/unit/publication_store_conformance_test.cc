@@ -109,9 +109,9 @@ TYPED_TEST(PublicationStoreConformanceTest, StartsEmpty) {
 
 TYPED_TEST(PublicationStoreConformanceTest, KeepsRecordAndTtlExactly) {
   PublicationStore& store = this->MakeStore();
-  const Publication publication = MakePublication(
-      "key", std::string("v\0al\xff", 5), 0xfedcba9876543210,
-      absl::Hours(24) + absl::Microseconds(1));
+  const Publication publication =
+      MakePublication("key", std::string("v\0al\xff", 5), 0xfedcba9876543210,
+                      absl::Hours(24) + absl::Microseconds(1));
   ASSERT_TRUE(store.Put(publication).ok());
   EXPECT_EQ(store.size(), 1u);
   EXPECT_THAT(All(store), ElementsAre(publication));
@@ -128,7 +128,8 @@ TYPED_TEST(PublicationStoreConformanceTest, VisitsInAscendingKeyOrder) {
   EXPECT_EQ(store.size(), 5u);
 }
 
-TYPED_TEST(PublicationStoreConformanceTest, APutReplacesThePublicationOfItsKey) {
+TYPED_TEST(PublicationStoreConformanceTest,
+           APutReplacesThePublicationOfItsKey) {
   PublicationStore& store = this->MakeStore();
   ASSERT_TRUE(store.Put(MakePublication("k", "first", 1)).ok());
   ASSERT_TRUE(store.Put(MakePublication("other", "x", 1)).ok());
