@@ -3,13 +3,18 @@
 // once SIGINT and SIGTERM are handled, joins through --bootstrap, serves
 // until one of those signals, and exits 0.
 //
-// With --data-dir, records live in an LMDB store there and the node keeps
-// its id and routing-table contacts there too (saved every
-// kContactSavePeriod and on shutdown): restarted without --bootstrap, it
-// comes back with the same id and rejoins through its saved contacts.
+// The node runs on a runtime::NodeRuntime (runtime/node_runtime.h), which
+// logs its counters every kStatsLogInterval. With --data-dir
+// (runtime/data_dir.h), records live in an LMDB store there, beside the
+// records the node put (which it goes on republishing), its id and its
+// routing-table contacts (saved soon after start, every
+// runtime::kContactSavePeriod and on shutdown): restarted without
+// --bootstrap, it comes back with the same id and rejoins through its
+// saved contacts.
 //
 // A node whose seeds do not answer keeps serving (an overlay's first node
-// has none) and retries the join every kRejoinInterval until one answers.
+// has none) and tries the join again, with backoff, until one answers
+// (dht/rejoin_policy.h).
 #ifndef KAD_CLI_NODE_COMMAND_H_
 #define KAD_CLI_NODE_COMMAND_H_
 
@@ -21,8 +26,7 @@
 
 namespace kad::cli {
 
-inline constexpr absl::Duration kRejoinInterval = absl::Seconds(30);
-inline constexpr absl::Duration kContactSavePeriod = absl::Minutes(1);
+inline constexpr absl::Duration kStatsLogInterval = absl::Minutes(1);
 
 struct NodeFlags {
   std::string listen = "0.0.0.0:4222";  // HOST:PORT; port 0 picks one.

@@ -32,13 +32,12 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(
       net::UdpTransport::Create(session->loop_->raw(), options.bind);
   if (!transport.ok()) return transport.status();
   session->transport_ = *std::move(transport);
-  session->store_ = options.store != nullptr
-                        ? std::move(options.store)
-                        : std::make_unique<storage::MemoryStore>();
-  session->node_ =
-      std::make_unique<dht::Node>(std::move(options.node), *session->transport_,
-                                  *session->clock_, *session->store_);
-  session->node_->Start();
+  absl::StatusOr<std::unique_ptr<runtime::NodeRuntime>> node_runtime =
+      runtime::NodeRuntime::Create(std::move(options.runtime),
+                                   *session->transport_, *session->clock_,
+                                   std::move(options.data_dir));
+  if (!node_runtime.ok()) return node_runtime.status();
+  session->runtime_ = *std::move(node_runtime);
   return session;
 }
 
@@ -53,7 +52,7 @@ absl::Status Session::TimedOut(const Budget& budget) {
 absl::StatusOr<std::unique_ptr<Session>> ClientSession(net::Family family) {
   SessionOptions options;
   options.bind = WildcardFor(family);
-  options.node.read_only = true;
+  options.runtime.node.read_only = true;
   return Session::Create(std::move(options));
 }
 

@@ -1,12 +1,15 @@
 // Session: one kad::dht::Node with everything it runs on — a libuv loop,
-// its clock, a UDP socket and an in-memory record store — built for a
+// its clock, a UDP socket, and the node's runtime (runtime/node_runtime.h:
+// the node and its stores, in memory or in a data dir) — built for a
 // command, and the helpers that run one node operation to completion.
 //
-// `kad node` runs a session's loop until a signal; one-shot commands
-// (put, get, ping, lookup) use a read-only session (JoinAsClient,
-// ClientSession) and Await each operation within the command's Budget.
+// `kad node` starts the runtime and runs the session's loop until a
+// signal; one-shot commands (put, get, ping, lookup) use a read-only
+// session (JoinAsClient, ClientSession) and Await each operation within
+// the command's Budget.
 //
-// Ownership: the session owns all its parts and destroys the node first.
+// Ownership: the session owns all its parts and destroys the runtime (and
+// with it the node) first.
 // Not thread-safe; use from the thread that created it.
 #ifndef KAD_CLI_SESSION_H_
 #define KAD_CLI_SESSION_H_
@@ -29,7 +32,8 @@
 #include "net/udp_transport.h"
 #include "net/uv_clock.h"
 #include "net/uv_loop.h"
-#include "storage/memory_store.h"
+#include "runtime/data_dir.h"
+#include "runtime/node_runtime.h"
 
 namespace kad::cli {
 
@@ -48,14 +52,15 @@ struct Budget {
 
 struct SessionOptions {
   net::Endpoint bind;  // Port 0 picks a free port.
-  dht::NodeOptions node;
-  std::unique_ptr<storage::RecordStore> store;  // Null: a MemoryStore.
+  runtime::NodeRuntimeOptions runtime;
+  std::unique_ptr<runtime::DataDir> data_dir;  // Null: in-memory stores.
 };
 
 class Session {
  public:
-  // Binds the socket, builds the node and starts it. Errors: Unavailable
-  // if the loop cannot be created or the address cannot be bound.
+  // Binds the socket and creates the node's runtime, which starts the
+  // node. Errors: Unavailable if the loop cannot be created or the
+  // address cannot be bound; the runtime's (NodeRuntime::Create).
   static absl::StatusOr<std::unique_ptr<Session>> Create(
       SessionOptions options);
 
@@ -63,10 +68,10 @@ class Session {
   Session& operator=(const Session&) = delete;
   ~Session();
 
-  dht::Node& node() { return *node_; }
+  dht::Node& node() { return runtime_->node(); }
+  runtime::NodeRuntime& runtime() { return *runtime_; }
   net::UvLoop& loop() { return *loop_; }
   net::Clock& clock() { return *clock_; }
-  const storage::RecordStore& store() const { return *store_; }
 
   // Calls `start` with a callback, which `start` hands to one Node method,
   // then runs the loop until the callback fires. Returns what the node
@@ -94,12 +99,11 @@ class Session {
 
   static absl::Status TimedOut(const Budget& budget);
 
-  // Destroyed in reverse order: the node first, the loop last.
+  // Destroyed in reverse order: the runtime first, the loop last.
   std::unique_ptr<net::UvLoop> loop_;
   std::unique_ptr<net::UvClock> clock_;
   std::unique_ptr<net::UdpTransport> transport_;
-  std::unique_ptr<storage::RecordStore> store_;
-  std::unique_ptr<dht::Node> node_;
+  std::unique_ptr<runtime::NodeRuntime> runtime_;
   bool spent_ = false;
 };
 

@@ -7,6 +7,7 @@ namespace {
 
 constexpr size_t kRecordHeaderBytes = 17;  // Encoding, seq, expires.
 constexpr size_t kTimeBytes = 8;
+constexpr size_t kPublicationHeaderBytes = 9;  // Encoding, ttl.
 constexpr uint64_t kSignBit = uint64_t{1} << 63;
 constexpr int64_t kMaxMicros = std::numeric_limits<int64_t>::max();
 
@@ -22,6 +23,17 @@ int64_t CeilMicros(absl::Time t) {
 absl::Time TimeFromMicros(int64_t micros) {
   if (micros == kMaxMicros) return absl::InfiniteFuture();
   return absl::FromUnixMicros(micros);
+}
+
+// Returns `d` in microseconds, rounded up; InfiniteDuration as kMaxMicros.
+int64_t CeilMicros(absl::Duration d) {
+  if (d == absl::InfiniteDuration()) return kMaxMicros;
+  return absl::ToInt64Microseconds(absl::Ceil(d, absl::Microseconds(1)));
+}
+
+absl::Duration DurationFromMicros(int64_t micros) {
+  if (micros == kMaxMicros) return absl::InfiniteDuration();
+  return absl::Microseconds(micros);
 }
 
 }  // namespace
@@ -58,6 +70,26 @@ std::optional<Record> DecodeRecord(std::string_view key,
   const uint64_t micros = *DecodeBigEndian(value.substr(9, 8), 8);
   return Record{std::string(key), std::string(value.substr(kRecordHeaderBytes)),
                 seq, TimeFromMicros(static_cast<int64_t>(micros))};
+}
+
+std::string EncodePublicationValue(const Publication& publication) {
+  std::string out(1, static_cast<char>(kPublicationEncoding));
+  out += EncodeBigEndian(static_cast<uint64_t>(CeilMicros(publication.ttl)), 8);
+  return out.append(EncodeRecordValue(publication.record));
+}
+
+std::optional<Publication> DecodePublication(std::string_view key,
+                                             std::string_view value) {
+  if (value.size() < kPublicationHeaderBytes ||
+      static_cast<uint8_t>(value[0]) != kPublicationEncoding) {
+    return std::nullopt;
+  }
+  std::optional<Record> record =
+      DecodeRecord(key, value.substr(kPublicationHeaderBytes));
+  if (!record.has_value()) return std::nullopt;
+  const uint64_t micros = *DecodeBigEndian(value.substr(1, 8), 8);
+  return Publication{*std::move(record),
+                     DurationFromMicros(static_cast<int64_t>(micros))};
 }
 
 std::string ExpiryKey(absl::Time expires, std::string_view key) {

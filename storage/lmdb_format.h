@@ -5,7 +5,7 @@
 //
 // Files in the data dir:
 //   LOCK                 advisory lock (flock), held while a store is open.
-//   records.mdb(-lock)   one LMDB environment with three databases:
+//   records.mdb(-lock)   one LMDB environment with four databases:
 //
 //   "records"  key bytes -> u8 record encoding (kRecordEncoding),
 //              u64 seq, i64 expires as unix microseconds, value bytes
@@ -16,10 +16,20 @@
 //   "meta"     "format_version" -> u32 (kLmdbStoreFormatVersion);
 //              "records" -> u64 count; "bytes" -> u64 sum of
 //              Record::footprint() over the records held.
+//   "publications"
+//              key bytes -> u8 publication encoding (kPublicationEncoding),
+//              i64 ttl in microseconds, then the "records" value of the
+//              record as put (u8 record encoding, seq, expires, value).
+//              The records this node put and republishes
+//              (storage/publication_store.h, LmdbPublicationStore); not
+//              counted in "meta". Added within version 1: a dir written
+//              before it gets an empty one on open, and a kad that does not
+//              know it leaves it alone.
 //
-// Times are kept to the microsecond: a finer `expires` is rounded up, so
-// a record that is live when stored is stored as live. InfiniteFuture is
-// kept as the largest i64 and read back as InfiniteFuture.
+// Times are kept to the microsecond: a finer `expires` (or ttl) is rounded
+// up, so a record that is live when stored is stored as live.
+// InfiniteFuture (InfiniteDuration) is kept as the largest i64 and read
+// back as InfiniteFuture (InfiniteDuration).
 #ifndef KAD_STORAGE_LMDB_FORMAT_H_
 #define KAD_STORAGE_LMDB_FORMAT_H_
 
@@ -30,6 +40,7 @@
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "storage/publication_store.h"
 #include "storage/record.h"
 
 namespace kad::storage {
@@ -41,6 +52,7 @@ inline constexpr uint32_t kLmdbStoreFormatVersion = 1;
 namespace lmdb_format {
 
 inline constexpr uint8_t kRecordEncoding = 1;
+inline constexpr uint8_t kPublicationEncoding = 1;
 inline constexpr std::string_view kVersionKey = "format_version";
 inline constexpr std::string_view kRecordsKey = "records";
 inline constexpr std::string_view kBytesKey = "bytes";
@@ -55,6 +67,13 @@ std::string EncodeRecordValue(const Record& record);
 // Decodes a "records" entry; nullopt if the value is malformed.
 std::optional<Record> DecodeRecord(std::string_view key,
                                    std::string_view value);
+
+// Encodes the "publications" value of `publication` (its record's key is
+// the LMDB key).
+std::string EncodePublicationValue(const Publication& publication);
+// Decodes a "publications" entry; nullopt if the value is malformed.
+std::optional<Publication> DecodePublication(std::string_view key,
+                                             std::string_view value);
 
 // Returns the "expiry" key for a record.
 std::string ExpiryKey(absl::Time expires, std::string_view key);

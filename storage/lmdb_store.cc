@@ -12,20 +12,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/lmdb_format.h"
+#include "storage/lmdb_publication_store.h"
+#include "storage/lmdb_txn.h"
 
 namespace kad::storage {
 namespace {
 
 using lmdb_format::DecodeBigEndian;
 using lmdb_format::EncodeBigEndian;
-
-MDB_val Val(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
-
-std::string_view View(const MDB_val& v) {
-  return {static_cast<const char*>(v.mv_data), v.mv_size};
-}
+using lmdb_txn::CursorGuard;
+using lmdb_txn::TxnGuard;
+using lmdb_txn::Val;
+using lmdb_txn::View;
 
 // Maps an LMDB or errno code to a Status with a one-line message.
 absl::Status ErrorStatus(int rc, const std::string& what) {
@@ -51,20 +49,6 @@ absl::StatusOr<int> LockDir(const std::string& dir) {
   return absl::FailedPreconditionError(
       absl::StrCat("data dir ", dir, " is in use by another kad node"));
 }
-
-struct TxnGuard {
-  MDB_txn* txn = nullptr;
-  ~TxnGuard() {
-    if (txn != nullptr) mdb_txn_abort(txn);
-  }
-};
-
-struct CursorGuard {
-  MDB_cursor* cursor = nullptr;
-  ~CursorGuard() {
-    if (cursor != nullptr) mdb_cursor_close(cursor);
-  }
-};
 
 }  // namespace
 
@@ -173,12 +157,17 @@ absl::Status LmdbStore::Writer::Commit() {
 }
 
 LmdbStore::LmdbStore(std::string dir, LmdbStoreOptions options, int lock_fd)
-    : dir_(std::move(dir)), options_(options), lock_fd_(lock_fd) {}
+    : dir_(std::move(dir)),
+      options_(options),
+      lock_fd_(lock_fd),
+      publications_(new LmdbPublicationStore(*this)) {}
 
 LmdbStore::~LmdbStore() {
   if (env_ != nullptr) mdb_env_close(env_);
   ::close(lock_fd_);  // Releases the lock, after LMDB is done with the dir.
 }
+
+PublicationStore& LmdbStore::publications() { return *publications_; }
 
 absl::StatusOr<std::unique_ptr<LmdbStore>> LmdbStore::Open(
     const std::string& dir, LmdbStoreOptions options) {
@@ -203,7 +192,7 @@ absl::Status LmdbStore::Error(int rc, const char* what) const {
 absl::Status LmdbStore::OpenEnvironment() {
   const std::string path = dir_ + "/records.mdb";
   int rc = mdb_env_create(&env_);
-  if (rc == MDB_SUCCESS) rc = mdb_env_set_maxdbs(env_, 3);
+  if (rc == MDB_SUCCESS) rc = mdb_env_set_maxdbs(env_, 4);
   if (rc == MDB_SUCCESS) rc = mdb_env_set_mapsize(env_, options_.map_size);
   // MDB_NOTLS lets a Get run inside ForEach's read transaction. No
   // MDB_NOSYNC: a commit returns only once the data is on disk.
@@ -215,7 +204,8 @@ absl::Status LmdbStore::OpenEnvironment() {
   absl::Status s = writer.Begin();
   for (auto [name, dbi] :
        {std::pair{"records", &records_db_}, std::pair{"expiry", &expiry_db_},
-        std::pair{"meta", &meta_db_}}) {
+        std::pair{"meta", &meta_db_},
+        std::pair{"publications", &publications_db_}}) {
     if (s.ok()) {
       s = writer.Check(mdb_dbi_open(writer.txn(), name, MDB_CREATE, dbi),
                        "cannot open records.mdb");
@@ -430,20 +420,11 @@ absl::StatusOr<Record> LmdbStore::Get(std::string_view key,
 
 void LmdbStore::ForEach(absl::Time now,
                         absl::FunctionRef<void(const Record&)> fn) const {
-  TxnGuard read;
-  CursorGuard guard;  // Declared after `read`, so closed before it aborts.
-  if (mdb_txn_begin(env_, nullptr, MDB_RDONLY, &read.txn) != MDB_SUCCESS ||
-      mdb_cursor_open(read.txn, records_db_, &guard.cursor) != MDB_SUCCESS) {
-    return;
-  }
-  MDB_val key, value;
-  for (int rc = mdb_cursor_get(guard.cursor, &key, &value, MDB_FIRST);
-       rc == MDB_SUCCESS;
-       rc = mdb_cursor_get(guard.cursor, &key, &value, MDB_NEXT)) {
-    std::optional<Record> record =
-        lmdb_format::DecodeRecord(View(key), View(value));
-    if (record.has_value() && record->expires > now) fn(*record);
-  }
+  lmdb_txn::ForEachEntry(
+      env_, records_db_, [&](std::string_view key, std::string_view value) {
+        std::optional<Record> record = lmdb_format::DecodeRecord(key, value);
+        if (record.has_value() && record->expires > now) fn(*record);
+      });
 }
 
 }  // namespace kad::storage

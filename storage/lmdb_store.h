@@ -25,8 +25,9 @@
 //
 // On disk: DIR/LOCK and one LMDB environment, DIR/records.mdb, holding
 // the records, an expiry index (so ExpireSome walks oldest first without
-// scanning) and the counts behind stats(); storage/lmdb_format.h has the
-// byte layout. A dir written with another kLmdbStoreFormatVersion is
+// scanning), the counts behind stats() and the node's own publications
+// (publications(), storage/lmdb_publication_store.h);
+// storage/lmdb_format.h has the byte layout. A dir written with another kLmdbStoreFormatVersion is
 // refused by Open.
 //
 // Times are kept to the microsecond: an `expires` with a finer part is
@@ -50,6 +51,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "storage/lmdb_format.h"  // kLmdbStoreFormatVersion
+#include "storage/publication_store.h"
 #include "storage/record.h"
 #include "storage/record_store.h"
 
@@ -57,6 +59,8 @@ struct MDB_env;  // From lmdb.h, kept out of this header.
 struct MDB_txn;
 
 namespace kad::storage {
+
+class LmdbPublicationStore;
 
 // How far a removal may widen a full map; see "Full map or disk" above.
 inline constexpr size_t kRemovalHeadroom = size_t{16} << 20;
@@ -115,11 +119,16 @@ class LmdbStore : public RecordStore {
                absl::FunctionRef<void(const Record&)> fn) const override;
   StoreStats stats() const override { return stats_; }
 
+  // Returns the publications kept in the same environment (the records
+  // this node put and republishes); valid as long as this store.
+  PublicationStore& publications();
+
   const std::string& dir() const { return dir_; }
   const LmdbStoreOptions& options() const { return options_; }
 
  private:
   class Writer;  // One write transaction and the counts it would commit.
+  friend class LmdbPublicationStore;  // Shares env_ and Error().
 
   LmdbStore(std::string dir, LmdbStoreOptions options, int lock_fd);
 
@@ -155,7 +164,9 @@ class LmdbStore : public RecordStore {
   unsigned int records_db_ = 0;  // MDB_dbi handles.
   unsigned int expiry_db_ = 0;
   unsigned int meta_db_ = 0;
+  unsigned int publications_db_ = 0;
   StoreStats stats_;  // As last committed; mirrors the meta database.
+  std::unique_ptr<LmdbPublicationStore> publications_;
 };
 
 }  // namespace kad::storage

@@ -8,8 +8,8 @@
 // both stores.
 //
 // Implementations: MemoryPublicationStore (below, the default when a node
-// is given none) and LmdbStore's publications (storage/lmdb_store.h, kept
-// in the data dir).
+// is given none) and LmdbPublicationStore (storage/lmdb_publication_store.h,
+// reached through LmdbStore::publications(), kept in the data dir).
 //
 // Not thread-safe; call from the loop thread.
 #ifndef KAD_STORAGE_PUBLICATION_STORE_H_

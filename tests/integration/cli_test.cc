@@ -763,6 +763,24 @@ TEST_F(CliTest, DataDirInUseIsRefusedWithExitFour) {
   EXPECT_THAT(second.err, HasSubstr("in use by another kad node"));
 }
 
+TEST_F(CliTest, DataDirOfAnotherNodeIdIsRefusedWithExitTwo) {
+  ScratchDir scratch;
+  const std::string dir = scratch.Sub("node");
+  ASSERT_NO_FATAL_FAILURE(StartNode({"--data-dir", dir}));
+  const std::string id = nodes_[0].id;
+  nodes_[0].process->Signal(SIGTERM);
+  ASSERT_EQ(nodes_[0].process->Wait(SteadyClock::now() + kStartDeadline), 0);
+  nodes_.clear();
+  const std::string other(40, id[0] == '0' ? '1' : '0');
+  Result refused = RunKad(
+      {"node", "--listen", "127.0.0.1:0", "--data-dir", dir, "--id", other});
+  EXPECT_EQ(refused.exit_code, 2) << refused;
+  EXPECT_THAT(refused.err, HasSubstr("belongs to node " + id));
+  // The id it was started with is no trouble.
+  ASSERT_NO_FATAL_FAILURE(StartNode({"--data-dir", dir, "--id", id}));
+  EXPECT_EQ(nodes_[0].id, id);
+}
+
 TEST_F(CliTest, UnusableDataDirsAreRefusedWithExitFour) {
   Result uncreatable =
       RunKad({"node", "--listen", "127.0.0.1:0", "--data-dir", "/dev/null/kad"});
