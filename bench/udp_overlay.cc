@@ -69,11 +69,14 @@ absl::Status UdpOverlay::Build() {
     udp.send_buffer_bytes = 256 << 10;
     auto transport = net::UdpTransport::Create(loop_.raw(), bind, udp);
     if (!transport.ok()) return transport.status();
-    Member member{*std::move(transport),
-                  std::make_unique<storage::MemoryStore>(), nullptr};
-    member.node = std::make_unique<dht::Node>(options_.node, *member.transport,
-                                              clock_, *member.store);
-    member.node->Start();
+    runtime::NodeRuntimeOptions node_options;
+    node_options.node = options_.node;
+    Member member{*std::move(transport), nullptr};
+    absl::StatusOr<std::unique_ptr<runtime::NodeRuntime>> node_runtime =
+        runtime::NodeRuntime::Create(std::move(node_options),
+                                     *member.transport, clock_);
+    if (!node_runtime.ok()) return node_runtime.status();
+    member.runtime = *std::move(node_runtime);
     members_.push_back(std::move(member));
   }
   return absl::OkStatus();
@@ -96,10 +99,10 @@ void UdpOverlay::StartNextJoins() {
     std::vector<net::Endpoint> seeds;
     for (int s = 0; s < kSeedsPerJoin; ++s) {
       int seed = joined_[gen_() % joined_.size()];
-      seeds.push_back(members_[seed].node->endpoint());
+      seeds.push_back(members_[seed].runtime->node().endpoint());
     }
     ++in_flight_;
-    members_[index].node->Bootstrap(
+    members_[index].runtime->node().Bootstrap(
         seeds, [this, index](absl::StatusOr<int> joined) {
           OnJoined(index, joined.ok());
         });

@@ -26,7 +26,7 @@
 #include "net/udp_transport.h"
 #include "net/uv_clock.h"
 #include "net/uv_loop.h"
-#include "storage/memory_store.h"
+#include "runtime/node_runtime.h"
 
 namespace kad::bench {
 
@@ -57,17 +57,16 @@ class UdpOverlay final : public BenchOverlay {
   // BenchOverlay. RunUntil returns false if `done` does not hold within
   // ten minutes. No churn.
   size_t size() const override { return members_.size(); }
-  dht::Node& node(size_t i) override { return *members_[i].node; }
+  dht::Node& node(size_t i) override { return members_[i].runtime->node(); }
   bool RunUntil(absl::FunctionRef<bool()> done) override;
   bool SupportsChurn() const override { return false; }
   void Crash(size_t) override {}
-  dht::Node& AddNode() override { return *members_.back().node; }
+  dht::Node& AddNode() override { return members_.back().runtime->node(); }
 
  private:
   struct Member {
     std::unique_ptr<net::UdpTransport> transport;
-    std::unique_ptr<storage::MemoryStore> store;
-    std::unique_ptr<dht::Node> node;
+    std::unique_ptr<runtime::NodeRuntime> runtime;  // In-memory stores.
   };
 
   UdpOverlay(UdpOverlayOptions options, net::UvLoop& loop, net::UvClock& clock)

@@ -24,6 +24,7 @@ Bootstrapper::Bootstrapper(bool read_only, const NodeId& self,
       routing_table_(routing_table),
       lookups_(lookups),
       requester_(requester),
+      clock_(clock),
       gen_(gen),
       timers_(clock) {}
 
@@ -45,8 +46,14 @@ void Bootstrapper::Bootstrap(std::vector<net::Endpoint> seeds,
 
 bool Bootstrapper::RejoinIfCutOff() {
   if (routing_table_.size() > 0) return false;
-  if (!join_ && !last_seeds_.empty()) {
-    Bootstrap(last_seeds_, [](absl::StatusOr<int>) {});
+  if (!join_ && !last_seeds_.empty() && rejoin_.Due(clock_.Now())) {
+    Bootstrap(last_seeds_, [this](absl::StatusOr<int> joined) {
+      if (joined.ok() && *joined > 0) {
+        rejoin_.OnSuccess();
+      } else {
+        rejoin_.OnFailure(clock_.Now(), gen_);
+      }
+    });
   }
   return true;
 }

@@ -8,7 +8,9 @@
 // It fails with Unavailable, naming the seeds, if no seed answers.
 //
 // The seeds of the last join with any are kept: RejoinIfCutOff starts a
-// join through them again when the routing table has emptied.
+// join through them again when the routing table has emptied, as often as
+// the RejoinPolicy (dht/rejoin_policy.h) allows: a node cut off for an
+// hour backs off instead of pinging dead seeds every check.
 //
 // Ownership: every collaborator is borrowed and must outlive the
 // bootstrapper. Not thread-safe; call from the loop thread.
@@ -21,6 +23,7 @@
 #include "absl/random/bit_gen_ref.h"
 #include "dht/callback.h"
 #include "dht/lookup_driver.h"
+#include "dht/rejoin_policy.h"
 #include "dht/requester.h"
 #include "dht/routing_table.h"
 #include "dht/timer_set.h"
@@ -43,8 +46,9 @@ class Bootstrapper {
   // already running.
   void Bootstrap(std::vector<net::Endpoint> seeds, Callback<int> done);
 
-  // Joins again through the last seeds if the routing table is empty and
-  // no join is running. Returns whether the table was empty.
+  // Joins again through the last seeds if the routing table is empty, no
+  // join is running and the rejoin policy says one is due. Returns
+  // whether the table was empty.
   bool RejoinIfCutOff();
 
  private:
@@ -65,7 +69,9 @@ class Bootstrapper {
   RoutingTable& routing_table_;
   LookupDriver& lookups_;
   Requester& requester_;
+  net::Clock& clock_;
   absl::BitGenRef gen_;
+  RejoinPolicy rejoin_;  // Paces RejoinIfCutOff.
   std::optional<Join> join_;
   std::vector<net::Endpoint> last_seeds_;  // Kept to rejoin if cut off.
   TimerSet timers_;  // Last: cancelled before anything they refer to goes.
