@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/testing/sim_builders.h"
+
 namespace kad::net {
 namespace {
 
@@ -16,13 +18,7 @@ struct Received {
   absl::Time at;
 };
 
-SimNetworkOptions ConstantRtt(absl::Duration rtt, double loss = 0.0) {
-  SimNetworkOptions options;
-  options.link.distribution = RttDistribution::kConstant;
-  options.link.constant_rtt = rtt;
-  options.loss = loss;
-  return options;
-}
+using ::kad::testing::ConstantRtt;
 
 class SimNetworkTest : public ::testing::Test {
  protected:
