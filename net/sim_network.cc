@@ -147,17 +147,14 @@ void SimNetwork::HealPartitions() {
 
 // ---- SimNetwork: datagrams -------------------------------------------------
 
-absl::Status SimNetwork::CheckSize(std::span<const uint8_t> datagram) {
-  if (datagram.size() > kMaxDatagramBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "datagram of ", datagram.size(), " bytes exceeds ", kMaxDatagramBytes));
-  }
-  return absl::OkStatus();
+absl::Status SimNetwork::TooBig(size_t bytes) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("datagram of ", bytes, " bytes exceeds ", kMaxDatagramBytes));
 }
 
 absl::Status SimNetwork::Send(uint32_t from, const Endpoint& to,
                               std::span<const uint8_t> datagram) {
-  if (absl::Status size = CheckSize(datagram); !size.ok()) return size;
+  if (datagram.size() > kMaxDatagramBytes) return TooBig(datagram.size());
   if (hosts_[from].state != HostState::kUp) {
     if (hosts_[from].state == HostState::kDetached) {
       ++stats_.refused_detached;
@@ -191,7 +188,7 @@ bool SimNetwork::Lost(uint64_t sequence) const {
 
 absl::Status SimNetwork::Inject(const Endpoint& from, const Endpoint& to,
                                 std::span<const uint8_t> datagram) {
-  if (absl::Status size = CheckSize(datagram); !size.ok()) return size;
+  if (datagram.size() > kMaxDatagramBytes) return TooBig(datagram.size());
   ++stats_.datagrams_injected;
   const std::optional<uint32_t> dest = HostAt(to);
   if (!dest) {

@@ -189,7 +189,7 @@ class SimNetwork : private SimClock::EventSink {
 
   Endpoint EndpointOf(uint32_t host) const;
   std::optional<uint32_t> HostAt(const Endpoint& endpoint) const;
-  static absl::Status CheckSize(std::span<const uint8_t> datagram);
+  static absl::Status TooBig(size_t bytes);  // InvalidArgument.
   absl::Status Send(uint32_t from, const Endpoint& to,
                     std::span<const uint8_t> datagram);
   // Returns true if this datagram is lost (the `sequence`-th one sent).
