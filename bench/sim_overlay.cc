@@ -44,8 +44,8 @@ dht::Node& SimOverlay::Add(const dht::NodeOptions& options) {
   SimMember member;
   member.transport = network_.NewTransport();
   member.store = std::make_unique<storage::MemoryStore>();
-  member.node = std::make_unique<dht::Node>(options, *member.transport,
-                                            clock_, *member.store);
+  member.node = std::make_unique<dht::Node>(options, *member.transport, clock_,
+                                            *member.store);
   member.node->Start();
   members_.push_back(std::move(member));
   return *members_.back().node;

@@ -148,8 +148,8 @@ void SimNetwork::HealPartitions() {
 // ---- SimNetwork: datagrams -------------------------------------------------
 
 absl::Status SimNetwork::TooBig(size_t bytes) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("datagram of ", bytes, " bytes exceeds ", kMaxDatagramBytes));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "datagram of ", bytes, " bytes exceeds ", kMaxDatagramBytes));
 }
 
 absl::Status SimNetwork::Send(uint32_t from, const Endpoint& to,

@@ -153,9 +153,10 @@ TEST_F(SimNetworkTest, InjectsFromAnySourceAfterTheLinkDelay) {
   const Endpoint forged = Endpoint::Ipv4({192, 0, 2, 66}, 1);
   const std::vector<uint8_t> bytes = {7, 7};
   ASSERT_TRUE(network_.Inject(forged, b.local_endpoint(), bytes).ok());
-  ASSERT_TRUE(network_.Inject(transports_[0]->local_endpoint(),
-                              b.local_endpoint(), bytes)
-                  .ok());
+  ASSERT_TRUE(
+      network_
+          .Inject(transports_[0]->local_endpoint(), b.local_endpoint(), bytes)
+          .ok());
   ASSERT_TRUE(network_.Inject(forged, forged, bytes).ok());  // To nowhere.
   EXPECT_TRUE(inbox(1).empty());  // Never delivered inside Inject.
   clock_.RunUntilIdle();

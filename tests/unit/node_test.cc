@@ -318,7 +318,8 @@ TEST(NodeTest, MalformedDatagramsAreCountedAndDropped) {
   for (int i = 0; i < 500; ++i) {
     std::vector<uint8_t> junk(gen() % 300);
     for (auto& b : junk) b = static_cast<uint8_t>(gen());
-    ASSERT_TRUE(overlay.network().Inject(attacker, victim.endpoint(), junk).ok());
+    ASSERT_TRUE(
+        overlay.network().Inject(attacker, victim.endpoint(), junk).ok());
   }
   overlay.clock().RunFor(absl::Seconds(1));
   EXPECT_GE(victim.stats().malformed_in, 450u);
