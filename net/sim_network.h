@@ -14,8 +14,8 @@
 //    from a hash of the seed and the datagram's sequence number, so the
 //    draws do not depend on anything else in the run);
 //  - otherwise copied and delivered after LinkModel::OneWayDelay, unless
-//    the destination has crashed, left, been destroyed or installed no
-//    receive handler by then.
+//    the destination has crashed, left, been destroyed or detached, or
+//    installed no receive handler, by then.
 // Every outcome is counted in stats(). Send() reports success for all of
 // these, as UDP would; it fails only for a datagram over
 // kMaxDatagramBytes (InvalidArgument).
@@ -41,7 +41,8 @@
 //
 // Memory: a host costs 16 bytes here plus its 64-byte SimTransport (about
 // 80 bytes measured with the allocator's overhead); a datagram in flight
-// costs a 24-byte queue entry, a 24-byte slot and a copy of its bytes.
+// costs a 24-byte queue entry, a 24-byte slot and a copy of its bytes
+// (an injected one also a map entry holding its source endpoint).
 //
 // Ownership: the clock must outlive the network, and the network its
 // transports. Not thread-safe; call from the clock's thread.
