@@ -29,17 +29,46 @@ SimOverlay::SimOverlay(SimOverlayOptions options)
       network_(clock_, Seeded(options_.network, options_.seed)) {}
 
 dht::Node& SimOverlay::AddNode() {
-  SimMember member;
-  member.transport = network_.NewTransport();
-  member.store = std::make_unique<storage::MemoryStore>();
   dht::NodeOptions node_options = options_.node;
   node_options.id.reset();
   node_options.seed = gen_();
-  member.node = std::make_unique<dht::Node>(node_options, *member.transport,
-                                            clock_, *member.store);
+  return Add(node_options);
+}
+
+dht::Node& SimOverlay::AddNode(dht::NodeOptions options) {
+  if (!options.seed) options.seed = gen_();
+  return Add(options);
+}
+
+dht::Node& SimOverlay::Add(const dht::NodeOptions& options) {
+  SimMember member;
+  member.transport = network_.NewTransport();
+  member.store = std::make_unique<storage::MemoryStore>();
+  member.node = std::make_unique<dht::Node>(options, *member.transport, clock_,
+                                            *member.store);
   member.node->Start();
   members_.push_back(std::move(member));
   return *members_.back().node;
+}
+
+int SimOverlay::JoinOneByOne(size_t n) {
+  dht::NodeOptions options = options_.node;
+  options.id.reset();
+  options.seed.reset();
+  return JoinOneByOne(n, options);
+}
+
+int SimOverlay::JoinOneByOne(size_t n, const dht::NodeOptions& options) {
+  int failures = 0;
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<net::Endpoint> seeds;
+    if (!members_.empty()) seeds.push_back(members_[0].node->endpoint());
+    dht::Node& node = AddNode(options);
+    const absl::StatusOr<int> joined = Run<int>(
+        [&](auto done) { node.Bootstrap(std::move(seeds), std::move(done)); });
+    if (!joined.ok()) ++failures;
+  }
+  return failures;
 }
 
 int SimOverlay::GrowTo(size_t n) {

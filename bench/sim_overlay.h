@@ -1,6 +1,8 @@
 // SimOverlay: real dht::Nodes (with MemoryStores) on a SimNetwork in the
-// virtual time of a SimClock, grown in waves, with helpers to run
-// operations to completion. Shared by `kad bench` and the `sim` tests.
+// virtual time of a SimClock, grown in waves (or one by one, for small
+// test overlays), with helpers to run operations to completion. The one
+// overlay harness: `kad bench` and the unit and `sim` tests all use it.
+// It links no libuv.
 //
 // Everything random derives from SimOverlayOptions::seed (node seeds, the
 // choice of bootstrap contacts, loss draws, the link model), so one seed
@@ -48,6 +50,17 @@ class SimOverlay final : public BenchOverlay {
 
   // Adds a node and starts it; does not bootstrap it.
   dht::Node& AddNode() override;
+  // As AddNode(), with `options` instead of SimOverlayOptions::node; an
+  // `id` or `seed` set there is kept (an unset seed is drawn as above).
+  dht::Node& AddNode(dht::NodeOptions options);
+  // Adds `n` nodes one after another, each bootstrapping off the first
+  // node and run until its bootstrap has finished, so every join sees the
+  // whole overlay before it. Much slower than GrowTo for large overlays; it
+  // builds the small ones of unit tests. Returns the number of bootstraps
+  // that failed or never finished.
+  int JoinOneByOne(size_t n);
+  // As JoinOneByOne(n), the nodes added with AddNode(options).
+  int JoinOneByOne(size_t n, const dht::NodeOptions& options);
   // Grows the overlay to `n` nodes in waves: each wave adds as many nodes
   // as have already joined (so waves double) but at most kMaxWave, each
   // bootstrapping off a random joined node, and runs until the wave's
@@ -96,6 +109,7 @@ class SimOverlay final : public BenchOverlay {
  private:
   static net::SimNetworkOptions Seeded(net::SimNetworkOptions network,
                                        uint64_t seed);
+  dht::Node& Add(const dht::NodeOptions& options);
 
   SimOverlayOptions options_;
   std::mt19937_64 gen_;

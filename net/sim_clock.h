@@ -1,8 +1,8 @@
 // SimClock: a net::Clock in virtual time, driving a simulation.
 //
 // Nothing sleeps: time jumps to the next pending event when the owner asks
-// it to run (RunNext, RunUntil, RunUntilIdle, RunWhile). Events run in
-// (due time, sequence number) order, the sequence number counting every
+// it to run (RunNext, RunUntil, RunFor, RunUntilIdle, RunWhile). Events run
+// in (due time, sequence number) order, the sequence number counting every
 // Schedule/ScheduleEvent call, so events due at the same time run in the
 // order they were scheduled and one seed reproduces a run exactly.
 //
@@ -66,6 +66,9 @@ class SimClock : public Clock {
   // Runs every event due at or before `until`, then sets the time to
   // `until` if it is later. Returns the number of events run.
   size_t RunUntil(absl::Time until);
+  // Runs every event due within `duration` from now, then moves time on by
+  // `duration`: RunUntil(Now() + duration).
+  size_t RunFor(absl::Duration duration) { return RunUntil(Now() + duration); }
   // Runs events until none is pending or the next one is due more than
   // `limit` after now; time stays at the last event run. Returns the
   // number of events run.

@@ -12,6 +12,8 @@ namespace kad::net {
 namespace {
 
 constexpr uint32_t kNoSlot = std::numeric_limits<uint32_t>::max();
+// InFlight::from of an injected datagram; hosts are below kMaxHosts.
+constexpr uint32_t kForeignSource = std::numeric_limits<uint32_t>::max();
 constexpr uint64_t kLossSalt = 0x6c6f73732d647261;  // "loss-dra"
 // IPv6 hosts live in fd6b:6164::/96 ("kad" in a unique-local prefix).
 constexpr std::array<uint8_t, 4> kV6Prefix = {0xfd, 0x6b, 0x61, 0x64};
@@ -27,7 +29,7 @@ uint64_t SplitMix64(uint64_t x) {
 
 // ---- SimTransport ----------------------------------------------------------
 
-SimTransport::~SimTransport() { network_.Detach(host_); }
+SimTransport::~SimTransport() { network_.OnDestroyed(host_); }
 
 absl::Status SimTransport::Send(const Endpoint& to,
                                 std::span<const uint8_t> datagram) {
@@ -93,7 +95,10 @@ std::optional<uint32_t> SimNetwork::HostAt(const Endpoint& endpoint) const {
 
 void SimNetwork::SetState(const Endpoint& endpoint, HostState state) {
   const std::optional<uint32_t> host = HostAt(endpoint);
-  if (!host || hosts_[*host].state != HostState::kUp) return;
+  if (!host || (hosts_[*host].state != HostState::kUp &&
+                hosts_[*host].state != HostState::kDetached)) {
+    return;
+  }
   hosts_[*host].state = state;
   ++(state == HostState::kCrashed ? stats_.crashes : stats_.leaves);
 }
@@ -111,7 +116,21 @@ bool SimNetwork::IsUp(const Endpoint& endpoint) const {
   return host && hosts_[*host].state == HostState::kUp;
 }
 
-void SimNetwork::Detach(uint32_t host) {
+void SimNetwork::Detach(const Endpoint& endpoint) {
+  const std::optional<uint32_t> host = HostAt(endpoint);
+  if (host && hosts_[*host].state == HostState::kUp) {
+    hosts_[*host].state = HostState::kDetached;
+  }
+}
+
+void SimNetwork::Reattach(const Endpoint& endpoint) {
+  const std::optional<uint32_t> host = HostAt(endpoint);
+  if (host && hosts_[*host].state == HostState::kDetached) {
+    hosts_[*host].state = HostState::kUp;
+  }
+}
+
+void SimNetwork::OnDestroyed(uint32_t host) {
   hosts_[host].transport = nullptr;
   hosts_[host].state = HostState::kDestroyed;
 }
@@ -128,13 +147,20 @@ void SimNetwork::HealPartitions() {
 
 // ---- SimNetwork: datagrams -------------------------------------------------
 
+absl::Status SimNetwork::TooBig(size_t bytes) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "datagram of ", bytes, " bytes exceeds ", kMaxDatagramBytes));
+}
+
 absl::Status SimNetwork::Send(uint32_t from, const Endpoint& to,
                               std::span<const uint8_t> datagram) {
-  if (datagram.size() > kMaxDatagramBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "datagram of ", datagram.size(), " bytes exceeds ", kMaxDatagramBytes));
-  }
+  if (datagram.size() > kMaxDatagramBytes) return TooBig(datagram.size());
   if (hosts_[from].state != HostState::kUp) {
+    if (hosts_[from].state == HostState::kDetached) {
+      ++stats_.refused_detached;
+      return absl::UnavailableError(
+          absl::StrCat(EndpointOf(from).ToString(), " is detached"));
+    }
     ++stats_.dropped_sender_down;
     return absl::OkStatus();
   }
@@ -160,8 +186,30 @@ bool SimNetwork::Lost(uint64_t sequence) const {
   return static_cast<double>(draw >> 11) * 0x1.0p-53 < options_.loss;
 }
 
+absl::Status SimNetwork::Inject(const Endpoint& from, const Endpoint& to,
+                                std::span<const uint8_t> datagram) {
+  if (datagram.size() > kMaxDatagramBytes) return TooBig(datagram.size());
+  ++stats_.datagrams_injected;
+  const std::optional<uint32_t> dest = HostAt(to);
+  if (!dest) {
+    ++stats_.dropped_unknown_destination;
+    return absl::OkStatus();
+  }
+  const uint32_t slot = Park(kForeignSource, *dest, datagram);
+  injected_from_.emplace(slot, from);
+  clock_.ScheduleEvent(link_.OneWayDelay(from, to), sink_, slot);
+  return absl::OkStatus();
+}
+
 void SimNetwork::Enqueue(uint32_t from, uint32_t to,
                          std::span<const uint8_t> datagram) {
+  const uint32_t slot = Park(from, to, datagram);
+  clock_.ScheduleEvent(link_.OneWayDelay(EndpointOf(from), EndpointOf(to)),
+                       sink_, slot);
+}
+
+uint32_t SimNetwork::Park(uint32_t from, uint32_t to,
+                          std::span<const uint8_t> datagram) {
   uint32_t slot = free_head_;
   if (slot == kNoSlot) {
     slot = static_cast<uint32_t>(in_flight_.size());
@@ -176,8 +224,7 @@ void SimNetwork::Enqueue(uint32_t from, uint32_t to,
   packet.from = from;
   packet.to = to;
   ++in_flight_count_;
-  clock_.ScheduleEvent(link_.OneWayDelay(EndpointOf(from), EndpointOf(to)),
-                       sink_, slot);
+  return slot;
 }
 
 void SimNetwork::OnEvent(uint32_t token) {
@@ -191,6 +238,12 @@ void SimNetwork::OnEvent(uint32_t token) {
   slot.next_free = free_head_;
   free_head_ = token;
   --in_flight_count_;
+  std::optional<Endpoint> foreign;
+  if (from == kForeignSource) {
+    auto it = injected_from_.find(token);
+    foreign = it->second;
+    injected_from_.erase(it);
+  }
 
   Host& host = hosts_[to];
   if (host.state != HostState::kUp || !host.transport->handler_) {
@@ -199,7 +252,7 @@ void SimNetwork::OnEvent(uint32_t token) {
   }
   ++stats_.datagrams_delivered;
   stats_.bytes_delivered += datagram.size();
-  host.transport->handler_(EndpointOf(from), datagram);
+  host.transport->handler_(foreign ? *foreign : EndpointOf(from), datagram);
 }
 
 }  // namespace kad::net

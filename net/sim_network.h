@@ -14,8 +14,8 @@
 //    from a hash of the seed and the datagram's sequence number, so the
 //    draws do not depend on anything else in the run);
 //  - otherwise copied and delivered after LinkModel::OneWayDelay, unless
-//    the destination has crashed, left, been destroyed or installed no
-//    receive handler by then.
+//    the destination has crashed, left, been destroyed or detached, or
+//    installed no receive handler, by then.
 // Every outcome is counted in stats(). Send() reports success for all of
 // these, as UDP would; it fails only for a datagram over
 // kMaxDatagramBytes (InvalidArgument).
@@ -25,12 +25,24 @@
 // nothing, so the two differ only in the counters). Destroying a
 // SimTransport has the same effect.
 //
+// For tests, two more ways in:
+//  - Inject() delivers a datagram from any source endpoint, a host's or
+//    one outside the simulation (an attacker, a forged source). It skips
+//    the sender checks, partitions and loss, and arrives after the link
+//    delay like any other datagram.
+//  - Detach() takes a host off the network until Reattach(), as a node
+//    whose socket is down and comes back: its Send() fails at once with
+//    Unavailable and datagrams reaching it are dropped.
+// Neither draws a random number nor touches the loss sequence, so a run
+// that does not call them is the same as before they existed.
+//
 // Determinism: the network holds no hash maps; given the same seed and the
 // same calls it produces the same deliveries in the same order.
 //
 // Memory: a host costs 16 bytes here plus its 64-byte SimTransport (about
 // 80 bytes measured with the allocator's overhead); a datagram in flight
-// costs a 24-byte queue entry, a 24-byte slot and a copy of its bytes.
+// costs a 24-byte queue entry, a 24-byte slot and a copy of its bytes
+// (an injected one also a map entry holding its source endpoint).
 //
 // Ownership: the clock must outlive the network, and the network its
 // transports. Not thread-safe; call from the clock's thread.
@@ -38,6 +50,7 @@
 #define KAD_NET_SIM_NETWORK_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -68,8 +81,11 @@ struct SimNetworkStats {
   uint64_t dropped_loss = 0;
   uint64_t dropped_partition = 0;
   uint64_t dropped_unknown_destination = 0;  // No host at that address.
-  uint64_t dropped_receiver_down = 0;  // Crashed, left, destroyed, no handler.
-  uint64_t dropped_sender_down = 0;    // Sent by a crashed or departed host.
+  // Crashed, left, destroyed, detached, or no handler.
+  uint64_t dropped_receiver_down = 0;
+  uint64_t dropped_sender_down = 0;  // Sent by a crashed or departed host.
+  uint64_t refused_detached = 0;     // Send() calls of detached hosts.
+  uint64_t datagrams_injected = 0;   // Inject() calls.
   uint64_t crashes = 0;
   uint64_t leaves = 0;
   friend bool operator==(const SimNetworkStats&,
@@ -116,8 +132,25 @@ class SimNetwork : private SimClock::EventSink {
   // Silences the host at `endpoint` for good; no-op for unknown endpoints.
   void Crash(const Endpoint& endpoint);
   void Leave(const Endpoint& endpoint);
-  // Returns true if a live, undestroyed host is at `endpoint`.
+  // Returns true if a live, undestroyed, attached host is at `endpoint`.
   bool IsUp(const Endpoint& endpoint) const;
+
+  // Takes the live host at `endpoint` off the network until Reattach():
+  // its Send() returns Unavailable and datagrams that reach it meanwhile
+  // are dropped (those in flight still arrive if it is back in time).
+  // No-op unless the host is up. Crash() and Leave() still apply.
+  void Detach(const Endpoint& endpoint);
+  // Puts a detached host back on the network; no-op unless detached.
+  void Reattach(const Endpoint& endpoint);
+
+  // Sends `datagram` to `to` as if `from` had sent it; `from` may be any
+  // endpoint. The datagram is counted in datagrams_injected (not
+  // datagrams_sent), is never lost or partitioned, and arrives after
+  // LinkModel::OneWayDelay(from, to) unless `to` is no host or is down by
+  // then. Fails only for a datagram over kMaxDatagramBytes
+  // (InvalidArgument).
+  absl::Status Inject(const Endpoint& from, const Endpoint& to,
+                      std::span<const uint8_t> datagram);
 
   // Puts the host in partition `group`; hosts start in group 0. Datagrams
   // between different groups are dropped. No-op for unknown endpoints.
@@ -134,7 +167,13 @@ class SimNetwork : private SimClock::EventSink {
 
  private:
   friend class SimTransport;
-  enum class HostState : uint8_t { kUp, kCrashed, kLeft, kDestroyed };
+  enum class HostState : uint8_t {
+    kUp,
+    kDetached,
+    kCrashed,
+    kLeft,
+    kDestroyed
+  };
   struct Host {
     SimTransport* transport = nullptr;
     uint16_t group = 0;
@@ -144,20 +183,23 @@ class SimNetwork : private SimClock::EventSink {
   struct InFlight {
     std::unique_ptr<uint8_t[]> bytes;
     uint32_t size = 0;
-    uint32_t from = 0;
+    uint32_t from = 0;  // A host, or kForeignSource (see injected_from_).
     uint32_t to = 0;
     uint32_t next_free = 0;
   };
 
   Endpoint EndpointOf(uint32_t host) const;
   std::optional<uint32_t> HostAt(const Endpoint& endpoint) const;
+  static absl::Status TooBig(size_t bytes);  // InvalidArgument.
   absl::Status Send(uint32_t from, const Endpoint& to,
                     std::span<const uint8_t> datagram);
   // Returns true if this datagram is lost (the `sequence`-th one sent).
   bool Lost(uint64_t sequence) const;
+  // Copies the datagram into a free slot and returns the slot.
+  uint32_t Park(uint32_t from, uint32_t to, std::span<const uint8_t> datagram);
   void Enqueue(uint32_t from, uint32_t to, std::span<const uint8_t> datagram);
   void OnEvent(uint32_t token) override;
-  void Detach(uint32_t host);
+  void OnDestroyed(uint32_t host);
   void SetState(const Endpoint& endpoint, HostState state);
 
   SimClock& clock_;
@@ -169,6 +211,8 @@ class SimNetwork : private SimClock::EventSink {
   std::vector<InFlight> in_flight_;  // Slab; free slots chained.
   uint32_t free_head_;
   size_t in_flight_count_ = 0;
+  // Source endpoints of injected datagrams in flight, by slot.
+  std::map<uint32_t, Endpoint> injected_from_;
 };
 
 }  // namespace kad::net

@@ -11,6 +11,8 @@
 #include <random>
 #include <vector>
 
+#include "tests/testing/sim_builders.h"
+
 namespace kad::testing {
 namespace {
 
@@ -23,9 +25,7 @@ constexpr absl::Duration kRtt = absl::Milliseconds(80);
 FloodingOptions ConstantRtt(uint64_t seed = 1, double loss = 0.0) {
   FloodingOptions options;
   options.seed = seed;
-  options.network.link.distribution = net::RttDistribution::kConstant;
-  options.network.link.constant_rtt = kRtt;
-  options.network.loss = loss;
+  options.network = ::kad::testing::ConstantRtt(kRtt, loss);
   return options;
 }
 

@@ -108,6 +108,18 @@ TEST(SimClockTest, RunUntilStopsAtTheGivenTime) {
   EXPECT_EQ(clock.pending(), 1u);
 }
 
+TEST(SimClockTest, RunForMovesTimeOnByTheDuration) {
+  SimClock clock;
+  int ran = 0;
+  clock.Schedule(absl::Seconds(1), [&] { ++ran; });
+  clock.Schedule(absl::Seconds(2), [&] { ++ran; });
+  EXPECT_EQ(clock.RunFor(absl::Milliseconds(1500)), 1u);
+  EXPECT_EQ(clock.Now(), clock.start() + absl::Milliseconds(1500));
+  EXPECT_EQ(clock.RunFor(absl::Milliseconds(500)), 1u);  // Due at the end.
+  EXPECT_EQ(ran, 2);
+  EXPECT_EQ(clock.Now(), clock.start() + absl::Seconds(2));
+}
+
 TEST(SimClockTest, RunUntilIdleRespectsItsLimit) {
   SimClock clock;
   clock.Schedule(absl::Seconds(1), [] {});

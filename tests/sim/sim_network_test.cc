@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/testing/sim_builders.h"
+
 namespace kad::net {
 namespace {
 
@@ -16,13 +18,7 @@ struct Received {
   absl::Time at;
 };
 
-SimNetworkOptions ConstantRtt(absl::Duration rtt, double loss = 0.0) {
-  SimNetworkOptions options;
-  options.link.distribution = RttDistribution::kConstant;
-  options.link.constant_rtt = rtt;
-  options.loss = loss;
-  return options;
-}
+using ::kad::testing::ConstantRtt;
 
 class SimNetworkTest : public ::testing::Test {
  protected:
@@ -148,6 +144,78 @@ TEST_F(SimNetworkTest, LeftOrDestroyedHostReceivesNothing) {
   EXPECT_EQ(network_.stats().dropped_receiver_down, 2u);
   EXPECT_EQ(network_.stats().leaves, 1u);
   EXPECT_FALSE(network_.IsUp(c));
+}
+
+TEST_F(SimNetworkTest, InjectsFromAnySourceAfterTheLinkDelay) {
+  AddHost();
+  SimTransport& b = AddHost();
+  network_.SetGroup(b.local_endpoint(), 1);  // Injection ignores groups.
+  const Endpoint forged = Endpoint::Ipv4({192, 0, 2, 66}, 1);
+  const std::vector<uint8_t> bytes = {7, 7};
+  ASSERT_TRUE(network_.Inject(forged, b.local_endpoint(), bytes).ok());
+  ASSERT_TRUE(
+      network_
+          .Inject(transports_[0]->local_endpoint(), b.local_endpoint(), bytes)
+          .ok());
+  ASSERT_TRUE(network_.Inject(forged, forged, bytes).ok());  // To nowhere.
+  EXPECT_TRUE(inbox(1).empty());  // Never delivered inside Inject.
+  clock_.RunUntilIdle();
+  ASSERT_EQ(inbox(1).size(), 2u);
+  EXPECT_EQ(inbox(1)[0].from, forged);
+  EXPECT_EQ(inbox(1)[0].bytes, bytes);
+  EXPECT_EQ(inbox(1)[0].at, clock_.start() + absl::Milliseconds(20));
+  EXPECT_EQ(inbox(1)[1].from, transports_[0]->local_endpoint());
+  const SimNetworkStats& stats = network_.stats();
+  EXPECT_EQ(stats.datagrams_injected, 3u);
+  EXPECT_EQ(stats.datagrams_sent, 0u);
+  EXPECT_EQ(stats.datagrams_delivered, 2u);
+  EXPECT_EQ(stats.dropped_unknown_destination, 1u);
+  const std::vector<uint8_t> big(SimNetwork::kMaxDatagramBytes + 1);
+  EXPECT_EQ(network_.Inject(forged, b.local_endpoint(), big).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SimNetworkTest, DetachedHostRefusesToSendAndHearsNothingUntilBack) {
+  SimTransport& a = AddHost();
+  SimTransport& b = AddHost();
+  SendText(a, b.local_endpoint(), "lost while away");
+  network_.Detach(b.local_endpoint());
+  EXPECT_FALSE(network_.IsUp(b.local_endpoint()));
+  const std::vector<uint8_t> bytes = {1};
+  EXPECT_EQ(b.Send(a.local_endpoint(), bytes).code(),
+            absl::StatusCode::kUnavailable);
+  clock_.RunUntilIdle();
+  EXPECT_TRUE(inbox(0).empty());
+  EXPECT_TRUE(inbox(1).empty());
+
+  network_.Reattach(b.local_endpoint());
+  EXPECT_TRUE(network_.IsUp(b.local_endpoint()));
+  SendText(a, b.local_endpoint(), "back");
+  SendText(b, a.local_endpoint(), "back");
+  clock_.RunUntilIdle();
+  EXPECT_EQ(inbox(0).size(), 1u);
+  ASSERT_EQ(inbox(1).size(), 1u);
+  EXPECT_EQ(std::string(inbox(1)[0].bytes.begin(), inbox(1)[0].bytes.end()),
+            "back");
+  const SimNetworkStats& stats = network_.stats();
+  EXPECT_EQ(stats.refused_detached, 1u);
+  EXPECT_EQ(stats.dropped_receiver_down, 1u);
+  EXPECT_EQ(stats.datagrams_sent, 3u);
+  EXPECT_EQ(stats.crashes, 0u);
+}
+
+TEST_F(SimNetworkTest, DetachedHostCanStillCrashButACrashedOneIsNotBack) {
+  SimTransport& a = AddHost();
+  SimTransport& b = AddHost();
+  network_.Detach(b.local_endpoint());
+  network_.Crash(b.local_endpoint());
+  network_.Reattach(b.local_endpoint());  // A crash is for good.
+  EXPECT_FALSE(network_.IsUp(b.local_endpoint()));
+  SendText(b, a.local_endpoint(), "from the dead");  // OK, as after a crash.
+  clock_.RunUntilIdle();
+  EXPECT_TRUE(inbox(0).empty());
+  EXPECT_EQ(network_.stats().crashes, 1u);
+  EXPECT_EQ(network_.stats().dropped_sender_down, 1u);
 }
 
 TEST_F(SimNetworkTest, HostWithoutHandlerDropsDatagrams) {

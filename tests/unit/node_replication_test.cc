@@ -1,4 +1,4 @@
-// Record maintenance end to end on a small fake network, and the offer
+// Record maintenance end to end on a small simulated overlay, and the offer
 // side of RequestHandler on its own.
 #include <random>
 #include <string>
@@ -11,12 +11,13 @@
 #include "dht/routing_table.h"
 #include "gtest/gtest.h"
 #include "storage/memory_store.h"
-#include "tests/testing/test_overlay.h"
+#include "tests/testing/sim_builders.h"
 
 namespace kad::dht {
 namespace {
 
-using testing::TestOverlay;
+using bench::SimOverlay;
+using testing::SmallOverlay;
 
 constexpr absl::Duration kInterval = absl::Minutes(10);
 
@@ -27,13 +28,13 @@ NodeOptions Replicating() {
   return options;
 }
 
-storage::Record Hello(TestOverlay& overlay) {
+storage::Record Hello(SimOverlay& overlay) {
   return storage::Record{"hello", "world", 1,
                          overlay.clock().Now() + absl::Hours(24)};
 }
 
 // Indices of the members whose store holds `key`.
-std::vector<size_t> Holders(TestOverlay& overlay, const std::string& key) {
+std::vector<size_t> Holders(SimOverlay& overlay, const std::string& key) {
   std::vector<size_t> holders;
   for (size_t i = 0; i < overlay.size(); ++i) {
     if (overlay.member(i).store->Get(key, overlay.clock().Now()).ok()) {
@@ -43,7 +44,7 @@ std::vector<size_t> Holders(TestOverlay& overlay, const std::string& key) {
   return holders;
 }
 
-NodeStats Total(TestOverlay& overlay) {
+NodeStats Total(SimOverlay& overlay) {
   NodeStats total;
   for (size_t i = 0; i < overlay.size(); ++i) {
     const NodeStats& s = overlay.node(i).stats();
@@ -56,15 +57,15 @@ NodeStats Total(TestOverlay& overlay) {
   return total;
 }
 
-void RunFor(TestOverlay& overlay, absl::Duration duration) {
+void RunFor(SimOverlay& overlay, absl::Duration duration) {
   const absl::Time until = overlay.clock().Now() + duration;
   while (overlay.clock().Now() < until && overlay.clock().RunNext()) {
   }
 }
 
 TEST(NodeReplicationTest, AReplicaThatLostTheRecordGetsItBackFromARound) {
-  TestOverlay overlay;
-  overlay.Grow(12, Replicating());
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(12, Replicating());
   auto put = overlay.Run<PutResult>(
       [&](auto done) { overlay.node(3).Put(Hello(overlay), std::move(done)); });
   ASSERT_TRUE(put.ok()) << put.status();
@@ -84,8 +85,8 @@ TEST(NodeReplicationTest, AReplicaThatLostTheRecordGetsItBackFromARound) {
 }
 
 TEST(NodeReplicationTest, RoundsRepairAnOlderVersion) {
-  TestOverlay overlay;
-  overlay.Grow(8, Replicating());
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(8, Replicating());
   storage::Record old_version = Hello(overlay);
   ASSERT_TRUE(overlay
                   .Run<PutResult>([&](auto done) {
@@ -107,11 +108,11 @@ TEST(NodeReplicationTest, RoundsRepairAnOlderVersion) {
 }
 
 TEST(NodeReplicationTest, ANodeJoiningNextToAKeyIsHandedItsRecord) {
-  TestOverlay overlay;
+  SimOverlay overlay{SmallOverlay()};
   NodeOptions options = Replicating();
   options.bucket_size = 4;  // Few replicas, so the newcomer displaces one.
   options.replicate_interval = absl::InfiniteDuration();  // Hand-offs only.
-  overlay.Grow(16, options);
+  overlay.JoinOneByOne(16, options);
   ASSERT_TRUE(overlay
                   .Run<PutResult>([&](auto done) {
                     overlay.node(2).Put(Hello(overlay), std::move(done));
@@ -121,7 +122,7 @@ TEST(NodeReplicationTest, ANodeJoiningNextToAKeyIsHandedItsRecord) {
 
   NodeOptions newcomer = options;
   newcomer.id = NodeId::ForKey("hello");  // As close as a node can be.
-  overlay.Grow(1, newcomer);
+  overlay.JoinOneByOne(1, newcomer);
   const size_t joined = overlay.size() - 1;
   EXPECT_FALSE(
       overlay.member(joined).store->Get("hello", overlay.clock().Now()).ok());
@@ -132,17 +133,17 @@ TEST(NodeReplicationTest, ANodeJoiningNextToAKeyIsHandedItsRecord) {
 }
 
 TEST(NodeReplicationTest, NothingIsOfferedWhenReplicationIsOff) {
-  TestOverlay overlay;
+  SimOverlay overlay{SmallOverlay()};
   NodeOptions off = Replicating();
   off.replicate_interval = absl::InfiniteDuration();
   off.handoff_delay = absl::InfiniteDuration();
-  overlay.Grow(6, off);
+  overlay.JoinOneByOne(6, off);
   ASSERT_TRUE(overlay
                   .Run<PutResult>([&](auto done) {
                     overlay.node(1).Put(Hello(overlay), std::move(done));
                   })
                   .ok());
-  overlay.Grow(2, off);
+  overlay.JoinOneByOne(2, off);
   RunFor(overlay, 3 * kInterval);
   EXPECT_EQ(Total(overlay).offers_sent, 0u);
 }

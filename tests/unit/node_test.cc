@@ -1,7 +1,10 @@
 #include "dht/node.h"
 
+#include <algorithm>
+#include <numeric>
 #include <random>
 #include <span>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "dht/routing_table.h"
@@ -9,33 +12,44 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net/subnet.h"
-#include "tests/testing/test_overlay.h"
+#include "tests/testing/sim_builders.h"
 
 namespace kad::dht {
 namespace {
 
-using testing::TestOverlay;
+using bench::SimOverlay;
+using testing::SmallOverlay;
 
-storage::Record MakeRecord(TestOverlay& overlay, std::string key,
+storage::Record MakeRecord(SimOverlay& overlay, std::string key,
                            std::string value, uint64_t seq = 1) {
   return storage::Record{std::move(key), std::move(value), seq,
                          overlay.clock().Now() + absl::Hours(1)};
 }
 
-absl::StatusOr<PutResult> PutVia(TestOverlay& overlay, Node& node,
+absl::StatusOr<PutResult> PutVia(SimOverlay& overlay, Node& node,
                                  storage::Record record) {
   return overlay.Run<PutResult>(
       [&](auto done) { node.Put(std::move(record), std::move(done)); });
 }
 
-absl::StatusOr<GetResult> GetVia(TestOverlay& overlay, Node& node,
+absl::StatusOr<GetResult> GetVia(SimOverlay& overlay, Node& node,
                                  std::string key) {
   return overlay.Run<GetResult>(
       [&](auto done) { node.Get(std::move(key), std::move(done)); });
 }
 
+// Returns the overlay's member indices, closest to `target` first.
+std::vector<size_t> ByDistance(SimOverlay& overlay, const NodeId& target) {
+  std::vector<size_t> order(overlay.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return CloserTo{target}(overlay.node(a).id(), overlay.node(b).id());
+  });
+  return order;
+}
+
 TEST(NodeTest, FirstNodeBootstrapsAloneAndAsync) {
-  TestOverlay overlay;
+  SimOverlay overlay{SmallOverlay()};
   Node& node = overlay.AddNode();
   bool called = false;
   node.Bootstrap({}, [&](absl::StatusOr<int> r) {
@@ -48,7 +62,7 @@ TEST(NodeTest, FirstNodeBootstrapsAloneAndAsync) {
 }
 
 TEST(NodeTest, BootstrapFailsWhenNoSeedAnswers) {
-  TestOverlay overlay;
+  SimOverlay overlay{SmallOverlay()};
   Node& node = overlay.AddNode();
   auto silent = net::Endpoint::Ipv4({10, 9, 9, 9}, 1);
   auto joined = overlay.Run<int>(
@@ -58,16 +72,16 @@ TEST(NodeTest, BootstrapFailsWhenNoSeedAnswers) {
 }
 
 TEST(NodeTest, JoinedNodesFillTheirRoutingTables) {
-  TestOverlay overlay;
-  overlay.Grow(60);
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(60);
   for (size_t i = 0; i < overlay.size(); ++i) {
     EXPECT_GE(overlay.node(i).routing_table().size(), 20u) << "node " << i;
   }
 }
 
 TEST(NodeTest, FindNodeReturnsTheTrueClosestNodes) {
-  TestOverlay overlay;
-  overlay.Grow(80);
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(80);
   std::mt19937_64 gen(42);
   for (int trial = 0; trial < 10; ++trial) {
     NodeId target = NodeId::Random(gen);
@@ -88,8 +102,8 @@ TEST(NodeTest, FindNodeReturnsTheTrueClosestNodes) {
 }
 
 TEST(NodeTest, LookupsCountTheBytesOfTheirRequestsAndAnswers) {
-  TestOverlay overlay;
-  overlay.Grow(50);
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(50);
   std::mt19937_64 gen(7);
   auto found = overlay.Run<LookupResult>([&](auto done) {
     overlay.node(5).FindNode(NodeId::Random(gen), std::move(done));
@@ -109,8 +123,8 @@ TEST(NodeTest, LookupsCountTheBytesOfTheirRequestsAndAnswers) {
 }
 
 TEST(NodeTest, PutStoresOnKNodesAndAnotherNodeGetsIt) {
-  TestOverlay overlay;
-  overlay.Grow(50);
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(50);
   auto put = PutVia(overlay, overlay.node(3), MakeRecord(overlay, "k", "v"));
   ASSERT_TRUE(put.ok()) << put.status();
   EXPECT_EQ(put->stored, 20);
@@ -122,15 +136,15 @@ TEST(NodeTest, PutStoresOnKNodesAndAnotherNodeGetsIt) {
 }
 
 TEST(NodeTest, GetOfMissingKeyIsNotFound) {
-  TestOverlay overlay;
-  overlay.Grow(30);
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(30);
   auto got = GetVia(overlay, overlay.node(5), "absent");
   EXPECT_TRUE(absl::IsNotFound(got.status())) << got.status();
 }
 
 TEST(NodeTest, HigherSeqWinsWhateverTheArrivalOrder) {
-  TestOverlay overlay;
-  overlay.Grow(40);
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(40);
   ASSERT_TRUE(PutVia(overlay, overlay.node(1), MakeRecord(overlay, "k", "old", 1)).ok());
   ASSERT_TRUE(PutVia(overlay, overlay.node(2), MakeRecord(overlay, "k", "new", 2)).ok());
   auto got = GetVia(overlay, overlay.node(7), "k");
@@ -145,9 +159,14 @@ TEST(NodeTest, HigherSeqWinsWhateverTheArrivalOrder) {
 }
 
 TEST(NodeTest, GetWritesTheNewestVersionBackToStaleReplicas) {
-  TestOverlay overlay;
-  overlay.Grow(30);
-  ASSERT_TRUE(PutVia(overlay, overlay.node(0), MakeRecord(overlay, "k", "old", 1)).ok());
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(30);
+  // Put from the node farthest from the key: a publisher among the k
+  // closest would keep a 21st copy.
+  const size_t publisher = ByDistance(overlay, NodeId::ForKey("k")).back();
+  ASSERT_TRUE(PutVia(overlay, overlay.node(publisher),
+                     MakeRecord(overlay, "k", "old", 1))
+                  .ok());
   // Five replicas learn of a newer version behind everyone's back.
   std::vector<size_t> holders;
   for (size_t i = 0; i < overlay.size(); ++i) {
@@ -172,7 +191,7 @@ TEST(NodeTest, GetWritesTheNewestVersionBackToStaleReplicas) {
   EXPECT_EQ(got->record.value, "new");
   EXPECT_EQ(got->replicas, 5);
   EXPECT_EQ(got->repaired, 15);
-  overlay.clock().Advance(absl::Seconds(5));
+  overlay.clock().RunFor(absl::Seconds(5));
   for (size_t i : holders) {
     auto held = overlay.member(i).store->Get("k", overlay.clock().Now());
     ASSERT_TRUE(held.ok());
@@ -181,10 +200,10 @@ TEST(NodeTest, GetWritesTheNewestVersionBackToStaleReplicas) {
 }
 
 TEST(NodeTest, RecordsExpireUnlessThePublisherRepublishes) {
-  TestOverlay overlay;
+  SimOverlay overlay{SmallOverlay()};
   NodeOptions options;
   options.republish_interval = absl::Minutes(10);
-  overlay.Grow(25, options);
+  overlay.JoinOneByOne(25, options);
   NodeOptions client_options;
   client_options.read_only = true;
   Node& client = overlay.AddNode(client_options);
@@ -195,7 +214,7 @@ TEST(NodeTest, RecordsExpireUnlessThePublisherRepublishes) {
   // A running node republishes what it put; a one-shot client cannot.
   ASSERT_TRUE(PutVia(overlay, overlay.node(3), {"kept", "v", 1, ttl()}).ok());
   ASSERT_TRUE(PutVia(overlay, client, {"dropped", "v", 1, ttl()}).ok());
-  overlay.clock().Advance(absl::Hours(2));
+  overlay.clock().RunFor(absl::Hours(2));
   auto kept = GetVia(overlay, overlay.node(9), "kept");
   EXPECT_TRUE(kept.ok()) << kept.status();
   auto dropped = GetVia(overlay, overlay.node(9), "dropped");
@@ -208,18 +227,15 @@ TEST(NodeTest, RecordsExpireUnlessThePublisherRepublishes) {
 }
 
 TEST(NodeTest, ValueSurvivesLosingAThirdOfItsReplicas) {
-  TestOverlay overlay;
-  overlay.Grow(60);
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(60);
   auto put = PutVia(overlay, overlay.node(0), MakeRecord(overlay, "k", "v"));
   ASSERT_TRUE(put.ok());
   // Detach the 7 nodes closest to the key (a third of k = 20).
-  std::vector<size_t> order(overlay.size());
-  std::iota(order.begin(), order.end(), 0);
-  NodeId key_id = NodeId::ForKey("k");
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return CloserTo{key_id}(overlay.node(a).id(), overlay.node(b).id());
-  });
-  for (int i = 0; i < 7; ++i) overlay.member(order[i]).transport->set_attached(false);
+  const std::vector<size_t> order = ByDistance(overlay, NodeId::ForKey("k"));
+  for (int i = 0; i < 7; ++i) {
+    overlay.network().Detach(overlay.node(order[i]).endpoint());
+  }
   auto got = GetVia(overlay, overlay.node(order[30]), "k");
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->record.value, "v");
@@ -228,8 +244,8 @@ TEST(NodeTest, ValueSurvivesLosingAThirdOfItsReplicas) {
 TEST(NodeTest, LookupFallsBackToFartherContactsWhenItsSeedsAreGone) {
   dht::NodeOptions options;
   options.bucket_size = 4;  // Four seeds, a table of a few dozen entries.
-  TestOverlay overlay;
-  overlay.Grow(60, options);
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(60, options);
   Node& origin = overlay.node(0);
   const NodeId target = NodeId::ForKey("somewhere");
   ASSERT_GT(origin.routing_table().size(), 8u);
@@ -238,7 +254,7 @@ TEST(NodeTest, LookupFallsBackToFartherContactsWhenItsSeedsAreGone) {
   for (const Contact& seed : origin.routing_table().Closest(target, 4)) {
     for (size_t i = 0; i < overlay.size(); ++i) {
       if (overlay.node(i).id() == seed.id) {
-        overlay.member(i).transport->set_attached(false);
+        overlay.network().Detach(overlay.node(i).endpoint());
         gone.push_back(seed.id);
       }
     }
@@ -254,8 +270,8 @@ TEST(NodeTest, LookupFallsBackToFartherContactsWhenItsSeedsAreGone) {
 }
 
 TEST(NodeTest, WorksUnderFivePercentLoss) {
-  TestOverlay overlay(/*loss=*/0.05, /*seed=*/3);
-  overlay.Grow(50);
+  SimOverlay overlay{SmallOverlay(/*loss=*/0.05, /*seed=*/3)};
+  overlay.JoinOneByOne(50);
   int ok = 0;
   for (int i = 0; i < 20; ++i) {
     std::string key = absl::StrCat("key", i);
@@ -267,8 +283,8 @@ TEST(NodeTest, WorksUnderFivePercentLoss) {
 }
 
 TEST(NodeTest, ReadOnlyClientIsNotAddedToTables) {
-  TestOverlay overlay;
-  overlay.Grow(20);
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(20);
   NodeOptions options;
   options.read_only = true;
   Node& client = overlay.AddNode(options);
@@ -285,8 +301,8 @@ TEST(NodeTest, ReadOnlyClientIsNotAddedToTables) {
 }
 
 TEST(NodeTest, RefusesOversizedRecordsWithTheLimit) {
-  TestOverlay overlay;
-  overlay.Grow(5);
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(5);
   auto put = PutVia(overlay, overlay.node(0),
                     MakeRecord(overlay, "k", std::string(1001, 'x')));
   EXPECT_TRUE(absl::IsInvalidArgument(put.status()));
@@ -294,17 +310,18 @@ TEST(NodeTest, RefusesOversizedRecordsWithTheLimit) {
 }
 
 TEST(NodeTest, MalformedDatagramsAreCountedAndDropped) {
-  TestOverlay overlay;
-  overlay.Grow(10);
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(10);
   Node& victim = overlay.node(4);
   std::mt19937_64 gen(7);
   auto attacker = net::Endpoint::Ipv4({10, 66, 66, 66}, 1);
   for (int i = 0; i < 500; ++i) {
     std::vector<uint8_t> junk(gen() % 300);
     for (auto& b : junk) b = static_cast<uint8_t>(gen());
-    overlay.network().Inject(attacker, victim.endpoint(), std::move(junk));
+    ASSERT_TRUE(
+        overlay.network().Inject(attacker, victim.endpoint(), junk).ok());
   }
-  overlay.clock().Advance(absl::Seconds(1));
+  overlay.clock().RunFor(absl::Seconds(1));
   EXPECT_GE(victim.stats().malformed_in, 450u);
   auto ping = overlay.Run<PingResult>([&](auto done) {
     overlay.node(0).Ping(victim.endpoint(), std::move(done));
@@ -314,21 +331,23 @@ TEST(NodeTest, MalformedDatagramsAreCountedAndDropped) {
 }
 
 TEST(NodeTest, StoreWithoutValidTokenIsRejected) {
-  TestOverlay overlay;
-  overlay.Grow(3);
+  SimOverlay overlay{SmallOverlay()};
+  overlay.JoinOneByOne(3);
   Node& target = overlay.node(1);
   Message forged{7, NodeId::ForKey("attacker"),
                  Store{MakeRecord(overlay, "k", "evil"), "bad-token"}};
   auto bytes = EncodeMessage(forged, overlay.clock().Now());
   ASSERT_TRUE(bytes.ok());
-  overlay.network().Inject(net::Endpoint::Ipv4({10, 66, 0, 1}, 1),
-                           target.endpoint(), *bytes);
-  overlay.clock().Advance(absl::Seconds(1));
+  ASSERT_TRUE(overlay.network()
+                  .Inject(net::Endpoint::Ipv4({10, 66, 0, 1}, 1),
+                          target.endpoint(), *bytes)
+                  .ok());
+  overlay.clock().RunFor(absl::Seconds(1));
   EXPECT_EQ(target.stats().stores_rejected, 1u);
   EXPECT_EQ(overlay.member(1).store->stats().records, 0u);
 }
 
-absl::StatusOr<StatsReport> StatsVia(TestOverlay& overlay, Node& asker,
+absl::StatusOr<StatsReport> StatsVia(SimOverlay& overlay, Node& asker,
                                      const Node& target) {
   return overlay.Run<StatsReport>(
       [&](auto done) { asker.Stats(target.endpoint(), std::move(done)); });
@@ -339,12 +358,12 @@ size_t MessagesOf(std::span<const uint64_t> counts, MessageType type) {
 }
 
 TEST(NodeTest, StatsAreRefusedOffLoopbackUnlessAllowed) {
-  TestOverlay overlay;  // Its nodes live at 10.x.y.z.
+  SimOverlay overlay{SmallOverlay()};  // Its nodes live at 10.x.y.z.
   NodeOptions elsewhere;
   elsewhere.stats_allow = {*net::Subnet::Parse("192.168.0.0/16"),
                            *net::Subnet::Parse("fd00::/8")};
-  overlay.Grow(2);
-  overlay.Grow(1, elsewhere);
+  overlay.JoinOneByOne(2);
+  overlay.JoinOneByOne(1, elsewhere);
   for (size_t target : {0, 2}) {
     SCOPED_TRACE(target);
     auto report = StatsVia(overlay, overlay.node(1), overlay.node(target));
@@ -361,18 +380,19 @@ TEST(NodeTest, StatsAreRefusedOffLoopbackUnlessAllowed) {
 }
 
 TEST(NodeTest, StatsAnswerAllowedSubnetsWithTheNodesCounters) {
-  TestOverlay overlay;
+  SimOverlay overlay{SmallOverlay()};
   NodeOptions options;
   options.stats_allow = {*net::Subnet::Parse("10.0.0.0/8")};
-  overlay.Grow(30, options);
+  overlay.JoinOneByOne(30, options);
   ASSERT_TRUE(
       PutVia(overlay, overlay.node(4), MakeRecord(overlay, "k", "v")).ok());
   ASSERT_TRUE(GetVia(overlay, overlay.node(25), "k").ok());
-  size_t holder = 0;
+  // Node 0 bootstrapped alone and ran no lookup: pick a holder after it.
+  size_t holder = 1;
   while (!overlay.member(holder).store->Get("k", overlay.clock().Now()).ok()) {
     ++holder;
   }
-  overlay.clock().Advance(absl::Seconds(90));
+  overlay.clock().RunFor(absl::Seconds(90));
   NodeOptions client_options = options;
   client_options.read_only = true;
   Node& client = overlay.AddNode(client_options);
@@ -408,10 +428,10 @@ TEST(NodeTest, StatsAnswerAllowedSubnetsWithTheNodesCounters) {
 }
 
 TEST(NodeTest, ReadOnlyNodesAnswerNoStats) {
-  TestOverlay overlay;
+  SimOverlay overlay{SmallOverlay()};
   NodeOptions options;
   options.stats_allow = {*net::Subnet::Parse("10.0.0.0/8")};
-  overlay.Grow(2, options);
+  overlay.JoinOneByOne(2, options);
   options.read_only = true;
   Node& client = overlay.AddNode(options);
   auto report = StatsVia(overlay, overlay.node(0), client);

@@ -16,17 +16,16 @@
 #include "dht/wire_codec.h"
 #include "gtest/gtest.h"
 #include "net/endpoint.h"
-#include "tests/testing/fake_clock.h"
-#include "tests/testing/fake_network.h"
+#include "net/sim_clock.h"
+#include "net/sim_network.h"
+#include "tests/testing/sim_builders.h"
 
 namespace kad::dht {
 namespace {
 
-using kad::testing::FakeClock;
-using kad::testing::FakeNetwork;
-using kad::testing::FakeTransport;
+using kad::testing::ConstantRtt;
 
-constexpr absl::Duration kLatency = absl::Milliseconds(10);
+constexpr absl::Duration kLatency = absl::Milliseconds(10);  // One way.
 
 NodeId IdFromHex(const char* hex) { return NodeId::FromHex(hex).value(); }
 
@@ -54,7 +53,7 @@ struct Received {
 class RpcClientTest : public ::testing::Test {
  protected:
   RpcClientTest()
-      : network_(clock_, kLatency),
+      : network_(clock_, ConstantRtt(2 * kLatency)),
         client_transport_(network_.NewTransport()),
         peer_transport_(network_.NewTransport()) {
     client_transport_->SetReceiveHandler(
@@ -116,7 +115,7 @@ class RpcClientTest : public ::testing::Test {
   }
 
   // Lets one network hop happen.
-  void Hop() { clock_.Advance(kLatency); }
+  void Hop() { clock_.RunFor(kLatency); }
 
   // The peer answers `request` through its own transport.
   void Reply(const Received& request, Body body,
@@ -136,15 +135,15 @@ class RpcClientTest : public ::testing::Test {
   void Forge(const net::Endpoint& from, const Message& message) {
     auto bytes = EncodeMessage(message, clock_.Now());
     ASSERT_TRUE(bytes.ok()) << bytes.status();
-    network_.Inject(from, client_endpoint(), *std::move(bytes));
+    ASSERT_TRUE(network_.Inject(from, client_endpoint(), *bytes).ok());
   }
 
   Pong PongFor(const Received& request) { return Pong{request.from}; }
 
-  FakeClock clock_;
-  FakeNetwork network_;
-  std::unique_ptr<FakeTransport> client_transport_;
-  std::unique_ptr<FakeTransport> peer_transport_;
+  net::SimClock clock_;
+  net::SimNetwork network_;
+  std::unique_ptr<net::SimTransport> client_transport_;
+  std::unique_ptr<net::SimTransport> peer_transport_;
   NodeStats stats_;
   std::mt19937_64 gen_{20240601};
   std::vector<Received> requests_;
@@ -444,16 +443,16 @@ TEST_F(RpcClientTest, CallsOnSlowThenStillAcceptsALateAnswer) {
   ASSERT_EQ(requests_.size(), 1u);
 
   // The initial timeout (1 s) passes unanswered.
-  clock_.Advance(absl::Seconds(1) - kLatency - absl::Milliseconds(1));
+  clock_.RunFor(absl::Seconds(1) - kLatency - absl::Milliseconds(1));
   EXPECT_EQ(outcome.slow_calls, 0);
-  clock_.Advance(absl::Milliseconds(1));
+  clock_.RunFor(absl::Milliseconds(1));
   ASSERT_EQ(outcome.slow_calls, 1);
   EXPECT_EQ(*outcome.slow_at, sent + absl::Seconds(1));
   EXPECT_EQ(outcome.done_calls, 0);
   EXPECT_EQ(stats_.rpc_timeouts, 1u);
   EXPECT_EQ(client_->pending(), 1u);
 
-  clock_.Advance(absl::Milliseconds(500));
+  clock_.RunFor(absl::Milliseconds(500));
   Reply(requests_[0], PongFor(requests_[0]));
   Hop();
   ASSERT_EQ(outcome.done_calls, 1);
@@ -478,7 +477,7 @@ TEST_F(RpcClientTest, ALostRequestIsSentAgainAfterItsTimeout) {
   Hop();
   ASSERT_EQ(requests_.size(), 1u);  // Lost: the peer never answers it.
 
-  clock_.Advance(absl::Seconds(1) - kLatency);  // The timeout passes...
+  clock_.RunFor(absl::Seconds(1) - kLatency);  // The timeout passes...
   ASSERT_EQ(outcome.slow_calls, 1);
   Hop();
   ASSERT_EQ(requests_.size(), 2u);  // ...and the request goes again.
@@ -508,17 +507,17 @@ TEST_F(RpcClientTest, GivesUpWithDeadlineExceededAfterConfiguredTimeouts) {
   Outcome outcome;
   Ping(kPeerId, outcome);
   // The peer hears the request but never answers.
-  clock_.Advance(absl::Milliseconds(300));
+  clock_.RunFor(absl::Milliseconds(300));
   ASSERT_EQ(outcome.slow_calls, 1);
   EXPECT_EQ(*outcome.slow_at, sent + absl::Milliseconds(300));
   EXPECT_EQ(stats_.rpc_timeouts, 1u);
 
   // Four timeouts of 300 ms: gives up at 1200 ms, not before.
-  clock_.Advance(absl::Milliseconds(899));
+  clock_.RunFor(absl::Milliseconds(899));
   EXPECT_EQ(outcome.done_calls, 0);
   EXPECT_EQ(client_->pending(), 1u);
   EXPECT_EQ(stats_.rpc_failures, 0u);
-  clock_.Advance(absl::Milliseconds(1));
+  clock_.RunFor(absl::Milliseconds(1));
   ASSERT_EQ(outcome.done_calls, 1);
   EXPECT_EQ(*outcome.done_at, sent + absl::Milliseconds(1200));
   EXPECT_TRUE(absl::IsDeadlineExceeded(outcome.result.status()))
@@ -639,7 +638,7 @@ TEST_F(RpcClientTest, RemembersTheRttOfOnlyTheMostRecentlyMeasuredPeers) {
 }
 
 TEST_F(RpcClientTest, SendToDetachedTransportFailsAsynchronously) {
-  client_transport_->set_attached(false);
+  network_.Detach(client_endpoint());
   Outcome outcome;
   Ping(kPeerId, outcome);
   EXPECT_EQ(outcome.done_calls, 0) << "on_done ran inside Send";
@@ -690,11 +689,11 @@ TEST_F(RpcClientTest, OnSlowMaySendMoreRequests) {
     for (Outcome& outcome : more) Ping(kPeerId, outcome);
   };
   client_->Send(peer_endpoint(), kPeerId, dht::Ping{}, std::move(handlers));
-  clock_.Advance(absl::Seconds(1));
+  clock_.RunFor(absl::Seconds(1));
   ASSERT_EQ(first.slow_calls, 1);
   EXPECT_EQ(client_->pending(), 1u + more.size());
 
-  clock_.Advance(absl::Seconds(1));
+  clock_.RunFor(absl::Seconds(1));
   ASSERT_EQ(first.done_calls, 1);
   EXPECT_EQ(*first.done_at, sent + absl::Seconds(2));
   EXPECT_TRUE(absl::IsDeadlineExceeded(first.result.status()));
@@ -737,9 +736,9 @@ TEST_F(RpcClientTest, DestroyingTheClientDropsPendingHandlersUncalled) {
   client_->Send(peer_endpoint(), kPeerId, dht::Ping{}, handlers(alive));
   client_->Send(peer_endpoint(), kPeerId, dht::Ping{}, handlers(alive));
   // One more that is about to fail asynchronously.
-  client_transport_->set_attached(false);
+  network_.Detach(client_endpoint());
   client_->Send(peer_endpoint(), kPeerId, dht::Ping{}, handlers(alive));
-  client_transport_->set_attached(true);
+  network_.Reattach(client_endpoint());
   EXPECT_GT(alive.use_count(), 1);
 
   client_.reset();
