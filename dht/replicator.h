@@ -1,7 +1,7 @@
 // Replicator: decides which held records a node offers to whom — the pure
 // half of record maintenance. The node sends the offers it plans, and
 // pushes (as Store) only the records the peer says it wants
-// (dht/node_replication.cc); RequestHandler answers offers.
+// (dht/replication_driver.h); RequestHandler answers offers.
 //
 // Two triggers:
 //

@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the whole test suite, as CI does:
-#   1. the normal build and every CTest test (labels unit, integration);
-#   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. a bounded libFuzzer run of the datagram decoder.
+#   1. the normal build and every CTest test (labels unit, sim, integration);
+#   2. the Release build (-O3) and its unit tests;
+#   3. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   4. a bounded libFuzzer run of the datagram decoder.
+# Every build treats warnings as errors.
 # Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 ctest --test-dir build --output-on-failure --timeout 300 -j2
+
+# The plain Release build users make (-O3 warns where -O2 does not), with
+# warnings as errors; its unit tests run too.
+BUILD_DIR=build-release CMAKE_ARGS="-DCMAKE_BUILD_TYPE=Release" \
+  bash scripts/setup.sh
+ctest --test-dir build-release --output-on-failure --timeout 300 -j2 -L unit
 
 BUILD_DIR=build-asan CMAKE_ARGS="-DKAD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" \
   bash scripts/setup.sh
