@@ -3,12 +3,14 @@
 //
 // Bounded, and no bigger than it has to be: the table starts with no heap
 // at all and grows one entry per source actually seen, up to max_entries;
-// a node that hears from forty peers holds forty entries, whatever its
-// max_entries. An entry whose Value is idle (IsIdle(now): a full bucket, no
-// ban) says nothing a fresh entry would not, so the table reuses its slot
-// before growing. When the table is full, a new source takes the slot of
-// an idle entry among the least recently used few; failing that it evicts
-// the least recently used entry outright (counted in live_evictions()).
+// a node that hears from forty peers holds at most forty entries, whatever
+// its max_entries. An entry whose Value is idle (IsIdle(now): a full
+// bucket, no ban) says nothing a fresh entry would not, so a new source
+// takes the slot of an idle entry among the least recently used few
+// (kIdleSearch) before the table grows; live entries passed over move to
+// the front (a second chance, as in the CLOCK algorithm). When none of
+// them is idle and the table is full, the entry then least recently used
+// is forgotten outright (counted in live_evictions()).
 // Entries are marked used by Find and Insert, so a source that keeps
 // sending keeps its state however many others pass through; only state
 // of a source quieter than the whole table's turnover can be forgotten.
@@ -75,17 +77,16 @@ class SourceTable {
   Index Insert(const SourceKey& key, int64_t now_ns, Index keep = kNone) {
     if (!storage_) storage_ = std::make_unique<Storage>();
     Storage& s = *storage_;
-    if (s.tail != kNone && s.tail != keep && Idle(s.tail, now_ns)) {
-      return Reuse(s.tail, key);
-    }
-    if (s.slots.size() < max_entries_) return Append(key);
-    for (int tries = 0; tries < kIdleSearch; ++tries) {
+    // Reuse an idle slot among the least recently used few; a live one
+    // passed over gets a second chance at the front.
+    for (int tries = 0; tries < kIdleSearch && s.tail != kNone; ++tries) {
       Index candidate = s.tail;
       if (candidate != keep && Idle(candidate, now_ns)) {
         return Reuse(candidate, key);
       }
-      MoveToFront(candidate);  // A second chance for a live entry.
+      MoveToFront(candidate);
     }
+    if (s.slots.size() < max_entries_) return Append(key);
     Index victim = s.tail == keep ? s.slots[s.tail].prev : s.tail;
     if (!Idle(victim, now_ns)) ++live_evictions_;
     return Reuse(victim, key);
