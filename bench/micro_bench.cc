@@ -61,13 +61,14 @@ void BM_RoutingTableClosest(benchmark::State& state) {
   // Offer many random contacts; the table keeps what fits (~a full table).
   for (int i = 0; i < state.range(0); ++i) {
     uint32_t host = static_cast<uint32_t>(i) * 2654435761u;  // Spread /24s.
-    table.OnResponse({NodeId::Random(gen),
-                      net::Endpoint::Ipv4({static_cast<uint8_t>(host >> 24),
-                                           static_cast<uint8_t>(host >> 16),
-                                           static_cast<uint8_t>(host >> 8),
-                                           static_cast<uint8_t>(host)},
-                                          4222)},
-                     kNow);
+    table.OnResponse(
+        {NodeId::Random(gen),
+         net::Endpoint::Ipv4({static_cast<uint8_t>(host >> 24),
+                              static_cast<uint8_t>(host >> 16),
+                              static_cast<uint8_t>(host >> 8),
+                              static_cast<uint8_t>(host)},
+                             4222)},
+        kNow);
   }
   for (auto _ : state) {
     benchmark::DoNotOptimize(table.Closest(NodeId::Random(gen), 20));
@@ -94,10 +95,12 @@ void BM_AdmissionAdmit(benchmark::State& state) {
   for (uint32_t n = 0; n < state.range(0); ++n) {
     sources.push_back(SourceInOwnSlash24(n));
   }
+  // Each source asks every 6 ms, within its 200/s.
+  absl::Duration step = absl::Milliseconds(6) / state.range(0);
   absl::Time now = kNow;
   size_t i = 0;
   for (auto _ : state) {
-    now += absl::Microseconds(20);
+    now += step;
     benchmark::DoNotOptimize(admission.Decide(sources[i], now));
     if (++i == sources.size()) i = 0;
   }

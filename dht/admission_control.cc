@@ -28,7 +28,7 @@ AdmissionControl::AdmissionControl(const AdmissionOptions& options)
       ban_enabled_(options.ban_after_excess.has_value()),
       ban_ns_(absl::ToInt64Nanoseconds(options.ban_duration)),
       exempt_loopback_(options.exempt_loopback),
-      table_(options.max_entries) {}
+      table_(options.max_entries, options.table_seed) {}
 
 Admission AdmissionControl::Decide(const net::Endpoint& source,
                                    absl::Time now) {
@@ -67,17 +67,23 @@ Admission AdmissionControl::Decide(const net::Endpoint& source,
   }
 
   // All three have a token: take them. A bucket still full afterwards
-  // (an unlimited one) needs no entry.
+  // (an unlimited one) needs no entry. Stores to entries found come first:
+  // adding an entry may move the others.
   global_ready_ns_ = global_next;
-  if (prefix == Table::kNone && prefix_next > now_ns) {
-    prefix = table_.Insert(keys.prefix, now_ns, /*keep=*/address);
-  }
-  if (prefix != Table::kNone) table_.value(prefix).ready_ns = prefix_next;
-  if (address == Table::kNone && address_next > now_ns) {
-    address = table_.Insert(keys.address, now_ns, /*keep=*/prefix);
-  }
   if (address != Table::kNone) table_.value(address).ready_ns = address_next;
+  if (prefix != Table::kNone) table_.value(prefix).ready_ns = prefix_next;
+  if (prefix == Table::kNone && prefix_next > now_ns) {
+    Store(keys.prefix, prefix_next, now_ns, &keys.address);
+  }
+  if (address == Table::kNone && address_next > now_ns) {
+    Store(keys.address, address_next, now_ns, &keys.prefix);
+  }
   return Count(Admission::kAdmit);
+}
+
+void AdmissionControl::Store(const SourceKey& key, int64_t ready_ns,
+                             int64_t now_ns, const SourceKey* keep) {
+  table_.value(table_.Insert(key, now_ns, keep)).ready_ns = ready_ns;
 }
 
 Admission AdmissionControl::DropByAddressLimit(Entry& entry, int64_t now_ns) {

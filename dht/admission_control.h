@@ -17,12 +17,14 @@
 // hence a short ban.)
 //
 // Per-source state lives in one SourceTable (dht/source_table.h), shared
-// by addresses and prefixes: it starts empty, grows by the sources seen,
+// by addresses and prefixes: it starts empty, grows with the sources seen,
 // reuses the slots of sources whose buckets have refilled, and holds at
-// most max_entries. A source only gets an entry when a request of its is
-// admitted (a dropped request needs none, unless it is dropped by the
-// source's own limit, whose entry exists already), so a flood of forged
-// sources held back by the global limit barely touches the table.
+// most max_entries; when it must forget a live source it forgets the one
+// holding the least state, which only ever errs towards admitting. A
+// source only gets an entry when a request of its is admitted (a dropped
+// request needs none, unless it is dropped by the source's own limit,
+// whose entry exists already), so a flood of forged sources held back by
+// the global limit barely touches the table.
 //
 // Defaults, and why (OpenDHT answers at most 1,024 requests/s from one IP
 // in any one-second window; libtorrent bans an IP for 5 minutes after 50
@@ -48,24 +50,28 @@
 //     127.0.0.1, all one /32. Exempt requests take no tokens, not even
 //     global ones.
 //   - max_entries 16,384: a source only holds a live entry while its
-//     buckets refill (5 ms per admitted request at the address limit) or
-//     it is banned, so the admitted rate bounds the live entries; 16,384
-//     is room for thousands of drained or banned sources at once. Memory
-//     is then at most 16,384 * 48 B of slots + about 164 KiB of index,
-//     under 1 MiB, however many sources are forged (see MemoryBytes()).
+//     buckets refill (5 ms per admitted request at the address limit, 1 ms
+//     at the prefix limit) or it is banned, so the admitted rate bounds
+//     the live entries (about 60 at the global limit), and 16,384 is room
+//     for thousands of drained or banned sources at once. Memory is then
+//     at most 16,384 slots of 40 B = 640 KiB, however many sources are
+//     forged (see MemoryBytes()); a node of a quiet overlay holds a few
+//     dozen slots.
 //
 // Ideas taken, not code: OpenDHT's per-IP limiter in front of a global one
 // (network_engine.cpp, rateLimit), but as a token bucket with one int64
 // of state instead of a queue of one timestamp per request (OpenDHT's map
 // also grows with every IP seen until its periodic sweep); libtorrent's
 // dos_blocker ban of sources far over a rate, and its fixed bound on the
-// sources tracked (it keeps 20), here an LRU table that can hold enough
-// to matter.
+// sources tracked (it keeps 20 and scans them all), here a
+// set-associative table that can hold enough to matter and reads one
+// group per lookup.
 //
 // Not thread-safe; call from the loop thread.
 #ifndef KAD_DHT_ADMISSION_CONTROL_H_
 #define KAD_DHT_ADMISSION_CONTROL_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -92,8 +98,11 @@ struct AdmissionOptions {
   absl::Duration ban_duration = absl::Minutes(1);
   // Admits loopback sources without counting them against any limit.
   bool exempt_loopback = true;
-  // Addresses and prefixes tracked at once; at least 2.
+  // Addresses and prefixes tracked at once (rounded up to a power of two).
   size_t max_entries = 16'384;
+  // Seeds the table's hash; a real node passes a secret random value, so
+  // that nobody can aim forged sources at one group of the table.
+  uint64_t table_seed = 0;
 };
 
 enum class Admission : uint8_t {
@@ -117,7 +126,8 @@ struct AdmissionStats {
   uint64_t dropped_banned = 0;
   uint64_t bans = 0;  // addresses banned (a ban, not its requests)
   // Sources whose state was forgotten before their buckets refilled,
-  // because the table was full (a sign max_entries is too small).
+  // because their group of the table was full (many: max_entries is too
+  // small).
   uint64_t live_evictions = 0;
 
   uint64_t dropped() const {
@@ -145,15 +155,18 @@ class AdmissionControl {
     int64_t ready_ns = 0;         // the request bucket (TokenBucket)
     int64_t excess_ready_ns = 0;  // the ban_after_excess bucket
     int64_t banned_until_ns = 0;  // banned while now is before this
-    bool IsIdle(int64_t now_ns) const {
-      return TokenBucket::Full(ready_ns, now_ns) &&
-             TokenBucket::Full(excess_ready_ns, now_ns) &&
-             banned_until_ns <= now_ns;
+    // The entry is idle (both buckets full, no ban) from this time on.
+    int64_t IdleAt() const {
+      return std::max({ready_ns, excess_ready_ns, banned_until_ns});
     }
   };
   using Table = SourceTable<Entry>;
 
   Admission DropByAddressLimit(Entry& entry, int64_t now_ns);
+  // Adds an entry for `key`, absent, with a request bucket ready at
+  // `ready_ns`, never forgetting `keep`'s.
+  void Store(const SourceKey& key, int64_t ready_ns, int64_t now_ns,
+             const SourceKey* keep);
   Admission Count(Admission admission);
 
   TokenBucket address_bucket_;

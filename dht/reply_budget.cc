@@ -37,7 +37,7 @@ ReplyBudget::ReplyBudget(const ReplyBudgetOptions& options)
       prefix_bucket_(BucketFor(options.per_prefix)),
       max_amplification_(options.unproven_max_amplification),
       exempt_loopback_(options.exempt_loopback),
-      table_(options.max_entries) {}
+      table_(options.max_entries, options.table_seed) {}
 
 size_t ReplyBudget::AmplificationLimit(size_t request_bytes,
                                        AddressProof proof) const {
@@ -73,14 +73,17 @@ ReplyDecision ReplyBudget::Decide(const net::Endpoint& destination,
     if (!prefix_bucket_.Allowed(prefix_next, now_ns)) {
       return Withhold(ReplyDecision::kWithholdPrefixBudget, reply_bytes);
     }
-    if (prefix == Table::kNone && prefix_next > now_ns) {
-      prefix = table_.Insert(keys.prefix, now_ns, /*keep=*/address);
-    }
-    if (prefix != Table::kNone) table_.value(prefix).ready_ns = prefix_next;
-    if (address == Table::kNone && address_next > now_ns) {
-      address = table_.Insert(keys.address, now_ns, /*keep=*/prefix);
-    }
+    // Stores to entries found first: adding an entry may move the others.
     if (address != Table::kNone) table_.value(address).ready_ns = address_next;
+    if (prefix != Table::kNone) table_.value(prefix).ready_ns = prefix_next;
+    if (prefix == Table::kNone && prefix_next > now_ns) {
+      table_.value(table_.Insert(keys.prefix, now_ns, &keys.address)).ready_ns =
+          prefix_next;
+    }
+    if (address == Table::kNone && address_next > now_ns) {
+      table_.value(table_.Insert(keys.address, now_ns, &keys.prefix)).ready_ns =
+          address_next;
+    }
   }
   ++stats_.replies_sent;
   stats_.bytes_sent += reply_bytes;
@@ -94,7 +97,7 @@ size_t ReplyBudget::Allowance(const net::Endpoint& destination,
   if (keys.loopback && exempt_loopback_) return kUnlimited;
   int64_t now_ns = TokenBucket::Nanos(now);
   auto available = [&](const TokenBucket& bucket, const SourceKey& key) {
-    Table::Index i = table_.Peek(key);
+    Table::Index i = table_.Find(key);
     return ToSize(bucket.Available(
         i == Table::kNone ? 0 : table_.value(i).ready_ns, now_ns));
   };

@@ -35,12 +35,13 @@
 //     thousands of nodes behind 127.0.0.1.
 //   - max_entries 16,384: as in AdmissionControl, an entry is live only
 //     while its bucket refills (about 11 ms per full find_node reply); at
-//     most 16,384 * 32 B of slots + about 164 KiB of index, under 700 KiB.
+//     most 16,384 slots of 24 B = 384 KiB.
 //
 // Per-destination state lives in a SourceTable (dht/source_table.h): it
-// starts empty, grows by the destinations actually answered, reuses the
+// starts empty, grows with the destinations actually answered, reuses the
 // slots of destinations whose buckets have refilled, and holds at most
-// max_entries.
+// max_entries; forgetting a destination's state early (counted in
+// live_evictions) errs towards sending.
 //
 // Not thread-safe; call from the loop thread.
 #ifndef KAD_DHT_REPLY_BUDGET_H_
@@ -69,8 +70,11 @@ struct ReplyBudgetOptions {
   std::optional<double> unproven_max_amplification = 3.0;
   // Sends to loopback destinations without counting them.
   bool exempt_loopback = true;
-  // Destination addresses and prefixes tracked at once; at least 2.
+  // Destination addresses and prefixes tracked at once (rounded up to a
+  // power of two).
   size_t max_entries = 16'384;
+  // Seeds the table's hash; a real node passes a secret random value.
+  uint64_t table_seed = 0;
 };
 
 // Whether a destination has shown it receives what is sent to its address.
@@ -95,7 +99,7 @@ struct ReplyBudgetStats {
   uint64_t withheld_prefix_budget = 0;
   uint64_t bytes_withheld = 0;
   // Destinations whose state was forgotten before their buckets refilled,
-  // because the table was full.
+  // because their group of the table was full.
   uint64_t live_evictions = 0;
 
   uint64_t withheld() const {
@@ -127,9 +131,7 @@ class ReplyBudget {
  private:
   struct Entry {
     int64_t ready_ns = 0;  // the byte bucket (TokenBucket)
-    bool IsIdle(int64_t now_ns) const {
-      return TokenBucket::Full(ready_ns, now_ns);
-    }
+    int64_t IdleAt() const { return ready_ns; }  // full from then on
   };
   using Table = SourceTable<Entry>;
 

@@ -1,47 +1,54 @@
 // SourceTable: a bounded map from SourceKey to a small Value, for state
 // kept per source address or prefix (request buckets, reply budgets).
 //
-// Bounded, and no bigger than it has to be: the table starts with no heap
-// at all and grows one entry per source actually seen, up to max_entries;
-// a node that hears from forty peers holds at most forty entries, whatever
-// its max_entries. An entry whose Value is idle (IsIdle(now): a full
-// bucket, no ban) says nothing a fresh entry would not, so a new source
-// takes the slot of an idle entry among the least recently used few
-// (kIdleSearch) before the table grows; live entries passed over move to
-// the front (a second chance, as in the CLOCK algorithm). When none of
-// them is idle and the table is full, the entry then least recently used
-// is forgotten outright (counted in live_evictions()).
-// Entries are marked used by Find and Insert, so a source that keeps
-// sending keeps its state however many others pass through; only state
-// of a source quieter than the whole table's turnover can be forgotten.
+// Small, and bounded: the table starts with no heap at all, grows with the
+// sources actually seen, and never holds more than max_entries slots, so
+// its memory is bounded however many source addresses are forged. A node
+// that hears from forty peers at a time holds a few dozen slots.
 //
-// Memory: one Slot per entry — the key (8 + 1 bytes), two 32-bit list
-// links and the Value, padded to 8 bytes — in a vector that grows to at
-// most max_entries, plus an index of one 32-bit slot number and one
-// control byte per bucket of an absl::flat_hash_set, whose bucket count is
-// below 4 * max_entries + 16 (a power of two minus one with the load at
-// most 7/8; churn can double it once). MemoryBytes() reports both.
+// Layout: a set-associative cache, as CPU caches and some packet filters
+// are built. Slots sit in groups of kWays; a key lives in the one group its
+// (seeded) hash picks, so a lookup reads one group (160 bytes for
+// AdmissionControl's entries) and there is no separate index or list.
+// Inserting takes a free slot of the key's group, or one whose Value is
+// idle (IdleAt() <= now: a full bucket, no ban — it says nothing a fresh
+// entry would not). If the group has neither, the table doubles when at
+// least half its slots are in use (dropping idle entries as it moves the
+// others; below a quarter live it only drops them), up to max_entries;
+// otherwise, or at max_entries, the group forgets the entry holding the
+// least state (the one idle soonest), counted in live_evictions(). For
+// rate limits that only ever errs towards admitting: a forgotten source
+// starts again with a full bucket, while a flooder or a banned source,
+// holding the most state, is the last of its group to go.
 //
-// Order is LRU, never hash order: decisions do not depend on the hash
-// seed. Keys come from strangers; the index uses absl::Hash, which is
-// seeded per process.
+// Memory: capacity() slots of 8 (key) + sizeof(Value) + 2 bytes, padded to
+// 8; capacity() is a power of two, at most max_entries rounded up to one.
+// Growing briefly holds the old and the new slots. MemoryBytes() reports
+// the steady figure.
 //
-// Value must be default-constructible (a fresh entry), and have
-// `bool IsIdle(int64_t now_ns) const`.
+// Keys come from strangers: the group is picked by a 64-bit mix of the key
+// and `seed`; a real node passes a secret seed, so nobody can aim keys at
+// one group. Which entry a full group forgets depends on the seed, so a
+// seed is part of what makes a run reproducible; nothing ever depends on
+// memory addresses or iteration order.
+//
+// Value must be default-constructible (a fresh entry) and have
+// `int64_t IdleAt() const`: the time, in nanoseconds, from which the entry
+// is idle.
+//
+// Insert invalidates the indices returned before it (the table may grow).
 //
 // Not thread-safe; call from the loop thread.
 #ifndef KAD_DHT_SOURCE_TABLE_H_
 #define KAD_DHT_SOURCE_TABLE_H_
 
+#include <bit>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <memory>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
-#include "absl/hash/hash.h"
 #include "dht/source_key.h"
 
 namespace kad::dht {
@@ -51,155 +58,133 @@ class SourceTable {
  public:
   using Index = uint32_t;
   static constexpr Index kNone = std::numeric_limits<Index>::max();
-  // How many least-recently-used entries a full table looks at for an idle
-  // one before it evicts a live entry.
-  static constexpr int kIdleSearch = 4;
+  static constexpr size_t kWays = 8;
 
-  // `max_entries` must be at least 2 (a datagram may need two entries).
-  explicit SourceTable(size_t max_entries) : max_entries_(max_entries) {
-    assert(max_entries >= 2 && max_entries < kNone);
+  // `max_entries` is rounded up to a power of two, at least kWays.
+  explicit SourceTable(size_t max_entries, uint64_t seed = 0)
+      : max_slots_(std::bit_ceil(std::max(max_entries, kWays))), seed_(seed) {
+    assert(max_entries < kNone);
   }
 
-  // Returns the entry of `key` and marks it most recently used, or kNone.
-  Index Find(const SourceKey& key) {
-    Index i = Peek(key);
-    if (i != kNone) MoveToFront(i);
-    return i;
-  }
-  // Returns the entry of `key` without marking it used, or kNone.
-  Index Peek(const SourceKey& key) const {
-    if (!storage_) return kNone;
-    auto it = storage_->index.find(key);
-    return it == storage_->index.end() ? kNone : *it;
-  }
-  // Adds `key`, which must be absent, with a fresh Value, as the most
-  // recently used entry, and returns it. Never reuses the slot of `keep`.
-  Index Insert(const SourceKey& key, int64_t now_ns, Index keep = kNone) {
-    if (!storage_) storage_ = std::make_unique<Storage>();
-    Storage& s = *storage_;
-    // Reuse an idle slot among the least recently used few; a live one
-    // passed over gets a second chance at the front.
-    for (int tries = 0; tries < kIdleSearch && s.tail != kNone; ++tries) {
-      Index candidate = s.tail;
-      if (candidate != keep && Idle(candidate, now_ns)) {
-        return Reuse(candidate, key);
+  // Returns the entry of `key`, or kNone.
+  Index Find(const SourceKey& key) const {
+    if (slots_.empty()) return kNone;
+    size_t group = GroupOf(key);
+    for (size_t i = group; i < group + kWays; ++i) {
+      const Slot& slot = slots_[i];
+      if (slot.used && slot.key_bits == key.bits && slot.key_kind == key.kind) {
+        return static_cast<Index>(i);
       }
-      MoveToFront(candidate);
     }
-    if (s.slots.size() < max_entries_) return Append(key);
-    Index victim = s.tail == keep ? s.slots[s.tail].prev : s.tail;
-    if (!Idle(victim, now_ns)) ++live_evictions_;
-    return Reuse(victim, key);
+    return kNone;
   }
 
-  Value& value(Index i) { return storage_->slots[i].value; }
-  const Value& value(Index i) const { return storage_->slots[i].value; }
+  // Adds `key`, which must be absent, with a fresh Value at `now_ns`, and
+  // returns its entry. Never forgets the entry of `keep`, if given.
+  Index Insert(const SourceKey& key, int64_t now_ns,
+               const SourceKey* keep = nullptr) {
+    if (slots_.empty()) slots_.resize(kWays);
+    for (;;) {
+      size_t group = GroupOf(key);
+      for (size_t i = group; i < group + kWays; ++i) {
+        const Slot& slot = slots_[i];
+        if (!slot.used ||
+            (slot.value.IdleAt() <= now_ns && !Holds(slot, keep))) {
+          return Take(i, key);
+        }
+      }
+      if (slots_.size() < max_slots_ && 2 * used_ >= slots_.size()) {
+        Rebuild(now_ns);
+        continue;
+      }
+      size_t victim = kNone;
+      for (size_t i = group; i < group + kWays; ++i) {
+        if (Holds(slots_[i], keep)) continue;
+        if (victim == kNone ||
+            slots_[i].value.IdleAt() < slots_[victim].value.IdleAt()) {
+          victim = i;
+        }
+      }
+      ++live_evictions_;
+      return Take(victim, key);
+    }
+  }
 
-  size_t size() const { return storage_ ? storage_->slots.size() : 0; }
-  size_t max_entries() const { return max_entries_; }
-  // Entries forgotten while not idle, because the table was full.
+  Value& value(Index i) { return slots_[i].value; }
+  const Value& value(Index i) const { return slots_[i].value; }
+
+  // Entries in use, idle ones not yet reused included.
+  size_t size() const { return used_; }
+  // Slots allocated.
+  size_t capacity() const { return slots_.size(); }
+  size_t max_entries() const { return max_slots_; }
+  // Entries forgotten while not idle: a full group, or a full table.
   uint64_t live_evictions() const { return live_evictions_; }
   // Returns the heap the table holds, in bytes.
-  size_t MemoryBytes() const {
-    if (!storage_) return 0;
-    size_t buckets = storage_->index.bucket_count();
-    size_t index_bytes =
-        buckets == 0 ? 0 : buckets * (sizeof(Index) + 1) + 16;  // + cloned
-    return sizeof(Storage) + storage_->slots.capacity() * sizeof(Slot) +
-           index_bytes;
-  }
+  size_t MemoryBytes() const { return slots_.capacity() * sizeof(Slot); }
 
  private:
   struct Slot {
-    uint64_t key_bits;
-    Index prev;  // towards the most recently used; kNone at the front
-    Index next;  // towards the least recently used; kNone at the back
+    uint64_t key_bits = 0;
     Value value;
-    SourceKind key_kind;
-    SourceKey key() const { return {key_bits, key_kind}; }
-  };
-  // The index holds slot numbers; hashing and comparing look the key up in
-  // the slots, so an index bucket costs 4 bytes rather than a key's 16.
-  struct KeyHash {
-    using is_transparent = void;
-    const std::vector<Slot>* slots;
-    size_t operator()(const SourceKey& key) const {
-      return absl::Hash<SourceKey>()(key);
-    }
-    size_t operator()(Index i) const { return (*this)((*slots)[i].key()); }
-  };
-  struct KeyEq {
-    using is_transparent = void;
-    const std::vector<Slot>* slots;
-    bool operator()(Index a, Index b) const { return a == b; }
-    bool operator()(const SourceKey& key, Index i) const {
-      const Slot& slot = (*slots)[i];
-      return slot.key_bits == key.bits && slot.key_kind == key.kind;
-    }
-    bool operator()(Index i, const SourceKey& key) const {
-      return (*this)(key, i);
-    }
-  };
-  // On the heap, so the index's functors can point at `slots` while the
-  // table itself moves.
-  struct Storage {
-    Storage() : index(0, KeyHash{&slots}, KeyEq{&slots}) {}
-    std::vector<Slot> slots;
-    absl::flat_hash_set<Index, KeyHash, KeyEq> index;
-    Index head = kNone;  // most recently used
-    Index tail = kNone;  // least recently used
+    SourceKind key_kind = SourceKind::kIpv4Address;
+    bool used = false;
   };
 
-  bool Idle(Index i, int64_t now_ns) const {
-    return storage_->slots[i].value.IsIdle(now_ns);
+  static bool Holds(const Slot& slot, const SourceKey* key) {
+    return key != nullptr && slot.key_bits == key->bits &&
+           slot.key_kind == key->kind;
   }
 
-  Index Append(const SourceKey& key) {
-    Storage& s = *storage_;
-    if (s.slots.size() == s.slots.capacity()) {
-      s.slots.reserve(
-          std::min(max_entries_, std::max<size_t>(4, 2 * s.slots.capacity())));
+  // Returns the first slot of `key`'s group.
+  size_t GroupOf(const SourceKey& key) const {
+    // MurmurHash3's 64-bit finaliser over the key and the seed.
+    uint64_t h = key.bits ^ seed_ ^
+                 (static_cast<uint64_t>(key.kind) * 0x9e3779b97f4a7c15u);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53u;
+    h ^= h >> 33;
+    return (h & (slots_.size() / kWays - 1)) * kWays;
+  }
+
+  Index Take(size_t i, const SourceKey& key) {
+    Slot& slot = slots_[i];
+    if (!slot.used) ++used_;
+    slot = Slot{key.bits, Value{}, key.kind, true};
+    return static_cast<Index>(i);
+  }
+
+  // Moves the live entries to fresh slots, twice as many if at least a
+  // quarter are live. A group of the new table receives entries of one old
+  // group only, so they always fit.
+  void Rebuild(int64_t now_ns) {
+    size_t live = 0;
+    for (const Slot& slot : slots_) {
+      live += slot.used && slot.value.IdleAt() > now_ns;
     }
-    Index i = static_cast<Index>(s.slots.size());
-    s.slots.push_back({key.bits, kNone, kNone, Value{}, key.kind});
-    LinkFront(i);
-    s.index.insert(i);
-    return i;
+    size_t size = slots_.size();
+    if (4 * live >= size) size *= 2;
+    std::vector<Slot> old(size);
+    old.swap(slots_);
+    used_ = 0;
+    for (const Slot& slot : old) {
+      if (!slot.used || slot.value.IdleAt() <= now_ns) continue;
+      size_t group = GroupOf({slot.key_bits, slot.key_kind});
+      size_t i = group;
+      while (slots_[i].used) ++i;
+      assert(i < group + kWays);
+      slots_[i] = slot;
+      ++used_;
+    }
   }
 
-  Index Reuse(Index i, const SourceKey& key) {
-    Storage& s = *storage_;
-    s.index.erase(s.slots[i].key());
-    s.slots[i].key_bits = key.bits;
-    s.slots[i].key_kind = key.kind;
-    s.slots[i].value = Value{};
-    MoveToFront(i);
-    s.index.insert(i);
-    return i;
-  }
-
-  void Unlink(Index i) {
-    Storage& s = *storage_;
-    Slot& slot = s.slots[i];
-    (slot.prev == kNone ? s.head : s.slots[slot.prev].next) = slot.next;
-    (slot.next == kNone ? s.tail : s.slots[slot.next].prev) = slot.prev;
-  }
-  void LinkFront(Index i) {
-    Storage& s = *storage_;
-    s.slots[i].prev = kNone;
-    s.slots[i].next = s.head;
-    (s.head == kNone ? s.tail : s.slots[s.head].prev) = i;
-    s.head = i;
-  }
-  void MoveToFront(Index i) {
-    if (storage_->head == i) return;
-    Unlink(i);
-    LinkFront(i);
-  }
-
-  size_t max_entries_;
+  size_t max_slots_;
+  uint64_t seed_;
+  size_t used_ = 0;
   uint64_t live_evictions_ = 0;
-  std::unique_ptr<Storage> storage_;  // Allocated by the first Insert.
+  std::vector<Slot> slots_;  // Groups of kWays; empty until the first Insert.
 };
 
 }  // namespace kad::dht

@@ -296,11 +296,12 @@ TEST(AdmissionControlTest, ForgedFloodHeldByTheGlobalLimitBarelyGrowsTheTable) {
   }
   AdmissionStats stats = admission.stats();
   EXPECT_NEAR(static_cast<double>(stats.admitted), 110'000, 2);
-  // About the sources admitted in the last few ms of the initial burst,
-  // plus the prefixes it drained.
-  EXPECT_LE(admission.tracked(), 1'024u);
-  EXPECT_LE(admission.MemoryBytes(), 64u * 1024u);
-  EXPECT_EQ(stats.live_evictions, 0u);
+  // Live entries are about the sources admitted in the last few ms of the
+  // initial burst, plus the prefixes it drained; the table holds at most
+  // four slots per live entry.
+  EXPECT_LE(admission.MemoryBytes(), 256u * 1024u);
+  // Full groups forgot a few entries holding a token's worth of state.
+  EXPECT_LT(stats.live_evictions, 1'000u);
 }
 
 TEST(AdmissionControlTest, MillionForgedSourcesStayWithinTheMemoryBound) {
@@ -320,12 +321,14 @@ TEST(AdmissionControlTest, MillionForgedSourcesStayWithinTheMemoryBound) {
   }
   peak = std::max(peak, admission.MemoryBytes());
   EXPECT_LE(admission.tracked(), AdmissionOptions{}.max_entries);
-  EXPECT_LT(peak, size_t{1} << 20);  // the 1 MiB the header states
+  EXPECT_LE(peak, 640u * 1024u);  // the bound the header states
   EXPECT_GT(admission.stats().live_evictions, 900'000u);
-  // The flooder kept sending, so its entry survived the churn: it got its
-  // burst and no more, and was banned after the excess burst (1,000 +
-  // 8,000 + 1 of its 20,000 requests).
-  EXPECT_EQ(flooder_admitted, 1'000);
+  // The flooder's entry, holding more state than any forged source's once
+  // it had sent a few requests, survived the churn: it got its burst and
+  // hardly more, and was banned after the excess burst (1,000 + 8,000 + 1
+  // of its 20,000 requests).
+  EXPECT_GE(flooder_admitted, 1'000);
+  EXPECT_LE(flooder_admitted, 1'005);
   EXPECT_EQ(admission.stats().bans, 1u);
   EXPECT_EQ(admission.Decide(flooder, kStart), Admission::kDropBanned);
 }
