@@ -145,7 +145,7 @@ class AdmissionControl {
   Admission Decide(const net::Endpoint& source, absl::Time now);
 
   AdmissionStats stats() const;
-  // Addresses and prefixes currently tracked.
+  // Addresses and prefixes tracked (idle ones not yet reused included).
   size_t tracked() const { return table_.size(); }
   // Returns the heap held for tracked sources, in bytes.
   size_t MemoryBytes() const { return table_.MemoryBytes(); }

@@ -123,7 +123,8 @@ class ReplyBudget {
                    AddressProof proof, absl::Time now) const;
 
   ReplyBudgetStats stats() const;
-  // Destination addresses and prefixes currently tracked.
+  // Destination addresses and prefixes tracked (idle ones not yet reused
+  // included).
   size_t tracked() const { return table_.size(); }
   // Returns the heap held for tracked destinations, in bytes.
   size_t MemoryBytes() const { return table_.MemoryBytes(); }

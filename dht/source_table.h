@@ -8,18 +8,22 @@
 //
 // Layout: a set-associative cache, as CPU caches and some packet filters
 // are built. Slots sit in groups of kWays; a key lives in the one group its
-// (seeded) hash picks, so a lookup reads one group (160 bytes for
-// AdmissionControl's entries) and there is no separate index or list.
+// (seeded) hash picks, so a lookup reads one group (320 contiguous bytes
+// for AdmissionControl's entries) and there is no separate index or list.
 // Inserting takes a free slot of the key's group, or one whose Value is
 // idle (IdleAt() <= now: a full bucket, no ban — it says nothing a fresh
-// entry would not). If the group has neither, the table doubles when at
-// least half its slots are in use (dropping idle entries as it moves the
-// others; below a quarter live it only drops them), up to max_entries;
-// otherwise, or at max_entries, the group forgets the entry holding the
-// least state (the one idle soonest), counted in live_evictions(). For
-// rate limits that only ever errs towards admitting: a forgotten source
-// starts again with a full bucket, while a flooder or a banned source,
-// holding the most state, is the last of its group to go.
+// entry would not). If the group has neither:
+//   - if at least half the slots are in use and the table is below
+//     max_entries, it is rebuilt without its idle entries, at twice the
+//     size unless fewer than a quarter of the slots were live;
+//   - otherwise the group forgets the entry holding the least state (the
+//     one idle soonest), counted in live_evictions(). For rate limits that
+//     only ever errs towards admitting: a forgotten source starts again
+//     with a full bucket, while a flooder or a banned source, holding the
+//     most state, is the last of its group to go. With eight ways, filling
+//     a table to half forgets about 2% of its entries this way.
+// The table never shrinks: a burst of live sources leaves its slots behind
+// (reused, never more than max_entries).
 //
 // Memory: capacity() slots of 8 (key) + sizeof(Value) + 2 bytes, padded to
 // 8; capacity() is a power of two, at most max_entries rounded up to one.

@@ -1,6 +1,7 @@
 #include "dht/admission_control.h"
 
 #include <cstdint>
+#include <random>
 
 #include "gtest/gtest.h"
 
@@ -331,6 +332,26 @@ TEST(AdmissionControlTest, MillionForgedSourcesStayWithinTheMemoryBound) {
   EXPECT_LE(flooder_admitted, 1'005);
   EXPECT_EQ(admission.stats().bans, 1u);
   EXPECT_EQ(admission.Decide(flooder, kStart), Admission::kDropBanned);
+}
+
+TEST(AdmissionControlTest, SameOptionsAndRequestsGiveTheSameDecisions) {
+  AdmissionOptions options;
+  options.max_entries = 64;  // Small, so that groups fill and forget.
+  options.table_seed = 7;
+  AdmissionControl a(options);
+  AdmissionControl b(options);
+  std::mt19937_64 gen(3);
+  absl::Time t = kStart;
+  for (int i = 0; i < 200'000; ++i) {
+    t += absl::Microseconds(gen() % 50);
+    // A few heavy sources among many light ones.
+    net::Endpoint source = gen() % 4 == 0
+                               ? V4(198, 18, 0, static_cast<uint8_t>(gen() % 4))
+                               : Spread(static_cast<uint32_t>(gen() % 100'000));
+    ASSERT_EQ(a.Decide(source, t), b.Decide(source, t)) << i;
+  }
+  EXPECT_GT(a.stats().live_evictions, 0u);
+  EXPECT_GT(a.stats().dropped(), 0u);
 }
 
 TEST(AdmissionControlTest, NamesEveryDecision) {
