@@ -51,42 +51,49 @@ ReplyDecision ReplyBudget::Decide(const net::Endpoint& destination,
                                   AddressProof proof, absl::Time now) {
   SourceKeys keys = KeysOf(destination);
   if (!(keys.loopback && exempt_loopback_)) {
-    if (reply_bytes > AmplificationLimit(request_bytes, proof)) {
-      return Withhold(ReplyDecision::kWithholdAmplification, reply_bytes);
-    }
-    int64_t now_ns = TokenBucket::Nanos(now);
-    // Clamped so that cost * ns_per_token cannot overflow; no datagram
-    // comes near it.
-    int64_t cost =
-        static_cast<int64_t>(std::min<size_t>(reply_bytes, 1u << 30));
-    Table::Index address = table_.Find(keys.address);
-    int64_t address_next = address_bucket_.Next(
-        address == Table::kNone ? 0 : table_.value(address).ready_ns, now_ns,
-        cost);
-    if (!address_bucket_.Allowed(address_next, now_ns)) {
-      return Withhold(ReplyDecision::kWithholdAddressBudget, reply_bytes);
-    }
-    Table::Index prefix = table_.Find(keys.prefix);
-    int64_t prefix_next = prefix_bucket_.Next(
-        prefix == Table::kNone ? 0 : table_.value(prefix).ready_ns, now_ns,
-        cost);
-    if (!prefix_bucket_.Allowed(prefix_next, now_ns)) {
-      return Withhold(ReplyDecision::kWithholdPrefixBudget, reply_bytes);
-    }
-    // Stores to entries found first: adding an entry may move the others.
-    if (address != Table::kNone) table_.value(address).ready_ns = address_next;
-    if (prefix != Table::kNone) table_.value(prefix).ready_ns = prefix_next;
-    if (prefix == Table::kNone && prefix_next > now_ns) {
-      table_.value(table_.Insert(keys.prefix, now_ns, &keys.address)).ready_ns =
-          prefix_next;
-    }
-    if (address == Table::kNone && address_next > now_ns) {
-      table_.value(table_.Insert(keys.address, now_ns, &keys.prefix)).ready_ns =
-          address_next;
+    ReplyDecision decision =
+        reply_bytes > AmplificationLimit(request_bytes, proof)
+            ? ReplyDecision::kWithholdAmplification
+            : TakeBudget(keys, reply_bytes, TokenBucket::Nanos(now));
+    if (decision != ReplyDecision::kSend) {
+      return Withhold(decision, reply_bytes);
     }
   }
   ++stats_.replies_sent;
   stats_.bytes_sent += reply_bytes;
+  return ReplyDecision::kSend;
+}
+
+ReplyDecision ReplyBudget::TakeBudget(const SourceKeys& keys,
+                                      size_t reply_bytes, int64_t now_ns) {
+  // Clamped so that cost * ns_per_token cannot overflow; no datagram comes
+  // near it.
+  int64_t cost = static_cast<int64_t>(std::min<size_t>(reply_bytes, 1u << 30));
+  Table::Index address = table_.Find(keys.address);
+  int64_t address_next = address_bucket_.Next(
+      address == Table::kNone ? 0 : table_.value(address).ready_ns, now_ns,
+      cost);
+  if (!address_bucket_.Allowed(address_next, now_ns)) {
+    return ReplyDecision::kWithholdAddressBudget;
+  }
+  Table::Index prefix = table_.Find(keys.prefix);
+  int64_t prefix_next = prefix_bucket_.Next(
+      prefix == Table::kNone ? 0 : table_.value(prefix).ready_ns, now_ns, cost);
+  if (!prefix_bucket_.Allowed(prefix_next, now_ns)) {
+    return ReplyDecision::kWithholdPrefixBudget;
+  }
+  // Stores to entries found come first: adding an entry may move the
+  // others. A bucket still full afterwards needs no entry.
+  if (address != Table::kNone) table_.value(address).ready_ns = address_next;
+  if (prefix != Table::kNone) table_.value(prefix).ready_ns = prefix_next;
+  if (prefix == Table::kNone && prefix_next > now_ns) {
+    table_.value(table_.Insert(keys.prefix, now_ns, &keys.address)).ready_ns =
+        prefix_next;
+  }
+  if (address == Table::kNone && address_next > now_ns) {
+    table_.value(table_.Insert(keys.address, now_ns, &keys.prefix)).ready_ns =
+        address_next;
+  }
   return ReplyDecision::kSend;
 }
 

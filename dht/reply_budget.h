@@ -138,6 +138,9 @@ class ReplyBudget {
 
   // Returns the largest reply allowed by the amplification rule.
   size_t AmplificationLimit(size_t request_bytes, AddressProof proof) const;
+  // Takes `reply_bytes` from the destination's budgets if both hold them.
+  ReplyDecision TakeBudget(const SourceKeys& keys, size_t reply_bytes,
+                           int64_t now_ns);
   ReplyDecision Withhold(ReplyDecision decision, size_t reply_bytes);
 
   TokenBucket address_bucket_;

@@ -37,6 +37,18 @@ int Send(AdmissionControl& admission, const net::Endpoint& source,
   return admitted;
 }
 
+// Sends `count` requests from `source`, one every `interval` after
+// `start`; returns how many were admitted.
+int SendPaced(AdmissionControl& admission, const net::Endpoint& source,
+              absl::Time start, absl::Duration interval, int count) {
+  int admitted = 0;
+  for (int i = 1; i <= count; ++i) {
+    admitted +=
+        admission.Decide(source, start + i * interval) == Admission::kAdmit;
+  }
+  return admitted;
+}
+
 AdmissionOptions OnlyAddressLimit() {
   AdmissionOptions options;
   options.per_prefix.reset();
@@ -73,13 +85,9 @@ TEST(AdmissionControlTest, RefillsAtTheSustainedRate) {
             100);
   EXPECT_EQ(Send(admission, source, kStart + absl::Seconds(1), 1'000), 100);
   // A steady 200/s is admitted in full, indefinitely.
-  absl::Time t = kStart + absl::Seconds(1);
-  int admitted = 0;
-  for (int i = 0; i < 2'000; ++i) {
-    t += absl::Milliseconds(5);
-    admitted += admission.Decide(source, t) == Admission::kAdmit;
-  }
-  EXPECT_EQ(admitted, 2'000);
+  EXPECT_EQ(SendPaced(admission, source, kStart + absl::Seconds(1),
+                      absl::Milliseconds(5), 2'000),
+            2'000);
 }
 
 TEST(AdmissionControlTest, RefillStopsAtTheBurst) {
@@ -113,13 +121,9 @@ TEST(AdmissionControlTest, RequestDroppedByALaterLimitCostsTheSourceNothing) {
   EXPECT_EQ(admission.stats().dropped_global_limit, 500u);
   // With the global bucket refilling faster than the source asks, the
   // source still has its whole burst.
-  absl::Time t = kStart + absl::Seconds(1);
-  int admitted = 0;
-  for (int i = 0; i < 1'500; ++i) {
-    t += absl::Microseconds(1);
-    admitted += admission.Decide(source, t) == Admission::kAdmit;
-  }
-  EXPECT_EQ(admitted, 1'000);
+  EXPECT_EQ(SendPaced(admission, source, kStart + absl::Seconds(1),
+                      absl::Microseconds(1), 1'500),
+            1'000);
 }
 
 TEST(AdmissionControlTest, GlobalLimitHoldsAgainstSourcesInManyPrefixes) {
@@ -179,12 +183,8 @@ TEST(AdmissionControlTest, ModestlyOverloadedSourceIsLimitedButNotBanned) {
   AdmissionControl admission;
   net::Endpoint busy = V4(198, 18, 0, 1);
   // 900 requests/s for a minute: 4.5 times the sustained limit.
-  absl::Time t = kStart;
-  int admitted = 0;
-  for (int i = 0; i < 54'000; ++i) {
-    t += absl::Seconds(1) / 900;
-    admitted += admission.Decide(busy, t) == Admission::kAdmit;
-  }
+  int admitted =
+      SendPaced(admission, busy, kStart, absl::Seconds(1) / 900, 54'000);
   EXPECT_EQ(admission.stats().bans, 0u);
   EXPECT_NEAR(admitted, 1'000 + 200 * 60, 2);
 }
