@@ -39,9 +39,9 @@ Admission AdmissionControl::Decide(const net::Endpoint& source,
   }
   int64_t now_ns = TokenBucket::Nanos(now);
 
-  // A missing entry is a full bucket (ready time 0).
+  // A missing entry is a full bucket.
   Table::Index address = table_.Find(keys.address);
-  int64_t address_ready = 0;
+  int64_t address_ready = TokenBucket::kFull;
   if (address != Table::kNone) {
     const Entry& entry = table_.value(address);
     if (entry.banned_until_ns > now_ns) return Count(Admission::kDropBanned);
@@ -54,8 +54,8 @@ Admission AdmissionControl::Decide(const net::Endpoint& source,
   }
 
   Table::Index prefix = table_.Find(keys.prefix);
-  int64_t prefix_ready =
-      prefix == Table::kNone ? 0 : table_.value(prefix).ready_ns;
+  int64_t prefix_ready = prefix == Table::kNone ? TokenBucket::kFull
+                                                : table_.value(prefix).ready_ns;
   int64_t prefix_next = prefix_bucket_.Next(prefix_ready, now_ns);
   if (!prefix_bucket_.Allowed(prefix_next, now_ns)) {
     return Count(Admission::kDropPrefixLimit);
@@ -93,7 +93,7 @@ Admission AdmissionControl::DropByAddressLimit(Entry& entry, int64_t now_ns) {
       entry.excess_ready_ns = excess_next;
     } else {
       entry.banned_until_ns = now_ns + ban_ns_;
-      entry.excess_ready_ns = 0;
+      entry.excess_ready_ns = TokenBucket::kFull;
       ++stats_.bans;
     }
   }

@@ -152,9 +152,9 @@ class AdmissionControl {
 
  private:
   struct Entry {
-    int64_t ready_ns = 0;         // the request bucket (TokenBucket)
-    int64_t excess_ready_ns = 0;  // the ban_after_excess bucket
-    int64_t banned_until_ns = 0;  // banned while now is before this
+    int64_t ready_ns = TokenBucket::kFull;         // the request bucket
+    int64_t excess_ready_ns = TokenBucket::kFull;  // ban_after_excess's
+    int64_t banned_until_ns = TokenBucket::kFull;  // banned before this
     // The entry is idle (both buckets full, no ban) from this time on.
     int64_t IdleAt() const {
       return std::max({ready_ns, excess_ready_ns, banned_until_ns});
@@ -176,7 +176,7 @@ class AdmissionControl {
   bool ban_enabled_;
   int64_t ban_ns_;
   bool exempt_loopback_;
-  int64_t global_ready_ns_ = 0;
+  int64_t global_ready_ns_ = TokenBucket::kFull;
   AdmissionStats stats_;
   Table table_;
 };

@@ -71,14 +71,17 @@ ReplyDecision ReplyBudget::TakeBudget(const SourceKeys& keys,
   int64_t cost = static_cast<int64_t>(std::min<size_t>(reply_bytes, 1u << 30));
   Table::Index address = table_.Find(keys.address);
   int64_t address_next = address_bucket_.Next(
-      address == Table::kNone ? 0 : table_.value(address).ready_ns, now_ns,
-      cost);
+      address == Table::kNone ? TokenBucket::kFull
+                              : table_.value(address).ready_ns,
+      now_ns, cost);
   if (!address_bucket_.Allowed(address_next, now_ns)) {
     return ReplyDecision::kWithholdAddressBudget;
   }
   Table::Index prefix = table_.Find(keys.prefix);
-  int64_t prefix_next = prefix_bucket_.Next(
-      prefix == Table::kNone ? 0 : table_.value(prefix).ready_ns, now_ns, cost);
+  int64_t prefix_next = prefix_bucket_.Next(prefix == Table::kNone
+                                                ? TokenBucket::kFull
+                                                : table_.value(prefix).ready_ns,
+                                            now_ns, cost);
   if (!prefix_bucket_.Allowed(prefix_next, now_ns)) {
     return ReplyDecision::kWithholdPrefixBudget;
   }
@@ -106,7 +109,8 @@ size_t ReplyBudget::Allowance(const net::Endpoint& destination,
   auto available = [&](const TokenBucket& bucket, const SourceKey& key) {
     Table::Index i = table_.Find(key);
     return ToSize(bucket.Available(
-        i == Table::kNone ? 0 : table_.value(i).ready_ns, now_ns));
+        i == Table::kNone ? TokenBucket::kFull : table_.value(i).ready_ns,
+        now_ns));
   };
   return std::min({AmplificationLimit(request_bytes, proof),
                    available(address_bucket_, keys.address),

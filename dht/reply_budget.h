@@ -131,7 +131,7 @@ class ReplyBudget {
 
  private:
   struct Entry {
-    int64_t ready_ns = 0;  // the byte bucket (TokenBucket)
+    int64_t ready_ns = TokenBucket::kFull;       // the byte bucket
     int64_t IdleAt() const { return ready_ns; }  // full from then on
   };
   using Table = SourceTable<Entry>;

@@ -9,9 +9,9 @@
 //     next = max(ready, now) + cost * ns_per_token
 // and is allowed if next - now <= burst * ns_per_token, i.e. if the bucket
 // holds at least `cost` tokens. A ready time at or before `now` is a full
-// bucket, so a state of 0 is a full bucket for any sane clock, and a
-// table may forget such a bucket without changing any decision. Integer
-// arithmetic: a decision is exact and the same on every platform.
+// bucket (kFull is one at any time), and a table may forget such a bucket
+// without changing any decision. Integer arithmetic: a decision is exact
+// and the same on every platform.
 //
 // Thread-safe: immutable after construction; the state lives with the
 // caller.
@@ -37,6 +37,9 @@ struct RateLimit {
 
 class TokenBucket {
  public:
+  // The state of a bucket that is full at any time.
+  static constexpr int64_t kFull = std::numeric_limits<int64_t>::min();
+
   // Builds a bucket that never refuses.
   TokenBucket() = default;
   explicit TokenBucket(RateLimit limit) {

@@ -354,6 +354,15 @@ TEST(AdmissionControlTest, SameOptionsAndRequestsGiveTheSameDecisions) {
   EXPECT_GT(a.stats().dropped(), 0u);
 }
 
+TEST(AdmissionControlTest, WorksWhateverTheClocksOrigin) {
+  // A simulated clock may start anywhere, even before 1970.
+  AdmissionControl admission;
+  absl::Time early = absl::UnixEpoch() - absl::Hours(1);
+  EXPECT_EQ(Send(admission, V4(198, 18, 0, 1), early, 2'000), 1'000);
+  EXPECT_EQ(Send(admission, V4(198, 18, 1, 1), absl::UnixEpoch(), 2'000),
+            1'000);
+}
+
 TEST(AdmissionControlTest, NamesEveryDecision) {
   EXPECT_EQ(AdmissionName(Admission::kAdmit), "admit");
   EXPECT_EQ(AdmissionName(Admission::kDropAddressLimit), "drop_address_limit");

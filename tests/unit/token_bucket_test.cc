@@ -23,13 +23,13 @@ int TakeMany(const TokenBucket& bucket, int64_t& ready, int64_t now,
 
 TEST(TokenBucketTest, FreshBucketAllowsExactlyItsBurst) {
   TokenBucket bucket(RateLimit{10, 50});
-  int64_t ready = 0;
+  int64_t ready = TokenBucket::kFull;
   EXPECT_EQ(TakeMany(bucket, ready, kNow, 80), 50);
 }
 
 TEST(TokenBucketTest, RefillsAtItsRate) {
   TokenBucket bucket(RateLimit{10, 50});
-  int64_t ready = 0;
+  int64_t ready = TokenBucket::kFull;
   TakeMany(bucket, ready, kNow, 50);
   EXPECT_EQ(TakeMany(bucket, ready, kNow + kSecond / 2, 80), 5);
   EXPECT_EQ(TakeMany(bucket, ready, kNow + 2 * kSecond, 80), 15);
@@ -39,7 +39,7 @@ TEST(TokenBucketTest, RefillsAtItsRate) {
 
 TEST(TokenBucketTest, TakesCostsLargerThanOne) {
   TokenBucket bytes(RateLimit{1000, 1000});
-  int64_t ready = 0;
+  int64_t ready = TokenBucket::kFull;
   int64_t next = bytes.Next(ready, kNow, 700);
   ASSERT_TRUE(bytes.Allowed(next, kNow));
   ready = next;
@@ -51,25 +51,34 @@ TEST(TokenBucketTest, TakesCostsLargerThanOne) {
 
 TEST(TokenBucketTest, FullOnceReadyTimeHasPassed) {
   TokenBucket bucket(RateLimit{100, 2});
-  int64_t ready = bucket.Next(0, kNow);
+  int64_t ready = bucket.Next(TokenBucket::kFull, kNow);
   EXPECT_FALSE(TokenBucket::Full(ready, kNow));
   EXPECT_TRUE(TokenBucket::Full(ready, kNow + kSecond / 100));
-  EXPECT_TRUE(TokenBucket::Full(0, kNow));
+  EXPECT_TRUE(TokenBucket::Full(TokenBucket::kFull, kNow));
 }
 
 TEST(TokenBucketTest, DefaultBucketNeverRefusesAndStaysFull) {
   TokenBucket unlimited;
   EXPECT_TRUE(unlimited.unlimited());
-  int64_t ready = 0;
+  int64_t ready = TokenBucket::kFull;
   EXPECT_EQ(TakeMany(unlimited, ready, kNow, 100'000), 100'000);
   EXPECT_TRUE(TokenBucket::Full(ready, kNow));
   EXPECT_TRUE(BucketFor(std::nullopt).unlimited());
   EXPECT_FALSE(BucketFor(RateLimit{1, 1}).unlimited());
 }
 
+TEST(TokenBucketTest, FullStateIsFullAtAnyTime) {
+  TokenBucket bucket(RateLimit{10, 3});
+  const int64_t before_epoch = -100 * kSecond;
+  int64_t ready = TokenBucket::kFull;
+  EXPECT_TRUE(TokenBucket::Full(ready, before_epoch));
+  EXPECT_EQ(bucket.Available(ready, before_epoch), 3);
+  EXPECT_EQ(TakeMany(bucket, ready, before_epoch, 5), 3);
+}
+
 TEST(TokenBucketTest, SlowRatesWork) {
   TokenBucket bucket(RateLimit{0.5, 1});  // One token every two seconds.
-  int64_t ready = 0;
+  int64_t ready = TokenBucket::kFull;
   EXPECT_EQ(TakeMany(bucket, ready, kNow, 3), 1);
   EXPECT_EQ(TakeMany(bucket, ready, kNow + kSecond, 3), 0);
   EXPECT_EQ(TakeMany(bucket, ready, kNow + 2 * kSecond, 3), 1);
