@@ -36,14 +36,16 @@ ReplyBudget::ReplyBudget(const ReplyBudgetOptions& options)
     : address_bucket_(BucketFor(options.per_address)),
       prefix_bucket_(BucketFor(options.per_prefix)),
       max_amplification_(options.unproven_max_amplification),
+      overhead_bytes_(static_cast<int64_t>(options.datagram_overhead_bytes)),
       exempt_loopback_(options.exempt_loopback),
       table_(options.max_entries, options.table_seed) {}
 
 size_t ReplyBudget::AmplificationLimit(size_t request_bytes,
                                        AddressProof proof) const {
   if (proof == AddressProof::kProven || !max_amplification_) return kUnlimited;
-  return static_cast<size_t>(
-      std::floor(*max_amplification_ * static_cast<double>(request_bytes)));
+  double on_wire = *max_amplification_ *
+                   static_cast<double>(request_bytes + overhead_bytes_);
+  return ToSize(static_cast<int64_t>(std::floor(on_wire)) - overhead_bytes_);
 }
 
 ReplyDecision ReplyBudget::Decide(const net::Endpoint& destination,

@@ -5,8 +5,10 @@
 // Two rules, applied to every reply before it is sent:
 //   - Amplification: to a destination that has not proven it owns its
 //     address, a reply may be at most unproven_max_amplification times the
-//     size of the request it answers. A forger then gets no more bytes
-//     aimed at its victim than it sends itself (times the factor).
+//     size of the request it answers, both counted as the victim's link
+//     carries them: payload plus datagram_overhead_bytes of IP and UDP
+//     headers. A forger then gets no more bytes aimed at its victim than
+//     it sends itself (times the factor).
 //     "Proven" is the caller's judgement, passed in (AddressProof): the
 //     address answered a request of ours (so it receives what we send),
 //     or presented a write token we handed to that address.
@@ -27,10 +29,14 @@
 //     sources over one /24 or /56 multiplies a victim network's share by
 //     4, not by 256.
 //   - unproven_max_amplification 3: QUIC's choice (RFC 9000 section 8.1)
-//     for the same problem. 1 would forbid a pong (~1.4 times a ping) to
-//     an unproven node, so a joining node would never get its first
-//     answer; 3 lets pings, stores and errors through and trims a
-//     find_node reply to a few contacts until the requester is proven.
+//     for the same problem. 1 would forbid a pong (41 bytes) to an
+//     unproven node's ping (30), so a joining node would never get its
+//     first answer. With 3, every ping (even a 9-byte anonymous one),
+//     store and error reply goes through, and a find_node reply (52 bytes
+//     asked, 723 for 20 contacts) is trimmed to 5 contacts (211 bytes)
+//     until the requester is proven.
+//   - datagram_overhead_bytes 28: an IPv4 and a UDP header. IPv6 headers
+//     are 48 bytes, so the ratio is then a little stricter than stated.
 //   - loopback exempt, as in AdmissionControl: local overlays put
 //     thousands of nodes behind 127.0.0.1.
 //   - max_entries 16,384: as in AdmissionControl, an entry is live only
@@ -68,6 +74,9 @@ struct ReplyBudgetOptions {
   // Largest reply/request size ratio sent to an unproven destination;
   // nullopt: no such rule.
   std::optional<double> unproven_max_amplification = 3.0;
+  // Bytes a datagram carries on the wire beyond its payload, counted on
+  // both sides of that ratio.
+  size_t datagram_overhead_bytes = 28;
   // Sends to loopback destinations without counting them.
   bool exempt_loopback = true;
   // Destination addresses and prefixes tracked at once (rounded up to a
@@ -146,6 +155,7 @@ class ReplyBudget {
   TokenBucket address_bucket_;
   TokenBucket prefix_bucket_;
   std::optional<double> max_amplification_;
+  int64_t overhead_bytes_;
   bool exempt_loopback_;
   ReplyBudgetStats stats_;
   Table table_;

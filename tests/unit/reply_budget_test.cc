@@ -8,8 +8,8 @@ namespace kad::dht {
 namespace {
 
 const absl::Time kStart = absl::FromUnixSeconds(1'700'000'000);
-constexpr size_t kFindNodeRequest = 60;
-constexpr size_t kFindNodeReply = 719;
+constexpr size_t kFindNodeRequest = 52;  // as wire_codec encodes them
+constexpr size_t kFindNodeReply = 723;   // with 20 contacts
 
 net::Endpoint V4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
   return net::Endpoint::Ipv4({a, b, c, d}, 4222);
@@ -61,16 +61,21 @@ TEST(ReplyBudgetTest, BoundsTheBytesAForgedFloodSendsAVictim) {
 TEST(ReplyBudgetTest, UnprovenDestinationGetsNoMoreThanThreeTimesTheRequest) {
   ReplyBudget budget;
   net::Endpoint stranger = V4(198, 18, 0, 1);
-  EXPECT_EQ(budget.Decide(stranger, 60, 181, AddressProof::kUnproven, kStart),
+  // Counted with 28 bytes of IPv4 and UDP headers: a 52-byte find_node is
+  // 80 on the wire, so the reply may be 240 on the wire, 212 of payload.
+  EXPECT_EQ(budget.Decide(stranger, 52, 213, AddressProof::kUnproven, kStart),
             ReplyDecision::kWithholdAmplification);
-  EXPECT_EQ(budget.Decide(stranger, 60, 180, AddressProof::kUnproven, kStart),
+  EXPECT_EQ(budget.Decide(stranger, 52, 212, AddressProof::kUnproven, kStart),
             ReplyDecision::kSend);
-  EXPECT_EQ(budget.Decide(stranger, 60, 719, AddressProof::kProven, kStart),
+  EXPECT_EQ(budget.Decide(stranger, 52, 723, AddressProof::kProven, kStart),
+            ReplyDecision::kSend);
+  // A 41-byte pong answers even a 9-byte anonymous ping.
+  EXPECT_EQ(budget.Decide(stranger, 9, 41, AddressProof::kUnproven, kStart),
             ReplyDecision::kSend);
   ReplyBudgetStats stats = budget.stats();
   EXPECT_EQ(stats.withheld_amplification, 1u);
-  EXPECT_EQ(stats.bytes_withheld, 181u);
-  EXPECT_EQ(stats.bytes_sent, 180u + 719u);
+  EXPECT_EQ(stats.bytes_withheld, 213u);
+  EXPECT_EQ(stats.bytes_sent, 212u + 723u + 41u);
 }
 
 TEST(ReplyBudgetTest, AmplificationRuleCanBeTurnedOff) {
@@ -135,10 +140,11 @@ TEST(ReplyBudgetTest, Ipv6DestinationsAreBudgetedBySlash64AndSlash56) {
 TEST(ReplyBudgetTest, AllowanceIsTheLargestReplyThatWouldBeSent) {
   ReplyBudget budget;
   net::Endpoint peer = V4(198, 18, 0, 1);
-  EXPECT_EQ(budget.Allowance(peer, 60, AddressProof::kUnproven, kStart), 180u);
+  EXPECT_EQ(budget.Allowance(peer, 60, AddressProof::kUnproven, kStart),
+            3u * (60u + 28u) - 28u);
   EXPECT_EQ(budget.Allowance(peer, 60, AddressProof::kProven, kStart),
             64u * 1024u);
-  Reflect(budget, peer, kStart, 80);  // 57,520 bytes
+  Reflect(budget, peer, kStart, 80);  // 57,840 bytes
   size_t left = budget.Allowance(peer, 60, AddressProof::kProven, kStart);
   EXPECT_EQ(left, 64u * 1024u - 80u * kFindNodeReply);
   EXPECT_EQ(budget.Decide(peer, 60, left + 1, AddressProof::kProven, kStart),
