@@ -1,6 +1,10 @@
 // AdmissionControl: decides, for each request datagram, whether this node
-// will do any work for it — before decoding more than it must, and before
-// anything is sent back.
+// will do any work for it.
+//
+// Use: for each request (responses are RpcClient's to match against what
+// was asked), call Decide(source, now) before any other work. Anything but
+// kAdmit is dropped silently: no reply, no error, no probe of the source,
+// no routing-table change. Replies then go through a ReplyBudget.
 //
 // A request is admitted if its source address, the prefix around it and
 // the node as a whole each have a token left (see dht/source_key.h for
@@ -59,9 +63,11 @@
 //     dozen slots.
 //
 // Ideas taken, not code: OpenDHT's per-IP limiter in front of a global one
-// (network_engine.cpp, rateLimit), but as a token bucket with one int64
-// of state instead of a queue of one timestamp per request (OpenDHT's map
-// also grows with every IP seen until its periodic sweep); libtorrent's
+// (network_engine.cpp, rateLimit; its per-IP limit is the global one / 8,
+// "global limiting should be triggered by at least 8 different IPs" —
+// here / 50), but as a token bucket with one int64 of state instead of a
+// queue of one timestamp per request (OpenDHT's map also grows with every
+// IP seen until its periodic sweep); libtorrent's
 // dos_blocker ban of sources far over a rate, and its fixed bound on the
 // sources tracked (it keeps 20 and scans them all), here a
 // set-associative table that can hold enough to matter and reads one
