@@ -1,9 +1,12 @@
 // Micro-benchmarks of the per-datagram hot paths: encoding and decoding
-// messages, and answering find_node from a full routing table.
+// messages, answering find_node from a full routing table, and admitting a
+// request (AdmissionControl) or budgeting its reply (ReplyBudget).
 #include <benchmark/benchmark.h>
 
 #include <random>
 
+#include "dht/admission_control.h"
+#include "dht/reply_budget.h"
 #include "dht/routing_table.h"
 #include "dht/wire_codec.h"
 
@@ -73,6 +76,110 @@ void BM_RoutingTableClosest(benchmark::State& state) {
   state.counters["contacts"] = static_cast<double>(table.size());
 }
 BENCHMARK(BM_RoutingTableClosest)->Arg(1000)->Arg(100000);
+
+// The n-th of many IPv4 addresses, each in its own /24 (n < 2^24).
+net::Endpoint SourceInOwnSlash24(uint32_t n) {
+  return net::Endpoint::Ipv4(
+      {static_cast<uint8_t>(11 + (n >> 16)), static_cast<uint8_t>(n >> 8),
+       static_cast<uint8_t>(n), 1},
+      4222);
+}
+
+// An admitted request from one of `range(0)` known sources, round robin,
+// each well within its limits (the common case on a busy node).
+void BM_AdmissionAdmit(benchmark::State& state) {
+  AdmissionOptions options;
+  options.global.reset();
+  AdmissionControl admission(options);
+  std::vector<net::Endpoint> sources;
+  for (uint32_t n = 0; n < state.range(0); ++n) {
+    sources.push_back(SourceInOwnSlash24(n));
+  }
+  // Each source asks every 6 ms, within its 200/s.
+  absl::Duration step = absl::Milliseconds(6) / state.range(0);
+  absl::Time now = kNow;
+  size_t i = 0;
+  for (auto _ : state) {
+    now += step;
+    benchmark::DoNotOptimize(admission.Decide(sources[i], now));
+    if (++i == sources.size()) i = 0;
+  }
+  state.counters["dropped"] = static_cast<double>(admission.stats().dropped());
+  state.counters["table_bytes"] = static_cast<double>(admission.MemoryBytes());
+}
+BENCHMARK(BM_AdmissionAdmit)->Arg(1)->Arg(1000)->Arg(100000);
+
+// One source flooding far past its limit: dropped, then banned.
+void BM_AdmissionFlooder(benchmark::State& state) {
+  AdmissionControl admission;
+  net::Endpoint flooder = net::Endpoint::Ipv4({198, 18, 0, 1}, 4222);
+  absl::Time now = kNow;
+  for (auto _ : state) {
+    now += absl::Nanoseconds(100);
+    benchmark::DoNotOptimize(admission.Decide(flooder, now));
+  }
+  state.counters["bans"] = static_cast<double>(admission.stats().bans);
+}
+BENCHMARK(BM_AdmissionFlooder);
+
+// A forged flood: every request from a new source, 1,000,000/s, with the
+// default limits (the global one drops most of them).
+void BM_AdmissionForgedFlood(benchmark::State& state) {
+  AdmissionControl admission;
+  absl::Time now = kNow;
+  uint32_t n = 0;
+  for (auto _ : state) {
+    now += absl::Microseconds(1);
+    benchmark::DoNotOptimize(admission.Decide(SourceInOwnSlash24(n), now));
+    n = (n + 1) & 0xffffff;
+  }
+  state.counters["table_bytes"] = static_cast<double>(admission.MemoryBytes());
+}
+BENCHMARK(BM_AdmissionForgedFlood);
+
+// The table's worst case: every request from a new source, all admitted
+// and all live at once, so each one evicts another (only the address
+// limit on).
+void BM_AdmissionTableChurn(benchmark::State& state) {
+  AdmissionOptions options;
+  options.per_prefix.reset();
+  options.global.reset();
+  AdmissionControl admission(options);
+  uint32_t n = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(admission.Decide(SourceInOwnSlash24(n), kNow));
+    n = (n + 1) & 0xffffff;
+  }
+  state.counters["table_bytes"] = static_cast<double>(admission.MemoryBytes());
+}
+BENCHMARK(BM_AdmissionTableChurn);
+
+void BM_AdmissionLoopback(benchmark::State& state) {
+  AdmissionControl admission;
+  net::Endpoint local = net::Endpoint::Ipv4({127, 0, 0, 1}, 4222);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(admission.Decide(local, kNow));
+  }
+}
+BENCHMARK(BM_AdmissionLoopback);
+
+// A find_node reply budgeted for one of `range(0)` destinations.
+void BM_ReplyBudgetDecide(benchmark::State& state) {
+  ReplyBudget budget;
+  std::vector<net::Endpoint> destinations;
+  for (uint32_t n = 0; n < state.range(0); ++n) {
+    destinations.push_back(SourceInOwnSlash24(n));
+  }
+  absl::Time now = kNow;
+  size_t i = 0;
+  for (auto _ : state) {
+    now += absl::Microseconds(20);
+    benchmark::DoNotOptimize(
+        budget.Decide(destinations[i], 60, 719, AddressProof::kProven, now));
+    if (++i == destinations.size()) i = 0;
+  }
+}
+BENCHMARK(BM_ReplyBudgetDecide)->Arg(1)->Arg(1000)->Arg(100000);
 
 }  // namespace
 }  // namespace kad::dht
