@@ -33,7 +33,9 @@ struct SimOverlayOptions {
   // The loss and link fields are used as given; the seeds are derived
   // from `seed`.
   net::SimNetworkOptions network;
-  dht::NodeOptions node;  // `seed` and `id` are set per node.
+  // `seed` and `id` are set per node; `admission` and `reply_budget` are
+  // turned off (see SimOverlay's constructor).
+  dht::NodeOptions node;
 };
 
 struct SimMember {

@@ -186,6 +186,13 @@ absl::Status Stats(const StatsFlags& flags) {
     // permission problem such as an unusable data dir.
     return absl::UnavailableError(answer.status().message());
   }
+  if (absl::IsDeadlineExceeded(answer.status())) {
+    // Nodes do not answer stats requests they refuse.
+    return absl::DeadlineExceededError(absl::StrCat(
+        answer.status().message(),
+        " (a node answers stats only to loopback and its --stats-allow "
+        "subnets)"));
+  }
   if (!answer.ok()) return answer.status();
   PrintStats(answer->result, flags.client.json);
   return absl::OkStatus();

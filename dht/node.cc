@@ -35,6 +35,13 @@ RoutingTableOptions TableOptions(const NodeOptions& options) {
   return table;
 }
 
+// Keys the request gate's hash tables; drawn apart from the node's own
+// generator so that turning the gate on or off changes nothing else.
+uint64_t GateSeedOf(const NodeOptions& options) {
+  SplitMix64 gen(*options.seed ^ 0x6761746573656564);  // "gateseed"
+  return gen();
+}
+
 NodeId IdOf(const NodeOptions& options) {
   std::mt19937_64 id_gen(*options.seed ^ 0x6b61642d6e6f6465);  // "kad-node"
   return options.id.value_or(NodeId::Random(id_gen));
@@ -90,6 +97,7 @@ const RoutingTable& Node::routing_table() const {
   return impl_->routing_table();
 }
 const NodeStats& Node::stats() const { return impl_->stats(); }
+RequestGateStats Node::gate_stats() const { return impl_->gate_stats(); }
 
 // ---- Impl: wiring ----------------------------------------------------------
 
@@ -129,6 +137,7 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
                     options_.handoff_delay},
                    id_, routing_table_, requester_, store, clock, stats_,
                    gen_),
+      gate_(options_.admission, options_.reply_budget, GateSeedOf(options_)),
       timers_(clock) {
   if (!options_.read_only) {
     requester_.set_on_contact_added(
@@ -185,13 +194,19 @@ void Node::Impl::OnDatagram(const net::Endpoint& from,
   }
   ++stats_.messages_in[static_cast<size_t>(message->type())];
   if (message->is_request()) {
-    if (!options_.read_only) Serve(from, *message);
+    if (options_.read_only) return;
+    if (!gate_.Admit(from, clock_.Now())) {
+      ++stats_.requests_refused;  // Silently: no reply, no probe.
+      return;
+    }
+    Serve(from, *message, bytes.size());
     return;
   }
   rpc_.OnResponse(from, *std::move(message), bytes.size());
 }
 
-void Node::Impl::Serve(const net::Endpoint& from, const Message& request) {
+void Node::Impl::Serve(const net::Endpoint& from, const Message& request,
+                       size_t request_bytes) {
   const absl::Time now = clock_.Now();
   Message response{request.transaction_id, id_,
                    handler_.Handle(request, from, now)};
@@ -200,25 +215,66 @@ void Node::Impl::Serve(const net::Endpoint& from, const Message& request) {
       replication_.NoteOffered(*offer, *reply);
     }
   }
-  if (absl::Status sent = SendMessage(transport_, stats_, from, response, now);
-      !sent.ok()) {
-    spdlog::debug("cannot answer {}: {}", from.ToString(), sent.ToString());
+  const bool proven = gate_.needs_proof() && Proven(from, request.sender);
+  // A refused stats request gets no answer: the refusal would be traffic
+  // for whoever forged the request.
+  if (!std::holds_alternative<dht::Stats>(request.body) ||
+      std::holds_alternative<StatsReply>(response.body)) {
+    Reply(from, response, request_bytes, proven);
   }
   if (!request.sender || *request.sender == id_) return;
   Contact contact{*request.sender, from};
-  if (!routing_table_.OnRequest(contact, now)) ProbeStranger(contact);
+  if (!routing_table_.OnRequest(contact, now)) {
+    ProbeStranger(contact, request_bytes);
+  }
 }
 
-void Node::Impl::ProbeStranger(const Contact& contact) {
-  // A node enters the table only after answering us: ping it first.
-  if (!routing_table_.WouldAdmit(contact.id) ||
-      probing_.size() >= kMaxConcurrentProbes ||
-      !probing_.insert(contact.id).second) {
+void Node::Impl::Reply(const net::Endpoint& to, const Message& response,
+                       size_t request_bytes, bool proven) {
+  const absl::Time now = clock_.Now();
+  auto bytes = EncodeMessage(response, now);
+  if (!bytes.ok()) {
+    spdlog::debug("cannot answer {}: {}", to.ToString(),
+                  bytes.status().ToString());
     return;
   }
+  if (!gate_.MayReply(to, request_bytes, bytes->size(), proven, now)) {
+    ++stats_.replies_withheld;
+    stats_.reply_bytes_withheld += bytes->size();
+    return;
+  }
+  if (absl::Status sent =
+          SendEncoded(transport_, stats_, to, response.type(), *bytes);
+      !sent.ok()) {
+    spdlog::debug("cannot answer {}: {}", to.ToString(), sent.ToString());
+  }
+}
+
+bool Node::Impl::Proven(const net::Endpoint& from,
+                        const std::optional<NodeId>& sender) const {
+  if (rpc_.SmoothedRtt(from) > absl::ZeroDuration()) return true;
+  if (!sender) return false;
+  std::optional<RoutingEntry> entry = routing_table_.Find(*sender);
+  return entry && entry->contact.endpoint == from;
+}
+
+void Node::Impl::ProbeStranger(const Contact& contact, size_t request_bytes) {
+  // A node enters the table only after answering us: ping it first — one
+  // probe per address at a time, and within the reply budget, since the
+  // source may be forged.
+  constexpr size_t kPingBytes = 30;  // A ping with a sender id.
+  const net::Endpoint address = contact.endpoint.WithPort(0);
+  if (!routing_table_.WouldAdmit(contact.id) ||
+      probing_.size() >= kMaxConcurrentProbes ||
+      probing_.contains(address) ||
+      !gate_.MayReply(contact.endpoint, request_bytes, kPingBytes,
+                      /*proven=*/false, clock_.Now())) {
+    return;
+  }
+  probing_.insert(address);
   requester_.Send(contact.endpoint, contact.id, dht::Ping{},
-                  {nullptr, [this, id = contact.id](absl::StatusOr<Message>) {
-                     probing_.erase(id);
+                  {nullptr, [this, address](absl::StatusOr<Message>) {
+                     probing_.erase(address);
                      ReleaseIfSparse(probing_);
                    }});
 }

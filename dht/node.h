@@ -39,6 +39,7 @@
 #include "dht/node_options.h"
 #include "dht/node_stats.h"
 #include "dht/operation_results.h"
+#include "dht/request_gate.h"
 #include "dht/stats_service.h"
 #include "net/clock.h"
 #include "net/endpoint.h"
@@ -112,6 +113,8 @@ class Node {
   net::Endpoint endpoint() const;
   const RoutingTable& routing_table() const;
   const NodeStats& stats() const;
+  // Requests refused and replies withheld, by reason (dht/request_gate.h).
+  RequestGateStats gate_stats() const;
 
  private:
   class Impl;

@@ -27,6 +27,7 @@
 #include "dht/publisher.h"
 #include "dht/record_reader.h"
 #include "dht/replication_driver.h"
+#include "dht/request_gate.h"
 #include "dht/request_handler.h"
 #include "dht/requester.h"
 #include "dht/routing_table.h"
@@ -58,14 +59,23 @@ class Node::Impl {
   net::Transport& transport() const { return transport_; }
   const RoutingTable& routing_table() const { return routing_table_; }
   const NodeStats& stats() const { return stats_; }
+  RequestGateStats gate_stats() const { return gate_.stats(); }
   Bootstrapper& bootstrapper() { return bootstrapper_; }
   Publisher& publisher() { return publisher_; }
   RecordReader& reader() { return reader_; }
 
  private:
   void OnDatagram(const net::Endpoint& from, std::span<const uint8_t> bytes);
-  void Serve(const net::Endpoint& from, const Message& request);
-  void ProbeStranger(const Contact& contact);
+  void Serve(const net::Endpoint& from, const Message& request,
+             size_t request_bytes);
+  // Sends `response` to `to` if the reply budget allows.
+  void Reply(const net::Endpoint& to, const Message& response,
+             size_t request_bytes, bool proven);
+  // Returns whether `from` has shown it receives at its address: it is in
+  // the table there, or answered one of our requests lately.
+  bool Proven(const net::Endpoint& from,
+              const std::optional<NodeId>& sender) const;
+  void ProbeStranger(const Contact& contact, size_t request_bytes);
   void Every(absl::Duration period, absl::AnyInvocable<void()> fn);
   void RefreshStaleBuckets();
   std::vector<ContactInfo> WithRtt(const std::vector<Contact>& contacts) const;
@@ -91,7 +101,9 @@ class Node::Impl {
   RecordReader reader_;
   Bootstrapper bootstrapper_;
   ReplicationDriver replication_;
-  absl::flat_hash_set<NodeId> probing_;  // Strangers being pinged.
+  RequestGate gate_;
+  // Strangers being pinged, one probe per address at a time.
+  absl::flat_hash_set<net::Endpoint> probing_;
   TimerSet timers_;  // Last: cancelled before anything they refer to goes.
 };
 

@@ -16,6 +16,12 @@ bool IsPositive(absl::Duration duration) {
 
 }  // namespace
 
+ReplyBudgetOptions DefaultReplyBudget() {
+  ReplyBudgetOptions options;
+  options.unproven_max_amplification = std::nullopt;
+  return options;
+}
+
 absl::Status ValidateNodeOptions(const NodeOptions& options) {
   if (options.bucket_size < 1 || options.bucket_size > kMaxBucketSize) {
     return OutOfRange("k (bucket_size)", 1, kMaxBucketSize);

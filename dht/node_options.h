@@ -11,11 +11,21 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "dht/admission_control.h"
 #include "dht/kademlia_parameters.h"
 #include "dht/node_id.h"
+#include "dht/reply_budget.h"
 #include "net/subnet.h"
 
 namespace kad::dht {
+
+// The reply budget a node runs with by default: ReplyBudgetOptions' byte
+// budgets (64 KiB/s per address, 256 KiB/s per /24 or /56), without its
+// cap on amplification towards unproven destinations. That cap needs a
+// way for a requester to prove its address first: a read-only client
+// (kad get) is never proven, and a find_value of a few dozen bytes
+// answered by a 1,000-byte record would always be refused.
+ReplyBudgetOptions DefaultReplyBudget();
 
 struct NodeOptions {
   std::optional<NodeId> id;  // Default: random, drawn from `seed`.
@@ -61,6 +71,15 @@ struct NodeOptions {
   // Besides loopback, requesters in these subnets may ask for our stats.
   // Default: none (loopback only).
   std::vector<net::Subnet> stats_allow;
+  // Per-source request limits and bans (dht/admission_control.h has the
+  // defaults and why); nullopt serves every request. Loopback is exempt.
+  std::optional<AdmissionOptions> admission = AdmissionOptions{};
+  // Reply bytes per destination per second (dht/reply_budget.h), so that
+  // forged-source requests cannot aim the node at a victim; nullopt: no
+  // budget. Loopback is exempt. The budget's cap on replies larger than
+  // the request to unproven destinations is off by default (see
+  // DefaultReplyBudget).
+  std::optional<ReplyBudgetOptions> reply_budget = DefaultReplyBudget();
 };
 
 // Returns InvalidArgument, naming the field and its allowed range, for

@@ -38,6 +38,13 @@ struct NodeStats {
   // Wire bytes of the replication exchanges this node started: its offers
   // and pushed stores, and the replies to them (UDP/IP headers excluded).
   uint64_t maintenance_bytes = 0;
+  // Abuse resistance (dht/request_gate.h): requests dropped unanswered by
+  // the per-source limits, and replies not sent because the destination
+  // was over its reply budget (with their bytes). Details by reason in
+  // Node::gate_stats().
+  uint64_t requests_refused = 0;
+  uint64_t replies_withheld = 0;
+  uint64_t reply_bytes_withheld = 0;
 };
 
 }  // namespace kad::dht

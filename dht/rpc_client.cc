@@ -29,15 +29,26 @@ absl::Status SendMessage(net::Transport& transport, NodeStats& stats,
                          absl::Time now, size_t* bytes_sent) {
   auto bytes = EncodeMessage(message, now);
   if (!bytes.ok()) return bytes.status();
-  absl::Status sent = transport.Send(to, *bytes);
+  if (absl::Status sent = SendEncoded(transport, stats, to, message.type(),
+                                      *bytes);
+      !sent.ok()) {
+    return sent;
+  }
+  if (bytes_sent != nullptr) *bytes_sent = bytes->size();
+  return absl::OkStatus();
+}
+
+absl::Status SendEncoded(net::Transport& transport, NodeStats& stats,
+                         const net::Endpoint& to, MessageType type,
+                         std::span<const uint8_t> bytes) {
+  absl::Status sent = transport.Send(to, bytes);
   if (!sent.ok()) {
     ++stats.send_errors;
     return sent;
   }
   ++stats.datagrams_out;
-  stats.bytes_out += bytes->size();
-  ++stats.messages_out[static_cast<size_t>(message.type())];
-  if (bytes_sent != nullptr) *bytes_sent = bytes->size();
+  stats.bytes_out += bytes.size();
+  ++stats.messages_out[static_cast<size_t>(type)];
   return absl::OkStatus();
 }
 

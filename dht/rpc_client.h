@@ -123,6 +123,12 @@ class RpcClient {
 // Encodes and sends one message, counting it in `stats`, and sets
 // `*bytes_sent` (if given) to the datagram's size. Returns the encoding or
 // transport error.
+// Sends an encoded message of `type`, counting it in `stats`. Returns the
+// transport's error.
+absl::Status SendEncoded(net::Transport& transport, NodeStats& stats,
+                         const net::Endpoint& to, MessageType type,
+                         std::span<const uint8_t> bytes);
+
 absl::Status SendMessage(net::Transport& transport, NodeStats& stats,
                          const net::Endpoint& to, const Message& message,
                          absl::Time now, size_t* bytes_sent = nullptr);
