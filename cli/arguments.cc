@@ -32,6 +32,21 @@ absl::StatusOr<absl::Duration> ParseDurationArg(const std::string& flag,
   return duration;
 }
 
+absl::StatusOr<std::optional<double>> ParseRateArg(const std::string& flag,
+                                                   const std::string& text) {
+  if (text == "off") return std::nullopt;
+  absl::string_view number = text;
+  absl::ConsumeSuffix(&number, "/s");
+  double rate = 0;
+  if (!absl::SimpleAtod(number, &rate) || !(rate > 0) || rate > 1e9) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad rate for ", flag, ": '", text,
+                     "' (use a positive number per second, e.g. 200/s, or "
+                     "off)"));
+  }
+  return rate;
+}
+
 namespace {
 
 // Resolves `text`, reporting a name that does not resolve as a bad address.

@@ -4,6 +4,7 @@
 #ifndef KAD_CLI_ARGUMENTS_H_
 #define KAD_CLI_ARGUMENTS_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,11 @@ inline constexpr char kBootstrapEnv[] = "KAD_BOOTSTRAP";
 // error messages.
 absl::StatusOr<absl::Duration> ParseDurationArg(const std::string& flag,
                                                 const std::string& text);
+
+// Parses a rate: "N" or "N/s" (N > 0, e.g. "200/s"), or "off" for no
+// limit (nullopt). `flag` names the flag in error messages.
+absl::StatusOr<std::optional<double>> ParseRateArg(const std::string& flag,
+                                                   const std::string& text);
 
 // Resolves one HOST:PORT to its first endpoint (numeric forms need no
 // lookup). A name that does not resolve is a bad address: InvalidArgument.

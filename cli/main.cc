@@ -106,6 +106,23 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
                    "node, or off")
       ->type_name("DURATION")
       ->capture_default_str();
+  command
+      ->add_option("--rate-limit", flags.rate_limit,
+                   "requests served per second from one source address "
+                   "(bursts of 5 s worth), or off; loopback is exempt")
+      ->type_name("N/s")
+      ->capture_default_str();
+  command
+      ->add_option("--rate-limit-global", flags.rate_limit_global,
+                   "requests served per second from all sources, or off")
+      ->type_name("N/s")
+      ->capture_default_str();
+  command
+      ->add_option("--reply-budget", flags.reply_budget,
+                   "reply bytes per second to one destination address, or "
+                   "off; loopback is exempt")
+      ->type_name("BYTES/s")
+      ->capture_default_str();
   AddKademliaFlags(*command, flags.k, flags.alpha);
   AddLogLevel(*command, flags.log_level);
   return [command, &flags] { return command->parsed() ? RunNode(flags) : -1; };

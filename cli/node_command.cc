@@ -2,7 +2,9 @@
 
 #include <csignal>
 #include <cstdio>
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -66,6 +68,46 @@ absl::Status SetMaintenanceIntervals(const NodeFlags& flags,
   return absl::OkStatus();
 }
 
+// Applies --rate-limit, --rate-limit-global and --reply-budget to the
+// defaults of dht::AdmissionOptions and dht::ReplyBudgetOptions.
+absl::Status SetAbuseLimits(const NodeFlags& flags, dht::NodeOptions& node) {
+  absl::StatusOr<std::optional<double>> per_source =
+      ParseRateArg("--rate-limit", flags.rate_limit);
+  if (!per_source.ok()) return per_source.status();
+  absl::StatusOr<std::optional<double>> global =
+      ParseRateArg("--rate-limit-global", flags.rate_limit_global);
+  if (!global.ok()) return global.status();
+  absl::StatusOr<std::optional<double>> reply_bytes =
+      ParseRateArg("--reply-budget", flags.reply_budget);
+  if (!reply_bytes.ok()) return reply_bytes.status();
+
+  dht::AdmissionOptions& admission = node.admission.emplace();
+  admission.per_address.reset();
+  admission.per_prefix.reset();
+  admission.ban_after_excess.reset();
+  if (*per_source) {
+    const double rate = **per_source;
+    // The defaults' shape: bursts of 5 s worth, a /24 five hosts' worth,
+    // a ban after 4x the rate for 10 s.
+    admission.per_address = dht::RateLimit{rate, 5 * rate};
+    admission.per_prefix = dht::RateLimit{5 * rate, 25 * rate};
+    admission.ban_after_excess = dht::RateLimit{4 * rate, 40 * rate};
+  }
+  admission.global.reset();
+  if (*global) admission.global = dht::RateLimit{**global, **global};
+  if (!*per_source && !*global) node.admission.reset();
+
+  node.reply_budget.reset();
+  if (*reply_bytes) {
+    dht::ReplyBudgetOptions& budget = node.reply_budget.emplace(
+        dht::DefaultReplyBudget());
+    const double bytes = std::max(**reply_bytes, 1500.0);  // A datagram.
+    budget.per_address = dht::RateLimit{bytes, bytes};
+    budget.per_prefix = dht::RateLimit{4 * bytes, 4 * bytes};
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<SessionOptions> NodeSessionOptions(const NodeFlags& flags) {
   SessionOptions options;
   absl::StatusOr<net::Endpoint> listen = ResolveAddress(flags.listen);
@@ -90,6 +132,7 @@ absl::StatusOr<SessionOptions> NodeSessionOptions(const NodeFlags& flags) {
       !set.ok()) {
     return set;
   }
+  if (absl::Status set = SetAbuseLimits(flags, node); !set.ok()) return set;
   return options;
 }
 

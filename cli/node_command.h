@@ -43,6 +43,12 @@ struct NodeFlags {
   std::string replicate_interval = "1h";  // Re-offer held records.
   std::string republish_interval = "1h";  // Re-put our own puts.
   std::string handoff_delay = "10s";      // Offer records to new neighbours.
+  // Abuse limits (dht/request_gate.h), each "N/s" or "off"; loopback is
+  // exempt. Per source address: N/s sustained, bursts of 5N.
+  std::string rate_limit = "200/s";
+  std::string rate_limit_global = "10000/s";  // All sources: bursts of N.
+  // Reply bytes per destination address (bursts of as many); 4x per /24.
+  std::string reply_budget = "65536/s";
   std::string log_level = "info";
 };
 

@@ -114,12 +114,14 @@ void NodeRuntime::LogStats() const {
       "stats: {} contacts, {} records ({} bytes), datagrams in {} out {}, "
       "malformed {}, rpc timeouts {} retransmits {} failures {}, "
       "lookups {}, "
-      "replication: {} offers, {} records pushed, {} bytes",
+      "replication: {} offers, {} records pushed, {} bytes, "
+      "refused: {} requests, {} replies ({} bytes)",
       node_->routing_table().size(), held.records, held.bytes,
       stats.datagrams_in, stats.datagrams_out, stats.malformed_in,
       stats.rpc_timeouts, stats.rpc_retransmits, stats.rpc_failures,
       stats.lookups_finished, stats.offers_sent, stats.records_pushed,
-      stats.maintenance_bytes);
+      stats.maintenance_bytes, stats.requests_refused, stats.replies_withheld,
+      stats.reply_bytes_withheld);
 }
 
 }  // namespace kad::runtime
