@@ -66,6 +66,9 @@ struct NodeOptions {
   // it is now among the k closest for, batched: this long after the first
   // admission of a batch. InfiniteDuration turns hand-offs off.
   absl::Duration handoff_delay = absl::Seconds(10);
+  // Maintenance datagrams (offers and the stores peers ask for) per
+  // second, and the burst (dht/replication_driver.h); nullopt: unpaced.
+  std::optional<RateLimit> replication_pace = RateLimit{100, 100};
   // Expired records are removed in batches this often.
   absl::Duration expiry_interval = absl::Minutes(1);
   // Besides loopback, requesters in these subnets may ask for our stats.

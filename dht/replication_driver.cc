@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "dht/release_if_sparse.h"
+
 namespace kad::dht {
 
 ReplicationDriver::ReplicationDriver(ReplicationOptions options,
@@ -19,6 +21,7 @@ ReplicationDriver::ReplicationDriver(ReplicationOptions options,
       stats_(stats),
       gen_(gen),
       replicator_(self, options.bucket_size),
+      pace_(BucketFor(options.pace)),
       timers_(clock) {}
 
 void ReplicationDriver::Start() { ScheduleRound(); }
@@ -46,7 +49,7 @@ std::vector<RecordSummary> ReplicationDriver::HeldSummaries() const {
 void ReplicationDriver::Round() {
   ++stats_.replication_rounds;
   for (OfferPlan& plan : replicator_.PlanRound(HeldSummaries(), routing_table_)) {
-    SendOffer(std::move(plan));
+    Enqueue(std::move(plan));
   }
 }
 
@@ -63,8 +66,46 @@ void ReplicationDriver::FlushHandoffs() {
   std::vector<RecordSummary> held;
   if (store_.stats().records > 0) held = HeldSummaries();
   for (OfferPlan& plan : replicator_.PlanHandoffs(held, routing_table_)) {
+    Enqueue(std::move(plan));
+  }
+}
+
+void ReplicationDriver::Enqueue(OfferPlan plan) {
+  const NodeId peer = plan.peer.id;
+  std::deque<OfferPlan>& queue = queued_[peer];
+  queue.push_back(std::move(plan));
+  if (queue.size() == 1 && !in_flight_.contains(peer)) turns_.push_back(peer);
+  Pump();
+}
+
+void ReplicationDriver::Pump() {
+  while (turns_head_ < turns_.size()) {
+    const int64_t now = TokenBucket::Nanos(clock_.Now());
+    const int64_t next = pace_.Next(pace_ready_ns_, now);
+    if (!pace_.Allowed(next, now)) {
+      if (!pump_scheduled_) {
+        pump_scheduled_ = true;
+        timers_.Schedule(absl::Seconds(1.0 / options_.pace->per_second), [this] {
+          pump_scheduled_ = false;
+          Pump();
+        });
+      }
+      return;
+    }
+    pace_ready_ns_ = next;
+    const NodeId peer = turns_[turns_head_++];
+    auto queued = queued_.find(peer);
+    OfferPlan plan = std::move(queued->second.front());
+    queued->second.pop_front();
+    if (queued->second.empty()) {
+      queued_.erase(queued);
+      ReleaseIfSparse(queued_);
+    }
     SendOffer(std::move(plan));
   }
+  turns_.clear();
+  turns_.shrink_to_fit();
+  turns_head_ = 0;
 }
 
 void ReplicationDriver::SendOffer(OfferPlan plan) {
@@ -94,6 +135,10 @@ void ReplicationDriver::OnOfferAnswer(const Contact& peer,
     auto record = store_.Get(keys[index], clock_.Now());
     if (!record.ok()) continue;  // Expired since the offer.
     ++stats_.records_pushed;
+    // Pushes are paced too: they draw on the bucket (into debt if need
+    // be), so the next offers wait for them.
+    pace_ready_ns_ =
+        pace_.Next(pace_ready_ns_, TokenBucket::Nanos(clock_.Now()));
     Send(peer, Store{*std::move(record), reply->token},
          [](absl::StatusOr<Message>) {});
   }
@@ -102,12 +147,29 @@ void ReplicationDriver::OnOfferAnswer(const Contact& peer,
 void ReplicationDriver::Send(
     const Contact& peer, Body body,
     absl::AnyInvocable<void(absl::StatusOr<Message>)> on_done) {
-  RpcHandlers handlers{nullptr, std::move(on_done)};
+  ++in_flight_[peer.id];
+  RpcHandlers handlers{
+      nullptr, [this, id = peer.id, on_done = std::move(on_done)](
+                   absl::StatusOr<Message> answer) mutable {
+        on_done(std::move(answer));  // May push: the peer stays busy.
+        OnExchangeDone(id);
+      }};
   handlers.on_traffic = [this](size_t bytes) {
     stats_.maintenance_bytes += bytes;
   };
   requester_.Send(peer.endpoint, peer.id, std::move(body),
                   std::move(handlers));
+}
+
+void ReplicationDriver::OnExchangeDone(const NodeId& peer) {
+  auto it = in_flight_.find(peer);
+  if (--it->second > 0) return;
+  in_flight_.erase(it);
+  ReleaseIfSparse(in_flight_);
+  if (queued_.contains(peer)) {
+    turns_.push_back(peer);
+    Pump();
+  }
 }
 
 }  // namespace kad::dht
