@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,7 @@ class Testbed:
         self.addresses = os.environ["KAD_TESTBED_ADDRESSES"].split()
         self.processes = []
         self.logs = tempfile.mkdtemp(prefix="kad-testbed-")
+        self.run_name = "run"  # Prefixes the node logs of the current run.
 
     def address(self, host):
         return self.addresses[host - 1]
@@ -80,8 +82,10 @@ class Testbed:
                 "--stats-allow", "198.18.0.0/15"] + flags
         if bootstrap:
             argv += ["--bootstrap", bootstrap]
-        log = open(os.path.join(self.logs, "node-%s.log" % listen), "w")
+        log = open(os.path.join(self.logs, "%s-node-%s.log" % (
+            self.run_name, listen)), "w")
         process = self.popen(host, argv, stdout=subprocess.PIPE, stderr=log)
+        log.close()  # The node has its own descriptor.
         output = b""
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -142,6 +146,7 @@ def report(process, timeout):
 
 def flood_run(testbed, limits_on, rate):
     flags = [] if limits_on else LIMITS_OFF + ["--reply-budget", "off"]
+    testbed.run_name = "flood-limits-" + ("on" if limits_on else "off")
     target = start_overlay(testbed, flags)
     try:
         put = testbed.kad_json(2, ["put", "testbed-key", "hello",
@@ -220,6 +225,7 @@ def check_flood(on, off, rate):
 
 def reflection_run(testbed, budget_on):
     flags = LIMITS_OFF + ([] if budget_on else ["--reply-budget", "off"])
+    testbed.run_name = "reflection-budget-" + ("on" if budget_on else "off")
     target = start_overlay(testbed, flags)
     victim = "%s:%d" % (testbed.address(6), VICTIM_PORT)
     try:
@@ -293,13 +299,18 @@ def main():
         else:
             failures = check_reflection(reflection_run(testbed, True),
                                         reflection_run(testbed, False))
+    except Exception:
+        print("node logs: " + testbed.logs, file=sys.stderr)
+        raise
     finally:
         testbed.stop_all()
     for failure in failures:
         print("FAILED: " + failure, file=sys.stderr)
     if failures:
         print("node logs: " + testbed.logs, file=sys.stderr)
-    return 1 if failures else 0
+        return 1
+    shutil.rmtree(testbed.logs)
+    return 0
 
 
 if __name__ == "__main__":
