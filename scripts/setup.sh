@@ -13,7 +13,7 @@ PACKAGES=(
   libuv1-dev libmsgpack-cxx-dev libxxhash-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsodium-dev liblmdb-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
-  clang libclang-rt-14-dev python3
+  clang libclang-rt-14-dev python3 iproute2
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the whole test suite, as CI does:
-#   1. the normal build and every CTest test (labels unit, sim, integration);
+#   1. the normal build and every CTest test (labels unit, sim, integration),
+#      then the testbed label alone (docs/TESTBED.md; needs root);
 #   2. the Release build (-O3) and its unit tests;
 #   3. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
 #   4. a bounded libFuzzer run of the datagram decoder.
@@ -10,7 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
-ctest --test-dir build --output-on-failure --timeout 300 -j2
+ctest --test-dir build --output-on-failure --timeout 300 -j2 -LE testbed
+# The abuse scenarios on a testbed of real hosts (network namespaces; about
+# 35 s), once, on their own: they measure rates. Skipped unless root.
+ctest --test-dir build --output-on-failure -L testbed
 
 # The plain Release build users make (-O3 warns where -O2 does not), with
 # warnings as errors; its unit tests run too.
