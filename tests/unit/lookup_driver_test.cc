@@ -35,8 +35,10 @@ struct Server {
 
 // The node under test's side: everything a LookupDriver runs on.
 struct Driven {
-  Driven(net::SimNetwork& network, net::SimClock& clock, const NodeId& self)
-      : self(self),
+  // The driver and requester keep a reference to `self`: this member,
+  // never the argument.
+  Driven(net::SimNetwork& network, net::SimClock& clock, const NodeId& id)
+      : self(id),
         transport(network.NewTransport()),
         table(self, RoutingTableOptions{}, clock.Now()),
         gen(7),
