@@ -106,6 +106,11 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
                    "node, or off")
       ->type_name("DURATION")
       ->capture_default_str();
+  command
+      ->add_option("--metrics", flags.metrics,
+                   "serve Prometheus metrics at http://ADDRESS/metrics; a "
+                   "bare PORT means 127.0.0.1:PORT (default: off)")
+      ->type_name("HOST:PORT");
   AddKademliaFlags(*command, flags.k, flags.alpha);
   AddLogLevel(*command, flags.log_level);
   return [command, &flags] { return command->parsed() ? RunNode(flags) : -1; };

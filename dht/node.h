@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "dht/callback.h"
 #include "dht/contact.h"
+#include "dht/latency_window.h"
 #include "dht/message.h"
 #include "dht/node_id.h"
 #include "dht/node_options.h"
@@ -112,6 +113,14 @@ class Node {
   net::Endpoint endpoint() const;
   const RoutingTable& routing_table() const;
   const NodeStats& stats() const;
+
+  // Returns this node's counters as of now, as it would answer a stats
+  // request (StatsService::Snapshot, no access check): for monitoring on
+  // the loop thread (runtime/prometheus_metrics.h, `kad node --metrics`).
+  StatsReply StatsSnapshot() const;
+  // Returns the durations of the node's finished lookups: the recent ones
+  // and, in histogram(), a count of all of them by bucket.
+  const LatencyWindow& lookup_latency() const;
 
  private:
   class Impl;

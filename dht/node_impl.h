@@ -58,6 +58,9 @@ class Node::Impl {
   net::Transport& transport() const { return transport_; }
   const RoutingTable& routing_table() const { return routing_table_; }
   const NodeStats& stats() const { return stats_; }
+  net::Clock& clock() const { return clock_; }
+  const StatsService& stats_service() const { return stats_service_; }
+  const LatencyWindow& lookup_latency() const { return lookup_latency_; }
   Bootstrapper& bootstrapper() { return bootstrapper_; }
   Publisher& publisher() { return publisher_; }
   RecordReader& reader() { return reader_; }
