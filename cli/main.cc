@@ -108,7 +108,7 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
       ->capture_default_str();
   command
       ->add_option("--metrics", flags.metrics,
-                   "serve Prometheus metrics at http://ADDRESS/metrics; a "
+                   "serve Prometheus metrics at http://HOST:PORT/metrics; a "
                    "bare PORT means 127.0.0.1:PORT (default: off)")
       ->type_name("HOST:PORT");
   AddKademliaFlags(*command, flags.k, flags.alpha);

@@ -10,7 +10,7 @@
 // Bucket upper bounds are fixed (kLatencyBucketBounds, from 1 ms to 10 s,
 // about 2.5x apart), so histograms of different nodes add up. Memory: an
 // idle histogram is one null pointer; the first sample allocates the counts
-// (120 bytes), so a simulated node that never looks anything up pays 8
+// (136 bytes), so a simulated node that never looks anything up pays 8
 // bytes for it.
 //
 // Not thread-safe; call from the loop thread.
