@@ -1,6 +1,7 @@
 #include "cli/metrics_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -48,6 +49,13 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
   server.set_read_timeout(timeout).set_write_timeout(timeout);
   server.set_keep_alive_timeout(timeout);
   server.set_payload_max_length(kMaxRequestBody);
+  // httplib's default also sets SO_REUSEPORT, which lets a second node
+  // bind the same port and take half the scrapes. SO_REUSEADDR alone
+  // still allows a restart while old connections are in TIME_WAIT.
+  server.set_socket_options([](socket_t socket) {
+    int yes = 1;
+    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   MetricsServer* self = metrics.get();
   server.Get(kPath, [self](const httplib::Request&, httplib::Response& res) {
     std::optional<std::string> text = self->Exposition();

@@ -49,7 +49,8 @@ class MetricsServer {
   static constexpr int kWorkers = 2;
   static constexpr absl::Duration kIoTimeout = absl::Seconds(5);
 
-  // Binds `bind` and starts serving. Unavailable if it cannot bind.
+  // Binds `bind` and starts serving. Unavailable if it cannot bind (a
+  // port in use, even by another kad node, is refused).
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
       const net::Endpoint& bind);
 

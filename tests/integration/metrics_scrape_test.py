@@ -5,7 +5,8 @@ Starts a node on 127.0.0.1 (ports picked by the OS), scrapes /metrics,
 runs `kad ping` and `kad put` against it, and checks that the exposition
 parses (prometheus_client's parser, Debian's python3-prometheus-client)
 and that the ping, store and datagram counters rose. Also checks that bad
-requests get 404/405/400 and that the node still serves afterwards.
+requests get 404/405/400, that the node still serves afterwards, and that
+a second node cannot bind the same metrics port.
 
 Usage: metrics_scrape_test.py KAD_BINARY. Exit 0 on success, 77 (CTest's
 skip) if prometheus_client is missing, 1 on failure.
@@ -118,6 +119,14 @@ def main():
             b"HTTP/1.1 400"), "binary junk"
         scrape(url)
         assert node.poll() is None, "node died"
+
+        # A second node cannot share the metrics port.
+        second = subprocess.run(
+            [kad, "node", "--listen", "127.0.0.1:0", "--metrics", port],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            timeout=DEADLINE_S)
+        assert second.returncode == 3, second.returncode
+        assert "cannot bind metrics address" in second.stderr, second.stderr
     finally:
         node.terminate()
         code = node.wait(timeout=DEADLINE_S)
