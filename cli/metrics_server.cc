@@ -30,8 +30,8 @@ absl::StatusOr<net::Endpoint> ParseMetricsAddress(const std::string& text) {
       IsBarePort(text) ? absl::StrCat("127.0.0.1:", text) : text;
   absl::StatusOr<net::Endpoint> endpoint = ResolveAddress(address);
   if (!endpoint.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "bad --metrics '", text, "': expected HOST:PORT or PORT"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad --metrics '", text, "': expected HOST:PORT or PORT"));
   }
   return endpoint;
 }
@@ -84,8 +84,8 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     port = -1;
   }
   if (port < 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot bind metrics address ", bind.ToString()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot bind metrics address ", bind.ToString()));
   }
   metrics->endpoint_ = bind.WithPort(static_cast<uint16_t>(port));
   metrics->listener_ = std::thread([self] {

@@ -28,10 +28,18 @@ namespace kad::dht {
 // Upper bounds of the finite buckets, ascending; one more bucket (+Inf)
 // takes what is slower than the last.
 inline constexpr std::array<absl::Duration, 13> kLatencyBucketBounds = {
-    absl::Milliseconds(1),   absl::Microseconds(2500), absl::Milliseconds(5),
-    absl::Milliseconds(10),  absl::Milliseconds(25),   absl::Milliseconds(50),
-    absl::Milliseconds(100), absl::Milliseconds(250),  absl::Milliseconds(500),
-    absl::Seconds(1),        absl::Microseconds(2500000), absl::Seconds(5),
+    absl::Milliseconds(1),
+    absl::Microseconds(2500),
+    absl::Milliseconds(5),
+    absl::Milliseconds(10),
+    absl::Milliseconds(25),
+    absl::Milliseconds(50),
+    absl::Milliseconds(100),
+    absl::Milliseconds(250),
+    absl::Milliseconds(500),
+    absl::Seconds(1),
+    absl::Milliseconds(2500),
+    absl::Seconds(5),
     absl::Seconds(10)};
 
 // A histogram's counts at one moment, as plain data.

@@ -11,12 +11,6 @@
 // stores, joining, an optional data dir) and kad::net_uv (a libuv loop,
 // clock and UDP socket). Build it with find_package(kad) (CMakeLists.txt
 // here) or with `pkg-config --cflags --libs kad`.
-#include <cstdio>
-#include <memory>
-#include <optional>
-#include <string>
-#include <utility>
-
 #include <kad/dht/node.h>
 #include <kad/net/resolve.h>
 #include <kad/net/udp_transport.h>
@@ -24,6 +18,12 @@
 #include <kad/net/uv_loop.h>
 #include <kad/runtime/data_dir.h>
 #include <kad/runtime/node_runtime.h>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
@@ -107,8 +107,7 @@ int main(int argc, char** argv) {
                          absl::Seconds(10))) {
     return Fail("join", absl::UnavailableError("no bootstrap node answered"));
   }
-  std::printf("joined: %zu contacts\n",
-              node.routing_table().size());
+  std::printf("joined: %zu contacts\n", node.routing_table().size());
 
   // 4. Put: stores the record on the k nodes closest to its key. seq
   //    orders versions (here the wall clock in microseconds, as `kad put`).
@@ -118,18 +117,16 @@ int main(int argc, char** argv) {
       .seq = static_cast<uint64_t>(absl::ToUnixMicros(absl::Now())),
       .expires = absl::Now() + kad::storage::kDefaultTtl};
   absl::StatusOr<kad::dht::PutResult> put =
-      RunToCompletion<kad::dht::PutResult>(**loop, [&](auto done) {
-        node.Put(record, std::move(done));
-      });
+      RunToCompletion<kad::dht::PutResult>(
+          **loop, [&](auto done) { node.Put(record, std::move(done)); });
   if (!put.ok()) return Fail("put", put.status());
   std::printf("put %s: stored on %d of %d nodes\n", key.c_str(), put->stored,
               put->attempted);
 
   // 5. Get: looks the key up and returns the newest version replicas hold.
   absl::StatusOr<kad::dht::GetResult> got =
-      RunToCompletion<kad::dht::GetResult>(**loop, [&](auto done) {
-        node.Get(key, std::move(done));
-      });
+      RunToCompletion<kad::dht::GetResult>(
+          **loop, [&](auto done) { node.Get(key, std::move(done)); });
   if (!got.ok()) return Fail("get", got.status());
   std::printf("get %s: \"%s\" from %d replicas\n", key.c_str(),
               got->record.value.c_str(), got->replicas);

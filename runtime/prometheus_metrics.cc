@@ -2,10 +2,10 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 
 namespace kad::runtime {
 namespace {
@@ -70,10 +70,17 @@ std::string EscapeLabel(absl::string_view value) {
   std::string escaped;
   for (char c : value) {
     switch (c) {
-      case '\\': escaped += "\\\\"; break;
-      case '"': escaped += "\\\""; break;
-      case '\n': escaped += "\\n"; break;
-      default: escaped += c;
+      case '\\':
+        escaped += "\\\\";
+        break;
+      case '"':
+        escaped += "\\\"";
+        break;
+      case '\n':
+        escaped += "\\n";
+        break;
+      default:
+        escaped += c;
     }
   }
   return escaped;
@@ -98,9 +105,9 @@ void Gauge(std::string& out, absl::string_view name, absl::string_view help,
 }
 
 // kad_messages_<direction>_total{type="..."}, one sample per message type.
-void MessageCounters(std::string& out, absl::string_view direction,
-                     absl::string_view help,
-                     const std::array<uint64_t, dht::kMessageTypeCount>& by_type) {
+void MessageCounters(
+    std::string& out, absl::string_view direction, absl::string_view help,
+    const std::array<uint64_t, dht::kMessageTypeCount>& by_type) {
   const std::string name = absl::StrCat("kad_messages_", direction, "_total");
   Header(out, name, help, "counter");
   for (size_t i = 0; i < by_type.size(); ++i) {
@@ -113,18 +120,17 @@ void MessageCounters(std::string& out, absl::string_view direction,
 
 void LookupHistogram(std::string& out, const dht::LatencyBuckets& buckets) {
   constexpr absl::string_view kName = "kad_lookup_duration_seconds";
-  Header(out, kName, "Durations of the node's finished lookups.",
-         "histogram");
+  Header(out, kName, "Durations of the node's finished lookups.", "histogram");
   uint64_t cumulative = 0;
   for (size_t i = 0; i < dht::kLatencyBucketBounds.size(); ++i) {
     cumulative += buckets.counts[i];
     absl::StrAppend(&out, kName, "_bucket{le=\"",
-                    absl::ToDoubleSeconds(dht::kLatencyBucketBounds[i]),
-                    "\"} ", cumulative, "\n");
+                    absl::ToDoubleSeconds(dht::kLatencyBucketBounds[i]), "\"} ",
+                    cumulative, "\n");
   }
   absl::StrAppend(&out, kName, "_bucket{le=\"+Inf\"} ", buckets.count, "\n",
-                  kName, "_sum ", Seconds(buckets.sum), "\n", kName,
-                  "_count ", buckets.count, "\n");
+                  kName, "_sum ", Seconds(buckets.sum), "\n", kName, "_count ",
+                  buckets.count, "\n");
 }
 
 }  // namespace

@@ -31,9 +31,9 @@ inline constexpr char kPrometheusContentType[] =
 
 // One node's numbers at one moment; plain data.
 struct MetricsSnapshot {
-  std::string node_id;             // 40 hex digits.
-  dht::StatsReply stats;           // As `kad stats` reports them.
-  dht::NodeStats counters;         // Every counter, some not in `stats`.
+  std::string node_id;                  // 40 hex digits.
+  dht::StatsReply stats;                // As `kad stats` reports them.
+  dht::NodeStats counters;              // Every counter, some not in `stats`.
   dht::LatencyBuckets lookup_duration;  // Since the node started.
 };
 

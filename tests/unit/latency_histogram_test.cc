@@ -13,9 +13,9 @@ TEST(LatencyHistogramTest, EmptyHistogramCountsNothing) {
 
 TEST(LatencyHistogramTest, ASampleOnABoundBelongsToThatBucket) {
   LatencyHistogram histogram;
-  histogram.Add(absl::Milliseconds(1));      // le 0.001
-  histogram.Add(absl::Microseconds(1001));   // le 0.0025
-  histogram.Add(absl::Milliseconds(10));     // le 0.01
+  histogram.Add(absl::Milliseconds(1));     // le 0.001
+  histogram.Add(absl::Microseconds(1001));  // le 0.0025
+  histogram.Add(absl::Milliseconds(10));    // le 0.01
   const LatencyBuckets buckets = histogram.Buckets();
   EXPECT_EQ(buckets.counts[0], 1u);
   EXPECT_EQ(buckets.counts[1], 1u);

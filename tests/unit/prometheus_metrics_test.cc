@@ -52,8 +52,8 @@ std::map<std::string, double> ParseExposition(const std::string& text) {
     } else if (std::regex_match(line, m, kSample)) {
       std::string family = m[1];
       for (const char* suffix : {"_bucket", "_sum", "_count"}) {
-        std::string base = family.substr(
-            0, family.size() - std::string_view(suffix).size());
+        std::string base =
+            family.substr(0, family.size() - std::string_view(suffix).size());
         if (family.ends_with(suffix) && types.contains(base) &&
             types[base] == "histogram") {
           family = base;
@@ -61,8 +61,8 @@ std::map<std::string, double> ParseExposition(const std::string& text) {
       }
       EXPECT_TRUE(types.contains(family)) << "sample before TYPE: " << line;
       EXPECT_TRUE(
-          samples.emplace(std::string(m[1]) + std::string(m[2]),
-                          std::stod(m[3]))
+          samples
+              .emplace(std::string(m[1]) + std::string(m[2]), std::stod(m[3]))
               .second)
           << "sample twice: " << line;
     } else {
@@ -103,8 +103,8 @@ MetricsSnapshot Example() {
   snapshot.counters.datagrams_in = 10;
   snapshot.counters.messages_in[static_cast<size_t>(dht::MessageType::kPing)] =
       4;
-  snapshot.counters.messages_out[static_cast<size_t>(
-      dht::MessageType::kStore)] = 2;
+  snapshot.counters
+      .messages_out[static_cast<size_t>(dht::MessageType::kStore)] = 2;
   dht::LatencyHistogram histogram;
   histogram.Add(absl::Milliseconds(3));
   histogram.Add(absl::Milliseconds(40));
@@ -132,17 +132,19 @@ TEST(PrometheusMetricsTest, FormatIsStrictExposition) {
 TEST(PrometheusMetricsTest, HistogramBucketsAreCumulative) {
   const std::string text = FormatPrometheus(Example());
   ParseExposition(text);
-  EXPECT_THAT(text, HasSubstr("# TYPE kad_lookup_duration_seconds histogram\n"
-                              "kad_lookup_duration_seconds_bucket{le=\"0.001\"} 0\n"
-                              "kad_lookup_duration_seconds_bucket{le=\"0.0025\"} 0\n"
-                              "kad_lookup_duration_seconds_bucket{le=\"0.005\"} 1\n"
-                              "kad_lookup_duration_seconds_bucket{le=\"0.01\"} 1\n"
-                              "kad_lookup_duration_seconds_bucket{le=\"0.025\"} 1\n"
-                              "kad_lookup_duration_seconds_bucket{le=\"0.05\"} 2\n"));
-  EXPECT_THAT(text, HasSubstr("kad_lookup_duration_seconds_bucket{le=\"10\"} 2\n"
-                              "kad_lookup_duration_seconds_bucket{le=\"+Inf\"} 3\n"
-                              "kad_lookup_duration_seconds_sum 30.043\n"
-                              "kad_lookup_duration_seconds_count 3\n"));
+  EXPECT_THAT(text,
+              HasSubstr("# TYPE kad_lookup_duration_seconds histogram\n"
+                        "kad_lookup_duration_seconds_bucket{le=\"0.001\"} 0\n"
+                        "kad_lookup_duration_seconds_bucket{le=\"0.0025\"} 0\n"
+                        "kad_lookup_duration_seconds_bucket{le=\"0.005\"} 1\n"
+                        "kad_lookup_duration_seconds_bucket{le=\"0.01\"} 1\n"
+                        "kad_lookup_duration_seconds_bucket{le=\"0.025\"} 1\n"
+                        "kad_lookup_duration_seconds_bucket{le=\"0.05\"} 2\n"));
+  EXPECT_THAT(text,
+              HasSubstr("kad_lookup_duration_seconds_bucket{le=\"10\"} 2\n"
+                        "kad_lookup_duration_seconds_bucket{le=\"+Inf\"} 3\n"
+                        "kad_lookup_duration_seconds_sum 30.043\n"
+                        "kad_lookup_duration_seconds_count 3\n"));
 }
 
 TEST(PrometheusMetricsTest, EveryMessageTypeHasASample) {
@@ -151,7 +153,8 @@ TEST(PrometheusMetricsTest, EveryMessageTypeHasASample) {
   for (size_t i = 0; i < dht::kMessageTypeCount; ++i) {
     const std::string type =
         dht::MessageTypeName(static_cast<dht::MessageType>(i));
-    EXPECT_TRUE(samples.contains("kad_messages_in_total{type=\"" + type + "\"}"))
+    EXPECT_TRUE(
+        samples.contains("kad_messages_in_total{type=\"" + type + "\"}"))
         << type;
     EXPECT_TRUE(
         samples.contains("kad_messages_out_total{type=\"" + type + "\"}"))
@@ -172,9 +175,8 @@ TEST(PrometheusMetricsTest, SnapshotCountsANodesLookups) {
   overlay.JoinOneByOne(5);
   dht::Node& node = overlay.node(2);
   const MetricsSnapshot before = TakeMetricsSnapshot(node);
-  auto found = overlay.Run<dht::LookupResult>([&](auto done) {
-    node.FindNode(overlay.node(4).id(), std::move(done));
-  });
+  auto found = overlay.Run<dht::LookupResult>(
+      [&](auto done) { node.FindNode(overlay.node(4).id(), std::move(done)); });
   ASSERT_TRUE(found.ok()) << found.status();
   const MetricsSnapshot after = TakeMetricsSnapshot(node);
 
