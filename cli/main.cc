@@ -123,6 +123,11 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
                    "off; loopback is exempt")
       ->type_name("BYTES/s")
       ->capture_default_str();
+  command
+      ->add_option("--metrics", flags.metrics,
+                   "serve Prometheus metrics at http://HOST:PORT/metrics; a "
+                   "bare PORT means 127.0.0.1:PORT (default: off)")
+      ->type_name("HOST:PORT");
   AddKademliaFlags(*command, flags.k, flags.alpha);
   AddLogLevel(*command, flags.log_level);
   return [command, &flags] { return command->parsed() ? RunNode(flags) : -1; };

@@ -13,12 +13,15 @@
 #include "cli/arguments.h"
 #include "cli/exit_codes.h"
 #include "cli/logging.h"
+#include "cli/metrics_server.h"
 #include "cli/output.h"
 #include "cli/session.h"
 #include "dht/node_id.h"
+#include "dht/timer_set.h"
 #include "net/subnet.h"
 #include "runtime/data_dir.h"
 #include "runtime/node_runtime.h"
+#include "runtime/prometheus_metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace kad::cli {
@@ -147,22 +150,41 @@ const char* SignalName(int signal) {
   }
 }
 
-// Prints the id and bound address on stdout for scripts. Called from the
-// running loop, so SIGINT and SIGTERM are already handled by the time a
-// script reads the address and may signal the node.
-void Announce(const dht::Node& node) {
+// Prints the id, bound address and metrics URL on stdout for scripts.
+// Called from the running loop, so SIGINT and SIGTERM are already handled
+// by the time a script reads the address and may signal the node.
+void Announce(const dht::Node& node, const MetricsServer* metrics) {
   std::printf("id %s\nlistening %s\n", node.id().ToHex().c_str(),
               node.endpoint().ToString().c_str());
+  if (metrics != nullptr) {
+    std::printf("metrics http://%s/metrics\n",
+                metrics->endpoint().ToString().c_str());
+  }
   std::fflush(stdout);
   spdlog::info("node {} listening on {}", node.id().ToHex(),
                node.endpoint().ToString());
 }
 
+// Hands `metrics` a snapshot of `node` now and every kMetricsRefresh, on
+// the loop thread, until `timers` is destroyed.
+void RefreshMetrics(dht::TimerSet& timers, MetricsServer& metrics,
+                    const dht::Node& node) {
+  metrics.Publish(runtime::TakeMetricsSnapshot(node));
+  timers.Schedule(kMetricsRefresh, [&timers, &metrics, &node] {
+    RefreshMetrics(timers, metrics, node);
+  });
+}
+
 // Runs the node until SIGINT or SIGTERM, then saves its contacts.
-absl::Status Serve(Session& running) {
+// `metrics` (null: none) must outlive the call.
+absl::Status Serve(Session& running, MetricsServer* metrics) {
   runtime::NodeRuntime& node_runtime = running.runtime();
+  dht::TimerSet metrics_timers(running.clock());
+  if (metrics != nullptr) {
+    RefreshMetrics(metrics_timers, *metrics, node_runtime.node());
+  }
   running.clock().Schedule(absl::ZeroDuration(), [&] {
-    Announce(node_runtime.node());
+    Announce(node_runtime.node(), metrics);
     if (node_runtime.seeds().empty()) {
       spdlog::info("no --bootstrap given: starting a new overlay");
     }
@@ -196,7 +218,16 @@ absl::Status ServeNode(const NodeFlags& flags) {
   absl::StatusOr<std::unique_ptr<Session>> session =
       Session::Create(*std::move(options));
   if (!session.ok()) return session.status();
-  return Serve(**session);
+  std::unique_ptr<MetricsServer> metrics;
+  if (!flags.metrics.empty()) {
+    absl::StatusOr<net::Endpoint> address = ParseMetricsAddress(flags.metrics);
+    if (!address.ok()) return address.status();
+    absl::StatusOr<std::unique_ptr<MetricsServer>> started =
+        MetricsServer::Start(*address);
+    if (!started.ok()) return started.status();
+    metrics = *std::move(started);
+  }
+  return Serve(**session, metrics.get());
 }
 
 }  // namespace

@@ -12,6 +12,11 @@
 // --bootstrap, it comes back with the same id and rejoins through its
 // saved contacts.
 //
+// With --metrics, the node also serves GET /metrics (Prometheus) from an
+// HTTP server on its own threads (cli/metrics_server.h), fed a snapshot of
+// the node's counters every kMetricsRefresh by a loop timer, and prints
+// "metrics http://<address>/metrics" after the listening line.
+//
 // A node whose seeds do not answer keeps serving (an overlay's first node
 // has none) and tries the join again, with backoff, until one answers
 // (dht/rejoin_policy.h).
@@ -50,6 +55,9 @@ struct NodeFlags {
   // Reply bytes per destination address (bursts of as many); 4x per /24.
   std::string reply_budget = "65536/s";
   std::string log_level = "info";
+  // Serve GET /metrics (Prometheus) here: HOST:PORT, or PORT for
+  // 127.0.0.1:PORT (cli/metrics_server.h). "": no metrics server.
+  std::string metrics;
 };
 
 int RunNode(const NodeFlags& flags);

@@ -20,6 +20,7 @@ LatencyWindow::LatencyWindow(size_t capacity) : capacity_(capacity) {
 }
 
 void LatencyWindow::Add(absl::Duration sample) {
+  histogram_.Add(sample);
   const int64_t nanos = absl::ToInt64Nanoseconds(sample);
   if (samples_.size() < capacity_) {
     // Grow by doubling, but never past capacity_.

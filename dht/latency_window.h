@@ -5,6 +5,9 @@
 // samples is the ceil(p/100 * n)-th smallest, so every reported value is a
 // duration that was actually measured. With no samples, all are zero.
 //
+// Every sample is also counted in a cumulative LatencyHistogram
+// (histogram()), which forgets nothing: what Prometheus scrapes.
+//
 // Memory: the ring grows with the samples it holds (8 bytes each, whole
 // nanoseconds) up to `capacity`; an idle window holds nothing, so a node
 // that has run no lookup pays nothing for it (a simulator runs millions).
@@ -17,6 +20,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "dht/latency_histogram.h"
 
 namespace kad::dht {
 
@@ -36,11 +40,15 @@ class LatencyWindow {
   // Keeps the last `capacity` samples; capacity must be positive.
   explicit LatencyWindow(size_t capacity = kDefaultCapacity);
 
-  // Records one duration, forgetting the oldest once the window is full.
+  // Records one duration, forgetting the oldest once the window is full
+  // (the histogram keeps counting it).
   void Add(absl::Duration sample);
 
   // Returns the percentiles of the samples in the window.
   LatencySummary Summary() const;
+
+  // Every sample ever added, by bucket.
+  const LatencyHistogram& histogram() const { return histogram_; }
 
   size_t size() const { return samples_.size(); }
   size_t capacity() const { return capacity_; }
@@ -50,6 +58,7 @@ class LatencyWindow {
   // Nanoseconds; grows to capacity_, then a ring.
   std::vector<int64_t> samples_;
   size_t next_ = 0;  // Where the next sample goes.
+  LatencyHistogram histogram_;
 };
 
 }  // namespace kad::dht

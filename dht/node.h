@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "dht/callback.h"
 #include "dht/contact.h"
+#include "dht/latency_window.h"
 #include "dht/message.h"
 #include "dht/node_id.h"
 #include "dht/node_options.h"
@@ -115,6 +116,14 @@ class Node {
   const NodeStats& stats() const;
   // Requests refused and replies withheld, by reason (dht/request_gate.h).
   RequestGateStats gate_stats() const;
+
+  // Returns this node's counters as of now, as it would answer a stats
+  // request (StatsService::Snapshot, no access check): for monitoring on
+  // the loop thread (runtime/prometheus_metrics.h, `kad node --metrics`).
+  StatsReply StatsSnapshot() const;
+  // Returns the durations of the node's finished lookups: the recent ones
+  // and, in histogram(), a count of all of them by bucket.
+  const LatencyWindow& lookup_latency() const;
 
  private:
   class Impl;

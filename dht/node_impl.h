@@ -60,6 +60,9 @@ class Node::Impl {
   const RoutingTable& routing_table() const { return routing_table_; }
   const NodeStats& stats() const { return stats_; }
   RequestGateStats gate_stats() const { return gate_.stats(); }
+  net::Clock& clock() const { return clock_; }
+  const StatsService& stats_service() const { return stats_service_; }
+  const LatencyWindow& lookup_latency() const { return lookup_latency_; }
   Bootstrapper& bootstrapper() { return bootstrapper_; }
   Publisher& publisher() { return publisher_; }
   RecordReader& reader() { return reader_; }

@@ -14,6 +14,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsodium-dev liblmdb-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
   clang libclang-rt-14-dev python3 iproute2
+  libcpp-httplib-dev python3-prometheus-client
 )
 
 missing=()

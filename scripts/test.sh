@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the whole test suite, as CI does:
-#   1. the normal build and every CTest test (labels unit, sim, integration),
+#   1. the normal build and every CTest test (labels unit, sim, integration;
+#      integration includes install_package: install to a scratch prefix,
+#      build examples/ with find_package(kad) and pkg-config, run it on a
+#      3-node overlay; and metrics_scrape: GET /metrics of a running node),
 #      then the testbed label alone (docs/TESTBED.md; needs root);
-#   2. the Release build (-O3) and its unit tests;
+#   2. the Release build (-O3), its unit tests, and its Debian package
+#      built and checked (scripts/packaging/check_deb.sh);
 #   3. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
 #   4. a bounded libFuzzer run of the datagram decoder.
 # Every build treats warnings as errors.
@@ -21,6 +25,7 @@ ctest --test-dir build --output-on-failure -L testbed
 BUILD_DIR=build-release CMAKE_ARGS="-DCMAKE_BUILD_TYPE=Release" \
   bash scripts/setup.sh
 ctest --test-dir build-release --output-on-failure --timeout 300 -j2 -L unit
+bash scripts/packaging/check_deb.sh build-release
 
 BUILD_DIR=build-asan CMAKE_ARGS="-DKAD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug" \
   bash scripts/setup.sh
