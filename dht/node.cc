@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "dht/node_impl.h"
+#include "dht/record_auth.h"
 #include "dht/release_if_sparse.h"
 #include "dht/wire_codec.h"
 
@@ -71,10 +72,26 @@ void Node::FindNode(const NodeId& target, Callback<LookupResult> done) {
   impl_->FindNode(target, std::move(done));
 }
 void Node::Put(storage::Record record, Callback<PutResult> done) {
-  impl_->publisher().Put(std::move(record), std::move(done));
+  Put(std::move(record), std::nullopt, std::move(done));
+}
+
+void Node::Put(storage::Record record, std::optional<uint64_t> expected_seq,
+               Callback<PutResult> done) {
+  impl_->publisher().Put(std::move(record), expected_seq, std::move(done));
 }
 void Node::Get(std::string key, Callback<GetResult> done) {
-  impl_->reader().Get(std::move(key), std::move(done));
+  impl_->reader().Get(std::move(key), RecordReader::Accept::kAny,
+                      std::move(done));
+}
+
+void Node::GetProven(std::string address, Callback<GetResult> done) {
+  impl_->reader().Get(std::move(address), RecordReader::Accept::kProven,
+                      std::move(done));
+}
+
+void Node::GetSigned(std::string_view public_key, std::string_view name,
+                     Callback<GetResult> done) {
+  GetProven(SignedAddress(public_key, name), std::move(done));
 }
 void Node::AdoptContacts(std::span<const Contact> contacts) {
   impl_->AdoptContacts(contacts);
@@ -122,7 +139,7 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
                  requester_, store,
                  publications ? *publications : own_publications_, clock),
       reader_({options_.get_quorum, options_.read_only}, lookups_, requester_,
-              store, clock),
+              store, clock, stats_),
       bootstrapper_(options_.read_only, id_, routing_table_, lookups_,
                     requester_, clock, gen_),
       replication_({options_.bucket_size, options_.replicate_interval,

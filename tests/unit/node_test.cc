@@ -151,8 +151,10 @@ TEST(NodeTest, HigherSeqWinsWhateverTheArrivalOrder) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->record.value, "new");
   EXPECT_EQ(got->record.seq, 2u);
-  // An older put arriving later does not win.
-  ASSERT_TRUE(PutVia(overlay, overlay.node(9), MakeRecord(overlay, "k", "stale", 1)).ok());
+  // An older put arriving later does not win, and is told so.
+  auto stale = PutVia(overlay, overlay.node(9), MakeRecord(overlay, "k", "stale", 1));
+  ASSERT_TRUE(absl::IsAborted(stale.status())) << stale.status();
+  EXPECT_THAT(std::string(stale.status().message()), ::testing::HasSubstr("seq 2"));
   got = GetVia(overlay, overlay.node(11), "k");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->record.value, "new");
