@@ -58,6 +58,14 @@ KeyPair GenerateKeyPair() {
   return pair;
 }
 
+std::string RandomSeed() {
+  std::string seed(crypto_sign_SEEDBYTES, '\0');
+  randombytes_buf(seed.data(), seed.size());
+  return seed;
+}
+
+void Wipe(std::string& secret) { sodium_memzero(secret.data(), secret.size()); }
+
 absl::StatusOr<KeyPair> KeyPairFromSeed(std::string_view seed) {
   if (seed.size() != crypto_sign_SEEDBYTES) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -50,6 +50,10 @@ struct KeyPair {
 
 // Returns a fresh key pair from libsodium's CSPRNG.
 KeyPair GenerateKeyPair();
+// Returns 32 bytes from libsodium's CSPRNG: a new key seed.
+std::string RandomSeed();
+// Overwrites `secret` with zeros in a way the compiler keeps.
+void Wipe(std::string& secret);
 // Returns the key pair derived from a 32-byte seed (what a key file
 // keeps), or InvalidArgument if `seed` is not 32 bytes.
 absl::StatusOr<KeyPair> KeyPairFromSeed(std::string_view seed);

@@ -45,19 +45,26 @@ bool Supersedes(const Record& candidate, const Record& current) {
   return DigestOf(candidate) > DigestOf(current);
 }
 
+absl::Status ValidateValueSize(RecordKind kind, size_t size) {
+  const size_t max_value =
+      kind == RecordKind::kSigned ? kMaxSignedValueBytes : kMaxValueBytes;
+  if (size > max_value) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("value is ", size, " bytes; the limit is ", max_value,
+                     kind == RecordKind::kSigned ? " for a signed record" : ""));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateRecordSize(const Record& record) {
   if (record.key.empty()) return absl::InvalidArgumentError("key is empty");
   if (record.key.size() > kMaxKeyBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "key is ", record.key.size(), " bytes; the limit is ", kMaxKeyBytes));
   }
-  const size_t max_value = record.kind == RecordKind::kSigned
-                               ? kMaxSignedValueBytes
-                               : kMaxValueBytes;
-  if (record.value.size() > max_value) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "value is ", record.value.size(), " bytes; the limit is ", max_value,
-        record.kind == RecordKind::kSigned ? " for a signed record" : ""));
+  if (absl::Status value = ValidateValueSize(record.kind, record.value.size());
+      !value.ok()) {
+    return value;
   }
   switch (record.kind) {
     case RecordKind::kOpen:

@@ -100,6 +100,10 @@ RecordVersion VersionOf(const Record& record);
 // order above (strictly newer; identical records return false).
 bool Supersedes(const Record& candidate, const Record& current);
 
+// Returns InvalidArgument naming the limit if a value of `size` bytes is
+// too large for a record of `kind`.
+absl::Status ValidateValueSize(RecordKind kind, size_t size);
+
 // Returns InvalidArgument with a message naming the limit if the key is
 // empty or too long, or the value too long (kMaxSignedValueBytes for a
 // signed record), or a signed or immutable record's fixed-size fields have
