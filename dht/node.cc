@@ -53,6 +53,10 @@ Node::Node(NodeOptions options, net::Transport& transport, net::Clock& clock,
     spdlog::error("invalid node options: {}", valid.ToString());
     assert(false && "NodeOptions must pass ValidateNodeOptions");
   }
+  if (!options.secrets) {
+    options.secrets = options.seed ? NodeOptions::SecretSource::kSeed
+                                   : NodeOptions::SecretSource::kCsprng;
+  }
   options.seed = SeedOf(options);
   const NodeId id = IdOf(options);
   impl_ = std::make_unique<Impl>(id, std::move(options), transport, clock,
@@ -121,13 +125,16 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
       store_(store),
       routing_table_(id_, TableOptions(options_), clock.Now()),
       gen_(*options_.seed),
-      tokens_(gen_, options_.token_rotation, clock.Now()),
+      secret_gen_(options_.secrets == NodeOptions::SecretSource::kCsprng
+                      ? absl::BitGenRef(csprng_)
+                      : absl::BitGenRef(gen_)),
+      tokens_(secret_gen_, options_.token_rotation, clock.Now()),
       rpc_(RpcOptions{{options_.initial_rpc_timeout, options_.min_rpc_timeout,
                        options_.max_rpc_timeout},
                       options_.rpc_give_up_after_timeouts,
                       options_.read_only ? std::nullopt
                                          : std::optional<NodeId>(id_)},
-           transport, clock, stats_, gen_),
+           transport, clock, stats_, secret_gen_),
       stats_service_(options_.stats_allow, clock.Now(), routing_table_, store,
                      stats_, lookup_latency_),
       handler_(options_.bucket_size, routing_table_, store, tokens_, stats_,
