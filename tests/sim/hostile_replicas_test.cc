@@ -15,15 +15,8 @@ namespace kad::dht {
 namespace {
 
 using bench::SimOverlay;
+using testing::ByDistance;
 
-std::vector<size_t> ByDistance(SimOverlay& overlay, const NodeId& target) {
-  std::vector<size_t> order(overlay.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return CloserTo{target}(overlay.node(a).id(), overlay.node(b).id());
-  });
-  return order;
-}
 
 TEST(HostileReplicasTest, GetReturnsTheOwnersLatestDespiteForgedAndStaleCopies) {
   SimOverlay overlay{testing::SmallOverlay()};

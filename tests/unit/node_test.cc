@@ -18,6 +18,7 @@ namespace kad::dht {
 namespace {
 
 using bench::SimOverlay;
+using testing::ByDistance;
 using testing::SmallOverlay;
 
 storage::Record MakeRecord(SimOverlay& overlay, std::string key,
@@ -38,15 +39,6 @@ absl::StatusOr<GetResult> GetVia(SimOverlay& overlay, Node& node,
       [&](auto done) { node.Get(std::move(key), std::move(done)); });
 }
 
-// Returns the overlay's member indices, closest to `target` first.
-std::vector<size_t> ByDistance(SimOverlay& overlay, const NodeId& target) {
-  std::vector<size_t> order(overlay.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return CloserTo{target}(overlay.node(a).id(), overlay.node(b).id());
-  });
-  return order;
-}
 
 TEST(NodeTest, FirstNodeBootstrapsAloneAndAsync) {
   SimOverlay overlay{SmallOverlay()};
