@@ -2,12 +2,13 @@
 // stale copies, squat the address with an open record, or acknowledge a
 // store and drop it. A get still returns the owner's latest version, and
 // counts what it had to ignore.
-#include <algorithm>
-#include <numeric>
+#include <optional>
 #include <vector>
 
 #include "dht/node.h"
 #include "dht/record_auth.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/sim_builders.h"
 
@@ -98,6 +99,33 @@ TEST(HostileReplicasTest, GetReturnsTheOwnersLatestDespiteForgedAndStaleCopies) 
   });
   ASSERT_TRUE(by_name.ok()) << by_name.status();
   EXPECT_EQ(by_name->record.value, "alice-v2");
+}
+
+TEST(HostileReplicasTest, PutReportsConflictsWithTheHeldSeq) {
+  SimOverlay overlay{testing::SmallOverlay()};
+  overlay.JoinOneByOne(30);
+  const KeyPair owner = *KeyPairFromSeed(std::string(32, 'o'));
+  auto put = [&](uint64_t seq, std::optional<uint64_t> expected) {
+    storage::Record record =
+        *MakeSignedRecord(owner, "n", absl::StrCat("v", seq), seq,
+                          overlay.clock().Now() + absl::Hours(1));
+    return overlay.Run<PutResult>([&](auto done) {
+      overlay.node(2).Put(record, expected, std::move(done));
+    });
+  };
+  ASSERT_TRUE(put(5, std::nullopt).ok());
+  auto stale = put(4, std::nullopt);
+  ASSERT_TRUE(absl::IsAborted(stale.status())) << stale.status();
+  EXPECT_THAT(std::string(stale.status().message()),
+              ::testing::HasSubstr("seq 5"));
+  auto wrong_cas = put(7, 6);
+  ASSERT_TRUE(absl::IsAborted(wrong_cas.status())) << wrong_cas.status();
+  EXPECT_THAT(std::string(wrong_cas.status().message()),
+              ::testing::HasSubstr("seq 5"));
+  auto right_cas = put(7, 5);
+  ASSERT_TRUE(right_cas.ok()) << right_cas.status();
+  EXPECT_EQ(right_cas->stored, right_cas->attempted);
+  EXPECT_EQ(right_cas->conflicts, 0);
 }
 
 TEST(HostileReplicasTest, ForgedRecordsAreNotReplicated) {
