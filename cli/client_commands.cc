@@ -2,11 +2,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -14,12 +16,14 @@
 #include "absl/time/time.h"
 #include "cli/arguments.h"
 #include "cli/exit_codes.h"
+#include "cli/key_file.h"
 #include "cli/logging.h"
 #include "cli/output.h"
 #include "cli/session.h"
 #include "cli/value_input.h"
 #include "dht/node.h"
 #include "dht/node_id.h"
+#include "dht/record_auth.h"
 #include "storage/record.h"
 
 namespace kad::cli {
@@ -64,8 +68,35 @@ absl::StatusOr<uint64_t> PutSeq(const std::string& text) {
   return seq;
 }
 
-// Builds the record to publish from the flags, checking every limit.
-absl::StatusOr<storage::Record> BuildRecord(const PutFlags& flags) {
+absl::StatusOr<std::optional<uint64_t>> CasSeq(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  uint64_t seq = 0;
+  if (!absl::SimpleAtoi(text, &seq)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad --cas: '", text, "' (use the seq held, 0 to 2^64-1)"));
+  }
+  return seq;
+}
+
+// Parses 40 hex digits into a 20-byte address.
+absl::StatusOr<std::string> AddressFromHex(std::string_view flag,
+                                           const std::string& hex) {
+  absl::StatusOr<dht::NodeId> id = dht::NodeId::FromHex(hex);
+  if (!id.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad ", std::string(flag), " '", hex, "': expected 40 hex digits"));
+  }
+  return std::string(id->bytes().begin(), id->bytes().end());
+}
+
+// What a put publishes: the record, and the CAS it expects.
+struct Publication {
+  storage::Record record;
+  std::optional<uint64_t> expected_seq;
+  PutLabels labels;
+};
+
+absl::StatusOr<absl::Time> PutExpiry(const PutFlags& flags) {
   absl::StatusOr<absl::Duration> ttl = ParseDurationArg("--ttl", flags.ttl);
   if (!ttl.ok()) return ttl.status();
   if (*ttl > storage::kMaxTtl) {
@@ -73,16 +104,75 @@ absl::StatusOr<storage::Record> BuildRecord(const PutFlags& flags) {
         absl::StrCat("--ttl ", flags.ttl, " is longer than the limit of ",
                      absl::FormatDuration(storage::kMaxTtl)));
   }
+  return absl::Now() + *ttl;
+}
+
+absl::StatusOr<Publication> BuildImmutable(const PutFlags& flags,
+                                           absl::Time expires) {
+  if (!flags.seq.empty() || !flags.cas.empty()) {
+    return absl::InvalidArgumentError(
+        "an immutable record has no --seq or --cas: it never changes");
+  }
+  PutFlags value_flags = flags;  // VALUE is the first positional argument.
+  value_flags.value = flags.key;
+  value_flags.value_given = !flags.key.empty();
+  absl::StatusOr<std::string> value = PutValue(value_flags);
+  if (!value.ok()) return value.status();
+  absl::StatusOr<storage::Record> record =
+      dht::MakeImmutableRecord(*std::move(value), expires);
+  if (!record.ok()) return record.status();
+  const std::string hash = absl::BytesToHexString(record->key);
+  return Publication{*std::move(record), std::nullopt,
+                     PutLabels{"immutable record", "hash", hash, ""}};
+}
+
+absl::StatusOr<Publication> BuildSigned(const PutFlags& flags,
+                                        absl::Time expires,
+                                        std::optional<uint64_t> cas) {
+  absl::StatusOr<std::string> path = KeyPath(flags.kind.key_file);
+  if (!path.ok()) return path.status();
+  absl::StatusOr<uint64_t> seq = PutSeq(flags.seq);
+  if (!seq.ok()) return seq.status();
+  if (cas && flags.seq.empty() && *seq <= *cas) *seq = *cas + 1;
+  absl::StatusOr<std::string> value = PutValue(flags);
+  if (!value.ok()) return value.status();
+  // Checked before a key is made: a refused put creates nothing.
+  if (absl::Status size = storage::ValidateValueSize(
+          storage::RecordKind::kSigned, value->size());
+      !size.ok()) {
+    return size;
+  }
+  absl::StatusOr<dht::KeyPair> owner = ReadOrCreateKey(*path);
+  if (!owner.ok()) return owner.status();
+  absl::StatusOr<storage::Record> record = dht::MakeSignedRecord(
+      *owner, flags.key, *std::move(value), *seq, expires);
+  dht::Wipe(owner->secret_key);
+  if (!record.ok()) return record.status();
+  const std::string address = absl::BytesToHexString(record->key);
+  return Publication{
+      *std::move(record), cas,
+      PutLabels{"", "address", address,
+                absl::BytesToHexString(owner->public_key)}};
+}
+
+// Builds the record to publish from the flags, checking every limit.
+absl::StatusOr<Publication> BuildPublication(const PutFlags& flags) {
+  absl::StatusOr<absl::Time> expires = PutExpiry(flags);
+  if (!expires.ok()) return expires.status();
+  absl::StatusOr<std::optional<uint64_t>> cas = CasSeq(flags.cas);
+  if (!cas.ok()) return cas.status();
+  if (flags.kind.immutable) return BuildImmutable(flags, *expires);
+  if (flags.key.empty()) return absl::InvalidArgumentError("put needs a NAME");
+  if (!flags.kind.open) return BuildSigned(flags, *expires, *cas);
   absl::StatusOr<uint64_t> seq = PutSeq(flags.seq);
   if (!seq.ok()) return seq.status();
   absl::StatusOr<std::string> value = PutValue(flags);
   if (!value.ok()) return value.status();
-  storage::Record record{flags.key, *std::move(value), *seq,
-                         absl::Now() + *ttl};
+  storage::Record record{flags.key, *std::move(value), *seq, *expires};
   if (absl::Status size = storage::ValidateRecordSize(record); !size.ok()) {
     return size;
   }
-  return record;
+  return Publication{std::move(record), *cas, PutLabels{}};
 }
 
 // Joins the overlay through the command's bootstrap nodes as a read-only
@@ -103,32 +193,95 @@ absl::StatusOr<T> AskOverlay(
 absl::Status Put(const PutFlags& flags) {
   absl::StatusOr<absl::Duration> timeout = Begin(flags.client);
   if (!timeout.ok()) return timeout.status();
-  absl::StatusOr<storage::Record> record = BuildRecord(flags);
-  if (!record.ok()) return record.status();
+  absl::StatusOr<Publication> publication = BuildPublication(flags);
+  if (!publication.ok()) return publication.status();
+  const std::string what = flags.kind.immutable
+                               ? publication->labels.address
+                               : flags.key;
   absl::StatusOr<dht::PutResult> result = AskOverlay<dht::PutResult>(
       flags.client, *timeout,
       [&](dht::Node& node, dht::Node::Callback<dht::PutResult> done) {
-        node.Put(*std::move(record), std::move(done));
+        node.Put(std::move(publication->record), publication->expected_seq,
+                 std::move(done));
       });
   if (!result.ok()) {
-    return Annotate(result.status(), absl::StrCat("put ", Quoted(flags.key)));
+    return Annotate(result.status(), absl::StrCat("put ", Quoted(what)));
   }
-  PrintPut(flags.key, *result, flags.client.json);
+  PrintPut(what, *result, flags.client.json, publication->labels);
   return absl::OkStatus();
+}
+
+// What a get asks for: a key, whether only proven records count, and how
+// to name it in messages.
+struct Query {
+  std::string key;
+  bool proven = true;
+  std::string what;
+};
+
+absl::StatusOr<Query> BuildQuery(const GetFlags& flags) {
+  if (!flags.hash.empty()) {
+    absl::StatusOr<std::string> address = AddressFromHex("--hash", flags.hash);
+    if (!address.ok()) return address.status();
+    return Query{*address, true, absl::StrCat("immutable record ", flags.hash)};
+  }
+  if (flags.key.empty()) {
+    return absl::InvalidArgumentError("get needs a NAME, an ADDRESS or --hash");
+  }
+  // A name is limited like a key, whatever the kind.
+  if (absl::Status key = ValidateKey(flags.key); !key.ok()) return key;
+  if (flags.kind.open) {
+    return Query{flags.key, false, absl::StrCat("key ", Quoted(flags.key))};
+  }
+  if (!flags.owner.empty()) {
+    const std::string owner = absl::HexStringToBytes(flags.owner);
+    if (flags.owner.size() != 2 * storage::kPublicKeyBytes ||
+        absl::BytesToHexString(owner) != absl::AsciiStrToLower(flags.owner)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bad --owner '", flags.owner, "': expected 64 hex digits"));
+    }
+    return Query{dht::SignedAddress(owner, flags.key), true,
+                 absl::StrCat(Quoted(flags.key), " of ", flags.owner)};
+  }
+  if (flags.key.size() == 2 * storage::kAddressBytes) {
+    if (auto address = AddressFromHex("ADDRESS", flags.key); address.ok()) {
+      return Query{*address, true, absl::StrCat("record ", flags.key)};
+    }
+  }
+  absl::StatusOr<std::string> path = KeyPath(flags.kind.key_file);
+  if (!path.ok()) return path.status();
+  absl::StatusOr<dht::KeyPair> self = ReadKey(*path);
+  if (absl::IsNotFound(self.status())) {
+    // Without a key nothing of ours exists; still ask the overlay (where
+    // the join's own errors come first), at an address no key reaches.
+    return Query{std::string(storage::kAddressBytes, '\0'), true,
+                 absl::StrCat("key ", Quoted(flags.key), " (you have no key at ",
+                              *path, "; name the owner with --owner HEX, or "
+                              "use --open)")};
+  }
+  if (!self.ok()) return self.status();
+  dht::Wipe(self->secret_key);
+  return Query{dht::SignedAddress(self->public_key, flags.key), true,
+               absl::StrCat("key ", Quoted(flags.key))};
 }
 
 absl::Status Get(const GetFlags& flags) {
   absl::StatusOr<absl::Duration> timeout = Begin(flags.client);
   if (!timeout.ok()) return timeout.status();
-  if (absl::Status key = ValidateKey(flags.key); !key.ok()) return key;
+  absl::StatusOr<Query> query = BuildQuery(flags);
+  if (!query.ok()) return query.status();
   absl::StatusOr<dht::GetResult> result = AskOverlay<dht::GetResult>(
       flags.client, *timeout,
       [&](dht::Node& node, dht::Node::Callback<dht::GetResult> done) {
-        node.Get(flags.key, std::move(done));
+        if (query->proven) {
+          node.GetProven(query->key, std::move(done));
+        } else {
+          node.Get(query->key, std::move(done));
+        }
       });
   if (absl::IsNotFound(result.status())) {
-    return absl::NotFoundError(
-        absl::StrCat("key ", Quoted(flags.key), " not found"));
+    return absl::NotFoundError(absl::StrCat(
+        query->what, " not found (or no replica had a copy that verifies)"));
   }
   if (!result.ok()) {
     return Annotate(result.status(), absl::StrCat("get ", Quoted(flags.key)));
@@ -232,8 +385,19 @@ absl::Status Lookup(const LookupFlags& flags) {
   return absl::OkStatus();
 }
 
+absl::Status Keygen(const KeygenFlags& flags) {
+  absl::StatusOr<std::string> path = KeyPath(flags.key_file);
+  if (!path.ok()) return path.status();
+  absl::StatusOr<dht::KeyPair> pair = WriteNewKey(*path, flags.force);
+  if (!pair.ok()) return pair.status();
+  PrintText(absl::StrCat("public-key ", absl::BytesToHexString(pair->public_key),
+                         "\n"));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
+int RunKeygen(const KeygenFlags& flags) { return Finish(Keygen(flags)); }
 int RunPut(const PutFlags& flags) { return Finish(Put(flags)); }
 int RunGet(const GetFlags& flags) { return Finish(Get(flags)); }
 int RunPing(const PingFlags& flags) { return Finish(Ping(flags)); }

@@ -1,4 +1,4 @@
-// The one-shot commands: put, get, ping, lookup and stats. Each joins the
+// The one-shot commands: keygen, put, get, ping, lookup and stats. Each joins the
 // overlay as a read-only node (ping and stats talk to one node directly),
 // does one job within --timeout, prints the result (see output.h) and
 // returns an exit code (see exit_codes.h).
@@ -19,9 +19,18 @@ struct ClientFlags {
   std::string log_level = "warn";
 };
 
+// Which kind of record a put or get is about (storage/record.h).
+struct RecordKindFlags {
+  bool open = false;       // --open: anyone may replace the record.
+  bool immutable = false;  // --immutable (put) / --hash (get).
+  std::string key_file;    // --key FILE; else $KAD_KEY, ~/.config/kad/key.
+};
+
 struct PutFlags {
   ClientFlags client;
-  std::string key;
+  RecordKindFlags kind;
+  std::string cas;  // --cas N: store only over seq N. Empty: no CAS.
+  std::string key;  // The NAME; with --immutable, the VALUE.
   std::string value;         // Used when value_given and not "-".
   bool value_given = false;  // VALUE was on the command line.
   std::string file;          // --file PATH; empty if not given.
@@ -31,7 +40,15 @@ struct PutFlags {
 
 struct GetFlags {
   ClientFlags client;
-  std::string key;
+  RecordKindFlags kind;
+  std::string key;    // NAME, or a record's address (40 hex digits).
+  std::string owner;  // --owner HEX: the public key whose NAME to read.
+  std::string hash;   // --hash HEX: an immutable record's address.
+};
+
+struct KeygenFlags {
+  std::string key_file;  // --key FILE; else $KAD_KEY, ~/.config/kad/key.
+  bool force = false;    // Replace an existing key file.
 };
 
 struct PingFlags {
@@ -50,7 +67,15 @@ struct LookupFlags {
   std::string id;   // 40 hex digits.
 };
 
+// Writes a new key and prints "public-key HEX"; exits 2 if the file
+// exists and --force was not given.
+int RunKeygen(const KeygenFlags& flags);
+// Signed by default (creating the key on first use); --open, --immutable.
+// Exits 5 on a conflict (a newer seq held, or --cas not the seq held).
 int RunPut(const PutFlags& flags);
+// Returns the value only if it verifies: NAME reads the caller's own
+// namespace, --owner HEX another's, a 40-hex ADDRESS or --hash HEX a
+// signed or immutable record by address, --open an open record.
 int RunGet(const GetFlags& flags);
 int RunPing(const PingFlags& flags);
 int RunLookup(const LookupFlags& flags);

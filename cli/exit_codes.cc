@@ -15,6 +15,8 @@ ExitCode ExitCodeFor(const absl::Status& status) {
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kDataLoss:
       return kExitDataDir;
+    case absl::StatusCode::kAborted:
+      return kExitConflict;
     default:
       return kExitNetwork;
   }

@@ -6,8 +6,12 @@
 //              [--replicate-interval 1h] [--republish-interval 1h]
 //              [--handoff-delay 10s]
 //              [--k 20] [--alpha 3] [--log-level LEVEL]
-//   kad put    KEY [VALUE | --file PATH | -] [--ttl DURATION] [--seq N]
-//   kad get    KEY
+//   kad keygen [--key FILE] [--force]
+//   kad put    NAME [VALUE | --file PATH | -] [--ttl DURATION] [--seq N]
+//              [--cas N] [--key FILE] [--open]
+//   kad put    --immutable [VALUE | --file PATH | -] [--ttl DURATION]
+//   kad get    NAME [--owner HEX] [--key FILE] | ADDRESS | --hash HEX
+//   kad get    --open NAME
 //   kad overlay --nodes N [--listen-base HOST:PORT] [--out FILE]
 //   kad ping   HOST:PORT
 //   kad lookup KEY | --id HEX
@@ -153,9 +157,42 @@ Runner AddOverlay(CLI::App& app, OverlayFlags& flags) {
       [command, &flags] { return command->parsed() ? RunOverlay(flags) : -1; };
 }
 
+// --key FILE, shared by keygen, put and get.
+void AddKeyFile(CLI::App& command, std::string& key_file) {
+  command
+      .add_option("--key", key_file,
+                  "the signing key file (default: $KAD_KEY, else "
+                  "~/.config/kad/key)")
+      ->type_name("FILE");
+}
+
+Runner AddKeygen(CLI::App& app, KeygenFlags& flags) {
+  CLI::App* command = app.add_subcommand(
+      "keygen", "write a new key for signing records; prints its public key");
+  AddKeyFile(*command, flags.key_file);
+  command->add_flag("--force", flags.force, "replace an existing key file");
+  return
+      [command, &flags] { return command->parsed() ? RunKeygen(flags) : -1; };
+}
+
 Runner AddPut(CLI::App& app, PutFlags& flags) {
-  CLI::App* command = app.add_subcommand("put", "store a value under a key");
-  command->add_option("KEY", flags.key, "the key")->required();
+  CLI::App* command = app.add_subcommand(
+      "put",
+      "store a value: signed by your key under NAME (default), "
+      "--immutable (addressed by its hash) or --open (anyone may replace it)");
+  command->add_option("NAME", flags.key,
+                      "the record's name (with --immutable: the VALUE)");
+  CLI::Option* open = command->add_flag(
+      "--open", flags.kind.open,
+      "an open record, as before signing: anyone may replace this record");
+  command
+      ->add_flag("--immutable", flags.kind.immutable,
+                 "an immutable record, addressed by the hash of its value")
+      ->excludes(open);
+  command->add_option("--cas", flags.cas,
+                      "store only if the seq held is N (compare-and-swap)")
+      ->type_name("N");
+  AddKeyFile(*command, flags.kind.key_file);
   CLI::Option* value = command->add_option(
       "VALUE", flags.value, "the value; '-' or absent (with no --file): stdin");
   command->add_option("--file", flags.file, "read the value from a file")
@@ -179,7 +216,18 @@ Runner AddPut(CLI::App& app, PutFlags& flags) {
 Runner AddGet(CLI::App& app, GetFlags& flags) {
   CLI::App* command = app.add_subcommand(
       "get", "fetch the value of a key (bare bytes on stdout)");
-  command->add_option("KEY", flags.key, "the key")->required();
+  command->add_option(
+      "NAME", flags.key,
+      "a name in your namespace (or --owner's), or a record's ADDRESS");
+  CLI::Option* open = command->add_flag(
+      "--open", flags.kind.open, "an open record (anyone may have written it)");
+  command->add_option("--owner", flags.owner, "the owner's public key")
+      ->type_name("HEX")
+      ->excludes(open);
+  command->add_option("--hash", flags.hash, "an immutable record's hash")
+      ->type_name("HEX")
+      ->excludes(open);
+  AddKeyFile(*command, flags.kind.key_file);
   AddClientFlags(*command, flags.client, /*with_bootstrap=*/true);
   return [command, &flags] { return command->parsed() ? RunGet(flags) : -1; };
 }
@@ -228,6 +276,7 @@ int Main(int argc, char** argv) {
   });
   NodeFlags node;
   OverlayFlags overlay;
+  KeygenFlags keygen;
   PutFlags put;
   GetFlags get;
   PingFlags ping;
@@ -235,7 +284,7 @@ int Main(int argc, char** argv) {
   StatsFlags stats;
   BenchLookupFlags bench;
   const Runner runners[] = {AddNode(app, node), AddOverlay(app, overlay),
-                            AddPut(app, put),
+                            AddKeygen(app, keygen), AddPut(app, put),
                             AddGet(app, get), AddPing(app, ping),
                             AddLookup(app, lookup), AddStats(app, stats),
                             AddBenchCommand(app, bench)};

@@ -61,11 +61,6 @@ std::string RttText(absl::Duration rtt) {
   return absl::StrFormat("%.1f ms", absl::ToDoubleMilliseconds(rtt));
 }
 
-void PrintText(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
-
 nlohmann::json LookupJson(const dht::NodeId& target,
                           const dht::LookupResult& result) {
   nlohmann::json nodes = nlohmann::json::array();
@@ -252,18 +247,32 @@ void PrintJson(const nlohmann::json& object) {
       "\n");
 }
 
-void PrintPut(const std::string& key, const dht::PutResult& result, bool json) {
+void PrintText(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+void PrintPut(const std::string& key, const dht::PutResult& result, bool json,
+              const PutLabels& labels) {
   if (json) {
-    PrintJson({{"key", key},
-               {"key_id", result.key_id.ToHex()},
-               {"seq", result.seq},
-               {"stored", result.stored},
-               {"attempted", result.attempted}});
+    nlohmann::json object = {{"key", key},
+                             {"key_id", result.key_id.ToHex()},
+                             {"seq", result.seq},
+                             {"stored", result.stored},
+                             {"attempted", result.attempted}};
+    if (!labels.address.empty()) object[labels.address_label] = labels.address;
+    if (!labels.owner.empty()) object["owner"] = labels.owner;
+    PrintJson(object);
     return;
   }
-  PrintText(absl::StrFormat("stored \"%s\" on %d of %d nodes (seq %d)\n",
-                            absl::CHexEscape(key), result.stored,
-                            result.attempted, result.seq));
+  std::string text = absl::StrFormat(
+      "stored %s\"%s\" on %d of %d nodes (seq %d)\n",
+      labels.kind.empty() ? "" : labels.kind + " ", absl::CHexEscape(key),
+      result.stored, result.attempted, result.seq);
+  if (!labels.address.empty()) {
+    absl::StrAppend(&text, labels.address_label, " ", labels.address, "\n");
+  }
+  PrintText(text);
 }
 
 void PrintGet(const std::string& key, const dht::GetResult& result, bool json) {

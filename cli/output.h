@@ -37,7 +37,22 @@ bool IsValidUtf8(std::string_view bytes);
 // strings is replaced by U+FFFD rather than failing.
 void PrintJson(const nlohmann::json& object);
 
-void PrintPut(const std::string& key, const dht::PutResult& result, bool json);
+// Writes `text` to stdout as is and flushes.
+void PrintText(const std::string& text);
+
+// How a put names what it stored, beside the key: for a signed record its
+// address and owner, for an immutable one its hash. Empty for open records.
+struct PutLabels {
+  std::string kind;           // Printed before the key ("" for none).
+  std::string address_label;  // "address" or "hash".
+  std::string address;        // Hex.
+  std::string owner;          // Hex public key; signed records only.
+};
+
+// Prints 'stored "KEY" on N of M nodes (seq S)' and, if labelled, a second
+// line "address HEX" (or "hash HEX").
+void PrintPut(const std::string& key, const dht::PutResult& result, bool json,
+              const PutLabels& labels = {});
 void PrintGet(const std::string& key, const dht::GetResult& result, bool json);
 void PrintPing(const net::Endpoint& address, const dht::PingResult& result,
                bool json);

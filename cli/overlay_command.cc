@@ -102,6 +102,8 @@ absl::Status ServeOverlay(const OverlayFlags& flags) {
   options.node.bucket_size = flags.k;
   options.node.parallelism = flags.alpha;
   options.seed = static_cast<uint64_t>(flags.nodes);
+  // Real sockets: the seed picks ids, but secrets come from the CSPRNG.
+  options.node.secrets = dht::NodeOptions::SecretSource::kCsprng;
   absl::StatusOr<std::unique_ptr<bench::UdpOverlay>> overlay =
       bench::UdpOverlay::Create(options, **loop, clock);
   if (!overlay.ok()) return overlay.status();

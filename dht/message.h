@@ -85,6 +85,10 @@ enum class ErrorCode : uint8_t {
   kStoreFull = 4,       // The storing node's quota is exhausted.
   kInternal = 5,
   kForbidden = 6,       // The requester may not see this (stats access).
+  // Store refused: the node holds a newer version, the same seq with
+  // another value, a proven record where an open one was offered, or
+  // another seq than the compare-and-swap expected. Carries the held seq.
+  kConflict = 7,
 };
 
 struct Ping {
@@ -122,6 +126,9 @@ struct Value {
 struct Store {
   storage::Record record;
   std::string token;
+  // Compare-and-swap: store only if the node holds no record for the key
+  // or holds exactly this seq.
+  std::optional<uint64_t> expected_seq{};
   friend bool operator==(const Store&, const Store&) = default;
 };
 struct Stored {
@@ -130,6 +137,7 @@ struct Stored {
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string reason;
+  std::optional<uint64_t> held_seq{};  // With kConflict: the seq held.
   friend bool operator==(const Error&, const Error&) = default;
 };
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "dht/node_impl.h"
+#include "dht/record_auth.h"
 #include "dht/release_if_sparse.h"
 #include "dht/wire_codec.h"
 
@@ -59,6 +60,10 @@ Node::Node(NodeOptions options, net::Transport& transport, net::Clock& clock,
     spdlog::error("invalid node options: {}", valid.ToString());
     assert(false && "NodeOptions must pass ValidateNodeOptions");
   }
+  if (!options.secrets) {
+    options.secrets = options.seed ? NodeOptions::SecretSource::kSeed
+                                   : NodeOptions::SecretSource::kCsprng;
+  }
   options.seed = SeedOf(options);
   const NodeId id = IdOf(options);
   impl_ = std::make_unique<Impl>(id, std::move(options), transport, clock,
@@ -78,10 +83,26 @@ void Node::FindNode(const NodeId& target, Callback<LookupResult> done) {
   impl_->FindNode(target, std::move(done));
 }
 void Node::Put(storage::Record record, Callback<PutResult> done) {
-  impl_->publisher().Put(std::move(record), std::move(done));
+  Put(std::move(record), std::nullopt, std::move(done));
+}
+
+void Node::Put(storage::Record record, std::optional<uint64_t> expected_seq,
+               Callback<PutResult> done) {
+  impl_->publisher().Put(std::move(record), expected_seq, std::move(done));
 }
 void Node::Get(std::string key, Callback<GetResult> done) {
-  impl_->reader().Get(std::move(key), std::move(done));
+  impl_->reader().Get(std::move(key), RecordReader::Accept::kAny,
+                      std::move(done));
+}
+
+void Node::GetProven(std::string address, Callback<GetResult> done) {
+  impl_->reader().Get(std::move(address), RecordReader::Accept::kProven,
+                      std::move(done));
+}
+
+void Node::GetSigned(std::string_view public_key, std::string_view name,
+                     Callback<GetResult> done) {
+  GetProven(SignedAddress(public_key, name), std::move(done));
 }
 void Node::AdoptContacts(std::span<const Contact> contacts) {
   impl_->AdoptContacts(contacts);
@@ -112,13 +133,16 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
       store_(store),
       routing_table_(id_, TableOptions(options_), clock.Now()),
       gen_(*options_.seed),
-      tokens_(gen_, options_.token_rotation, clock.Now()),
+      secret_gen_(options_.secrets == NodeOptions::SecretSource::kCsprng
+                      ? absl::BitGenRef(csprng_)
+                      : absl::BitGenRef(gen_)),
+      tokens_(secret_gen_, options_.token_rotation, clock.Now()),
       rpc_(RpcOptions{{options_.initial_rpc_timeout, options_.min_rpc_timeout,
                        options_.max_rpc_timeout},
                       options_.rpc_give_up_after_timeouts,
                       options_.read_only ? std::nullopt
                                          : std::optional<NodeId>(id_)},
-           transport, clock, stats_, gen_),
+           transport, clock, stats_, secret_gen_),
       stats_service_(options_.stats_allow, clock.Now(), routing_table_, store,
                      stats_, lookup_latency_),
       handler_(options_.bucket_size, routing_table_, store, tokens_, stats_,
@@ -130,7 +154,7 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
                  requester_, store,
                  publications ? *publications : own_publications_, clock),
       reader_({options_.get_quorum, options_.read_only}, lookups_, requester_,
-              store, clock),
+              store, clock, stats_),
       bootstrapper_(options_.read_only, id_, routing_table_, lookups_,
                     requester_, clock, gen_),
       replication_({options_.bucket_size, options_.replicate_interval,

@@ -85,19 +85,44 @@ class Node {
   // Finds the k nodes closest to `target` (iterative lookup).
   void FindNode(const NodeId& target, Callback<LookupResult> done);
 
+  // Records come in three kinds (storage/record.h, docs/PROTOCOL.md):
+  //   signed     dht::MakeSignedRecord(owner, name, value, seq, expires);
+  //              only the owner's key can make a new version, seq must
+  //              rise; read with GetSigned(public_key, name) or
+  //              GetProven(address).
+  //   immutable  dht::MakeImmutableRecord(value, expires); its address is
+  //              the hash of the value; read with GetProven(address).
+  //   open       a storage::Record as is; anyone may replace it; read with
+  //              Get(key).
+  // (dht/record_auth.h builds, addresses and verifies them.)
+
   // Stores `record` (seq and expiry as given) on the k nodes closest to its
-  // key, and on this node too if it is among them. While the node runs it
-  // republishes the record every republish_interval with its original TTL.
-  // InvalidArgument for a record that is too large or already expired;
-  // Unavailable if no node stored it.
+  // key, and on this node too if it is among them; with `expected_seq`,
+  // only where the node holds no version or exactly that seq
+  // (compare-and-swap). While the node runs it republishes the record every
+  // republish_interval with its original TTL. Errors: InvalidArgument for
+  // a record that is too large, already expired or does not verify;
+  // Aborted if any node refused it as a conflict (it holds a newer
+  // version, the same seq with another value, or not `expected_seq`): the
+  // message names the highest seq held; Unavailable if no node stored it.
   void Put(storage::Record record, Callback<PutResult> done);
+  void Put(storage::Record record, std::optional<uint64_t> expected_seq,
+           Callback<PutResult> done);
 
   // Finds the record for `key`: the highest version among the first
   // get_quorum replicas that answer (fewer if the lookup ends first), and
   // writes it back to closest nodes that lacked it or held an older one
-  // (read repair). NotFound if no replica has it; Unavailable if no node
-  // answered at all.
+  // (read repair). Answers that do not verify are ignored (counted in
+  // NodeStats::records_unverified). NotFound if no replica has it;
+  // Unavailable if no node answered at all. An open get: a signed or
+  // immutable record at `key` is returned too.
   void Get(std::string key, Callback<GetResult> done);
+  // As Get, for the signed or immutable record at `address` (20 bytes):
+  // open records are never accepted.
+  void GetProven(std::string address, Callback<GetResult> done);
+  // As GetProven, for the record `name` of the owner `public_key`.
+  void GetSigned(std::string_view public_key, std::string_view name,
+                 Callback<GetResult> done);
 
   // Enters `contacts` into the routing table as if each had just answered
   // us, sending nothing. For simulations that start from a converged

@@ -25,6 +25,8 @@
 #include "dht/lookup_driver.h"
 #include "dht/node.h"
 #include "dht/publisher.h"
+#include "absl/random/bit_gen_ref.h"
+#include "dht/csprng.h"
 #include "dht/record_reader.h"
 #include "dht/replication_driver.h"
 #include "dht/request_gate.h"
@@ -91,6 +93,9 @@ class Node::Impl {
   NodeStats stats_;
   RoutingTable routing_table_;
   SplitMix64 gen_;
+  Csprng csprng_;
+  // Token secrets and transaction ids: csprng_ or gen_ (options_.secrets).
+  absl::BitGenRef secret_gen_;
   TokenIssuer tokens_;
   RpcClient rpc_;
   LatencyWindow lookup_latency_;  // Durations of the last finished lookups.

@@ -33,6 +33,13 @@ struct NodeOptions {
   // refresh targets). Default: drawn from std::random_device. Set it to
   // reproduce a simulated run.
   std::optional<uint64_t> seed;
+  // Where write-token secrets and transaction ids come from: kCsprng,
+  // libsodium's CSPRNG (real nodes: observed transaction ids must reveal
+  // nothing that predicts a token), or kSeed, the generator `seed` seeds
+  // (simulations, which must be reproducible). Default: kSeed if `seed`
+  // is set, else kCsprng.
+  enum class SecretSource { kCsprng, kSeed };
+  std::optional<SecretSource> secrets;
   // Kademlia's k: bucket size and replica count (1 to kMaxBucketSize).
   int bucket_size = kDefaultBucketSize;
   // Kademlia's alpha: lookup requests in flight (1 to kMaxParallelism).

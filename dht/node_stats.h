@@ -29,7 +29,11 @@ struct NodeStats {
   uint64_t lookups_started = 0;
   uint64_t lookups_finished = 0;
   uint64_t stores_accepted = 0;
-  uint64_t stores_rejected = 0;
+  uint64_t stores_rejected = 0;   // Includes the conflicts below.
+  uint64_t stores_conflicted = 0; // Refused: newer version held, CAS failed.
+  // Records a get received that failed verification (forged, tampered,
+  // for another key, or an open record where a proven one was asked).
+  uint64_t records_unverified = 0;
   // Replication (dht/replicator.h), counted by the node that offers.
   uint64_t replication_rounds = 0;  // Periodic rounds run.
   uint64_t offers_sent = 0;         // Offer datagrams...

@@ -5,6 +5,7 @@
 #define KAD_DHT_OPERATION_RESULTS_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -41,8 +42,11 @@ struct LookupResult {
 struct PutResult {
   NodeId key_id;
   uint64_t seq = 0;
-  int stored = 0;     // Nodes that acknowledged (including this node).
+  int stored = 0;     // Nodes that really stored it (including this node).
   int attempted = 0;  // Nodes asked to store.
+  int conflicts = 0;  // Nodes that refused: newer version held, CAS failed.
+  // The highest seq a conflicting node said it holds.
+  std::optional<uint64_t> held_seq;
   LookupStats stats;
 };
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "dht/record_auth.h"
 #include "dht/release_if_sparse.h"
 
 namespace kad::dht {
@@ -25,9 +26,11 @@ Publisher::Publisher(PublisherOptions options, const NodeId& self,
       clock_(clock),
       timers_(clock) {}
 
-void Publisher::Put(storage::Record record, Callback<PutResult> done) {
+void Publisher::Put(storage::Record record,
+                    std::optional<uint64_t> expected_seq,
+                    Callback<PutResult> done) {
   const absl::Time now = clock_.Now();
-  if (absl::Status valid = storage::ValidateRecordSize(record); !valid.ok()) {
+  if (absl::Status valid = VerifyRecord(record); !valid.ok()) {
     return FailSoon(timers_, std::move(done), valid);
   }
   if (record.expires <= now) {
@@ -44,9 +47,10 @@ void Publisher::Put(storage::Record record, Callback<PutResult> done) {
   }
   const NodeId key_id = NodeId::ForKey(record.key);
   lookups_.Start(key_id, std::nullopt,
-                 [this, record = std::move(record),
+                 [this, record = std::move(record), expected_seq,
                   done = std::move(done)](LookupRun& run) mutable {
-                   StoreOnClosest(std::move(record), run, std::move(done));
+                   StoreOnClosest(std::move(record), expected_seq, run,
+                                  std::move(done));
                  });
 }
 
@@ -59,7 +63,8 @@ void Publisher::Republish() {
   });
   for (storage::Record& record : records) {
     std::string key = record.key;
-    Put(std::move(record), [key](absl::StatusOr<PutResult> result) {
+    Put(std::move(record), std::nullopt,
+        [key](absl::StatusOr<PutResult> result) {
       if (!result.ok()) {
         spdlog::info("republish of '{}' failed: {}", key,
                      result.status().ToString());
@@ -68,23 +73,35 @@ void Publisher::Republish() {
   }
 }
 
-void Publisher::StoreOnClosest(storage::Record record, LookupRun& run,
-                               Callback<PutResult> done) {
+void Publisher::StoreOnClosest(storage::Record record,
+                               std::optional<uint64_t> expected_seq,
+                               LookupRun& run, Callback<PutResult> done) {
   const NodeId key_id = run.lookup.target();
   std::vector<Contact> closest = run.lookup.Closest();
   const PutId id = next_id_++;
   PendingPut& put = puts_[id];
-  put.result = PutResult{key_id, record.seq, 0, 0, lookups_.StatsOf(run)};
+  put.result.key_id = key_id;
+  put.result.seq = record.seq;
+  put.result.stats = lookups_.StatsOf(run);
   put.done = std::move(done);
   if (SelfAmongClosest(key_id, closest)) {
     ++put.result.attempted;
-    if (store_.Put(record, clock_.Now()).ok()) ++put.result.stored;
+    StoreVerdict verdict =
+        StoreVerified(store_, record, expected_seq, clock_.Now());
+    if (verdict.outcome.ok()) {
+      ++put.result.stored;
+    } else if (verdict.held_seq) {
+      CountConflict(put.result,
+                    Error{ErrorCode::kConflict,
+                          std::string(verdict.outcome.status().message()),
+                          verdict.held_seq});
+    }
   }
   for (const Contact& contact : closest) {
     ++put.result.attempted;
     ++put.outstanding;
     requester_.Send(contact.endpoint, contact.id,
-                    Store{record, run.tokens[contact.id]},
+                    Store{record, run.tokens[contact.id], expected_seq},
                     {nullptr, [this, id](absl::StatusOr<Message> answer) {
                        OnStoreAnswer(id, answer);
                      }});
@@ -101,9 +118,18 @@ void Publisher::OnStoreAnswer(PutId id, const absl::StatusOr<Message>& answer) {
   } else if (answer.ok()) {
     if (const auto* error = std::get_if<Error>(&answer->body)) {
       spdlog::debug("store refused: {}", error->reason);
+      CountConflict(put.result, *error);
     }
   }
   if (--put.outstanding == 0) Finish(id);
+}
+
+void Publisher::CountConflict(PutResult& result, const Error& error) {
+  if (error.code != ErrorCode::kConflict) return;
+  ++result.conflicts;
+  if (error.held_seq && (!result.held_seq || *error.held_seq > *result.held_seq)) {
+    result.held_seq = error.held_seq;
+  }
 }
 
 void Publisher::Finish(PutId id) {
@@ -111,6 +137,14 @@ void Publisher::Finish(PutId id) {
   PendingPut put = std::move(it->second);
   puts_.erase(it);
   ReleaseIfSparse(puts_);
+  if (put.result.conflicts > 0) {
+    return put.done(absl::AbortedError(absl::StrCat(
+        "conflict: ", put.result.conflicts, " of ", put.result.attempted,
+        " nodes hold another version (seq ",
+        put.result.held_seq ? absl::StrCat(*put.result.held_seq) : "?",
+        "); the record was not the latest (stored on ", put.result.stored,
+        ")")));
+  }
   if (put.result.stored == 0) {
     return put.done(absl::UnavailableError(
         put.result.attempted == 0

@@ -4,7 +4,10 @@
 // A put looks the key up (LookupDriver), then sends store, with the write
 // token each node handed out during the lookup, to the k closest nodes
 // found, and keeps a copy in the local store if this node is among them.
-// It reports how many stored it. Unless the node is read-only, the record
+// It reports how many stored it; a node that refuses because it holds a
+// newer version, the same seq with another value, or another seq than the
+// put's compare-and-swap expected, is a conflict, not a store. This
+// node's own copy goes through the same check (dht/record_auth.h). Unless the node is read-only, the record
 // is also kept in the PublicationStore and put again every
 // republish_interval with its original TTL, for as long as the node runs,
 // across restarts if the store is persistent.
@@ -15,6 +18,7 @@
 #define KAD_DHT_PUBLISHER_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -45,8 +49,10 @@ class Publisher {
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
 
-  // Stores `record` on the k closest nodes (see Node::Put for the errors).
-  void Put(storage::Record record, Callback<PutResult> done);
+  // Stores `record` on the k closest nodes, only over `expected_seq` if
+  // given (see Node::Put for the errors).
+  void Put(storage::Record record, std::optional<uint64_t> expected_seq,
+           Callback<PutResult> done);
 
   // Puts every publication again, each with expiry now + its TTL.
   void Republish();
@@ -59,8 +65,11 @@ class Publisher {
     Callback<PutResult> done;
   };
 
-  void StoreOnClosest(storage::Record record, LookupRun& run,
+  void StoreOnClosest(storage::Record record,
+                      std::optional<uint64_t> expected_seq, LookupRun& run,
                       Callback<PutResult> done);
+  // Counts one node's refusal in `result` if it was a conflict.
+  static void CountConflict(PutResult& result, const Error& error);
   void OnStoreAnswer(PutId id, const absl::StatusOr<Message>& answer);
   void Finish(PutId id);
   bool SelfAmongClosest(const NodeId& key_id,

@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "dht/record_auth.h"
 
 namespace kad::dht {
 namespace {
@@ -19,40 +20,67 @@ bool SameVersion(const storage::Record& a, const storage::Record& b) {
 
 RecordReader::RecordReader(RecordReaderOptions options, LookupDriver& lookups,
                            Requester& requester, storage::RecordStore& store,
-                           net::Clock& clock)
+                           net::Clock& clock, NodeStats& stats)
     : options_(options),
       lookups_(lookups),
       requester_(requester),
       store_(store),
       clock_(clock),
+      stats_(stats),
       timers_(clock) {}
 
-void RecordReader::Get(std::string key, Callback<GetResult> done) {
+bool RecordReader::Acceptable(const storage::Record& record,
+                              const std::string& key, Accept accept) {
+  if (record.key != key) return false;
+  if (accept == Accept::kProven && record.kind == storage::RecordKind::kOpen) {
+    return false;
+  }
+  return VerifyRecord(record).ok();
+}
+
+void RecordReader::Get(std::string key, Accept accept,
+                       Callback<GetResult> done) {
   storage::Record probe{key, "", 0, absl::InfiniteFuture()};
   if (absl::Status valid = storage::ValidateRecordSize(probe); !valid.ok()) {
     return FailSoon(timers_, std::move(done), valid);
   }
   std::optional<storage::Record> local;
   if (!options_.read_only) {
-    if (auto held = store_.Get(key, clock_.Now()); held.ok()) local = *held;
+    if (auto held = store_.Get(key, clock_.Now());
+        held.ok() && Acceptable(*held, key, accept)) {
+      local = *held;
+    }
   }
   const size_t quorum =
       static_cast<size_t>(std::max(1, options_.get_quorum - (local ? 1 : 0)));
   const NodeId key_id = NodeId::ForKey(key);
   lookups_.Start(
       key_id, key,
-      [this, key, local = std::move(local),
+      [this, key, accept, local = std::move(local),
        done = std::move(done)](LookupRun& run) mutable {
-        Finish(key, run, std::move(local), std::move(done));
+        Finish(key, accept, run, std::move(local), std::move(done));
       },
-      [quorum](const LookupRun& run) { return run.values.size() >= quorum; });
+      // Answers only accumulate: verify each once.
+      [quorum, key, accept, checked = size_t{0},
+       valid = size_t{0}](const LookupRun& run) mutable {
+        for (; checked < run.values.size(); ++checked) {
+          if (Acceptable(run.values[checked].second, key, accept)) ++valid;
+        }
+        return valid >= quorum;
+      });
 }
 
-void RecordReader::Finish(const std::string& key, LookupRun& run,
-                          std::optional<storage::Record> local,
+void RecordReader::Finish(const std::string& key, Accept accept,
+                          LookupRun& run, std::optional<storage::Record> local,
                           Callback<GetResult> done) {
   std::vector<storage::Record> found;
-  for (const auto& [contact, record] : run.values) found.push_back(record);
+  for (const auto& [contact, record] : run.values) {
+    if (Acceptable(record, key, accept)) {
+      found.push_back(record);
+    } else {
+      ++stats_.records_unverified;
+    }
+  }
   if (local) found.push_back(*local);
   if (found.empty()) {
     if (run.lookup.Closest().empty()) {
@@ -70,7 +98,8 @@ void RecordReader::Finish(const std::string& key, LookupRun& run,
     if (SameVersion(record, best)) ++replicas;
   }
   if (local && storage::Supersedes(best, *local)) {
-    (void)store_.Put(best, clock_.Now());  // Repair our own copy too.
+    // Repair our own copy too.
+    (void)StoreVerified(store_, best, std::nullopt, clock_.Now());
   }
   int repaired = ReadRepair(best, run);
   done(GetResult{std::move(best), replicas, repaired, lookups_.StatsOf(run)});

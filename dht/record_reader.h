@@ -9,6 +9,13 @@
 // answered with none while closer to the key than the farthest holder;
 // this node's own copy is brought up to date too.
 //
+// Every replica's answer is verified (dht/record_auth.h) before it counts:
+// a record that does not prove itself, is for another key, or (for a get of
+// a signed or immutable address) is an open record, is ignored and counted
+// in NodeStats::records_unverified; such a replica is repaired like one
+// that held an older version. A replica can withhold a record, but never
+// make the reader accept a forged, altered or older one.
+//
 // Ownership: every collaborator is borrowed and must outlive the reader.
 // Not thread-safe; call from the loop thread.
 #ifndef KAD_DHT_RECORD_READER_H_
@@ -19,6 +26,7 @@
 
 #include "dht/callback.h"
 #include "dht/lookup_driver.h"
+#include "dht/node_stats.h"
 #include "dht/operation_results.h"
 #include "dht/requester.h"
 #include "dht/timer_set.h"
@@ -37,16 +45,25 @@ class RecordReader {
  public:
   RecordReader(RecordReaderOptions options, LookupDriver& lookups,
                Requester& requester, storage::RecordStore& store,
-               net::Clock& clock);
+               net::Clock& clock, NodeStats& stats);
   RecordReader(const RecordReader&) = delete;
   RecordReader& operator=(const RecordReader&) = delete;
 
+  // Which answers a get accepts.
+  enum class Accept {
+    kAny,     // An open get: any record that verifies (open ones included).
+    kProven,  // A get by address: signed or immutable records only.
+  };
+
   // Finds the record for `key` (see Node::Get for the errors).
-  void Get(std::string key, Callback<GetResult> done);
+  void Get(std::string key, Accept accept, Callback<GetResult> done);
 
  private:
-  void Finish(const std::string& key, LookupRun& run,
+  void Finish(const std::string& key, Accept accept, LookupRun& run,
               std::optional<storage::Record> local, Callback<GetResult> done);
+  // Returns whether `record`, answered for `key`, may be believed.
+  static bool Acceptable(const storage::Record& record, const std::string& key,
+                         Accept accept);
   int ReadRepair(const storage::Record& best, const LookupRun& run);
 
   RecordReaderOptions options_;
@@ -54,6 +71,7 @@ class RecordReader {
   Requester& requester_;
   storage::RecordStore& store_;
   net::Clock& clock_;
+  NodeStats& stats_;
   TimerSet timers_;  // Last: cancelled before anything they refer to goes.
 };
 

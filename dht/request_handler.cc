@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "dht/record_auth.h"
 #include "dht/wire_codec.h"
 
 namespace kad::dht {
@@ -80,18 +81,28 @@ Body RequestHandler::HandleStore(const Store& store, const net::Endpoint& from,
     return Error{ErrorCode::kBadToken,
                  "missing, expired or foreign write token"};
   }
-  auto outcome = store_.Put(store.record, now);
-  if (outcome.ok()) {
+  StoreVerdict verdict =
+      StoreVerified(store_, store.record, store.expected_seq, now);
+  if (verdict.outcome.ok()) {
     ++stats_.stores_accepted;
     return Stored{};
   }
   ++stats_.stores_rejected;
-  std::string reason(outcome.status().message());
+  return RefusalFor(verdict);
+}
+
+Error RequestHandler::RefusalFor(const StoreVerdict& verdict) {
+  const absl::Status& status = verdict.outcome.status();
+  std::string reason(status.message());
   if (reason.size() > kMaxErrorReasonBytes) reason.resize(kMaxErrorReasonBytes);
-  if (absl::IsResourceExhausted(outcome.status())) {
+  if (absl::IsAborted(status)) {
+    ++stats_.stores_conflicted;
+    return Error{ErrorCode::kConflict, reason, verdict.held_seq};
+  }
+  if (absl::IsResourceExhausted(status)) {
     return Error{ErrorCode::kStoreFull, reason};
   }
-  if (absl::IsInvalidArgument(outcome.status())) {
+  if (absl::IsInvalidArgument(status) || absl::IsPermissionDenied(status)) {
     return Error{ErrorCode::kRecordRejected, reason};
   }
   return Error{ErrorCode::kInternal, reason};

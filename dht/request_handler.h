@@ -6,6 +6,11 @@
 // node lacks or holds an older version of (storage::RecordVersion order),
 // and, if it wants any, a write token for the stores that bring them.
 //
+// A store goes through dht/record_auth.h's StoreVerified: a record that
+// does not prove itself is refused with kRecordRejected; one that loses to
+// the version held (or fails its compare-and-swap) with kConflict carrying
+// the held seq.
+//
 // Pure: it computes the response body for a decoded request and updates
 // the store; the node decides whether to answer at all, sends the result,
 // and does the routing-table bookkeeping for the requester.
@@ -18,6 +23,7 @@
 #include "absl/time/time.h"
 #include "dht/message.h"
 #include "dht/node_stats.h"
+#include "dht/record_auth.h"
 #include "dht/routing_table.h"
 #include "dht/stats_service.h"
 #include "dht/token_issuer.h"
@@ -45,6 +51,8 @@ class RequestHandler {
   void FitInDatagram(Value& value, absl::Time now) const;
   Body HandleStore(const Store& store, const net::Endpoint& from,
                    absl::Time now);
+  // Returns the error answering a refused store, and counts it.
+  Error RefusalFor(const StoreVerdict& verdict);
   Body HandleOffer(const Offer& offer, const net::Endpoint& from,
                    absl::Time now);
 

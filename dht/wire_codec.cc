@@ -37,9 +37,9 @@ constexpr std::array<size_t, kMaxMessageType + 1> kBodyFields = {
     2,   // nodes: closest, token
     1,   // find_value: key
     3,   // value: record or nil, closest, token
-    2,   // store: record, token
+    3,   // store: record, token, expected seq or nil
     0,   // stored
-    2,   // error: code, reason
+    3,   // error: code, reason, held seq or nil
     0,   // stats
     19,  // stats_reply: uptime, buckets, records, ..., stores_rejected
     1,   // offer: summaries
@@ -75,11 +75,13 @@ void WriteBody(FieldWriter& w, const Value& value) {
 void WriteBody(FieldWriter& w, const Store& store) {
   w.Record(store.record);
   w.Token(store.token);
+  w.OptionalUint(store.expected_seq);
 }
 void WriteBody(FieldWriter&, const Stored&) {}
 void WriteBody(FieldWriter& w, const Error& error) {
   w.Code(error.code);
   w.Reason(error.reason);
+  w.OptionalUint(error.held_seq);
 }
 void WriteBody(FieldWriter&, const Stats&) {}
 
@@ -236,6 +238,7 @@ Body ReadBody(MessageType type, FieldReader& r) {
       Store store;
       store.record = r.Record();
       store.token = r.Token();
+      store.expected_seq = r.OptionalUint("expected_seq");
       return store;
     }
     case MessageType::kStored:
@@ -244,6 +247,7 @@ Body ReadBody(MessageType type, FieldReader& r) {
       Error error;
       error.code = r.Code();
       error.reason = r.Reason();
+      error.held_seq = r.OptionalUint("held_seq");
       return error;
     }
     case MessageType::kStats:

@@ -24,9 +24,11 @@
 //   4 find_value    bin                           key (the key itself)
 //   5 value         record or nil, array of contact, bin
 //                                                 record, closest, token
-//   6 store         record, bin                   record, token
+//   6 store         record, bin, uint64 or nil    record, token, expected
+//                                                 seq (compare-and-swap)
 //   7 stored        (none)
-//   8 error         uint, str                     ErrorCode, reason
+//   8 error         uint, str, uint64 or nil      ErrorCode, reason, held
+//                                                 seq (with kConflict)
 //   9 stats         (none)
 //  10 stats_reply   19 fields: uptime_seconds, buckets, records,
 //                   record_bytes, datagrams_in, datagrams_out, bytes_in,
@@ -51,9 +53,18 @@
 //
 //   endpoint  [family uint (4 or 6), address bin (4 or 16 bytes), port uint16]
 //   contact   [id bin20, endpoint]
-//   record    [key bin, value bin, seq uint64, ttl_seconds uint32]
-//   summary   [key bin, seq uint64, digest bin16]  digest: XXH3-128 of the
-//             value (storage::DigestOf), high half then low, big-endian
+//   record    by kind, told apart by its element count:
+//             open       [key bin, value bin, seq uint64, ttl_seconds uint32]
+//             signed     [name bin, value bin (<= 950), seq, ttl_seconds,
+//                         public_key bin32, signature bin64]
+//             immutable  [value bin, ttl_seconds]
+//             A signed or immutable record's key (its address) is not sent:
+//             the decoder derives it (dht/record_auth.h); nothing is
+//             verified here.
+//   summary   [key bin, seq uint64, digest bin16]  digest: storage::DigestOf
+//             (XXH3-128 of the value; of kind, public key, signature and
+//             value for signed and immutable records), high half then low,
+//             big-endian
 //
 // Limits: at most kMaxContactsPerMessage contacts, tokens of at most
 // kMaxTokenBytes, reasons of at most kMaxErrorReasonBytes, keys of 1 to

@@ -7,13 +7,16 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "dht/record_auth.h"
 
 namespace kad::dht::wire {
 namespace {
 
 constexpr size_t kEndpointFields = 3;
 constexpr size_t kContactFields = 2;
-constexpr size_t kRecordFields = 4;
+constexpr size_t kOpenRecordFields = 4;
+constexpr size_t kSignedRecordFields = 6;
+constexpr size_t kImmutableRecordFields = 2;
 constexpr size_t kSummaryFields = 3;
 constexpr size_t kDigestBytes = 16;
 
@@ -63,6 +66,7 @@ bool IsKnownErrorCode(uint64_t code) {
     case ErrorCode::kStoreFull:
     case ErrorCode::kInternal:
     case ErrorCode::kForbidden:
+    case ErrorCode::kConflict:
       return true;
   }
   return false;
@@ -196,11 +200,40 @@ void FieldWriter::Record(const storage::Record& record) {
   int64_t ttl = absl::ToInt64Seconds(
       absl::Floor(record.expires - now_, absl::Seconds(1)));
   ttl = std::clamp<int64_t>(ttl, 0, MaxTtlSeconds());
-  Array(kRecordFields);
-  Bin(record.key);
-  Bin(record.value);
-  Uint(record.seq);
-  Uint(static_cast<uint64_t>(ttl));
+  switch (record.kind) {
+    case storage::RecordKind::kOpen:
+      Array(kOpenRecordFields);
+      Bin(record.key);
+      Bin(record.value);
+      Uint(record.seq);
+      Uint(static_cast<uint64_t>(ttl));
+      return;
+    case storage::RecordKind::kSigned:
+      // The address is not sent: the receiver derives it from the public
+      // key and the name (and so can never be told a wrong one).
+      Array(kSignedRecordFields);
+      Bin(record.name);
+      Bin(record.value);
+      Uint(record.seq);
+      Uint(static_cast<uint64_t>(ttl));
+      Bin(record.public_key);
+      Bin(record.signature);
+      return;
+    case storage::RecordKind::kImmutable:
+      Array(kImmutableRecordFields);
+      Bin(record.value);
+      Uint(static_cast<uint64_t>(ttl));
+      return;
+  }
+  Fail("unknown record kind");
+}
+
+void FieldWriter::OptionalUint(const std::optional<uint64_t>& value) {
+  if (value.has_value()) {
+    Uint(*value);
+  } else {
+    Nil();
+  }
 }
 
 void FieldWriter::Code(ErrorCode code) {
@@ -346,15 +379,56 @@ std::string FieldReader::Token() { return Bin("token", 0, kMaxTokenBytes); }
 std::string FieldReader::Key() { return Bin("key", 1, storage::kMaxKeyBytes); }
 
 storage::Record FieldReader::Record() {
-  FieldReader fields = Nested("record", kRecordFields);
+  const msgpack::object* array = Next(msgpack::type::ARRAY, "record");
+  if (array == nullptr) return {};
+  const size_t count = array->via.array.size;
+  if (count != kOpenRecordFields && count != kSignedRecordFields &&
+      count != kImmutableRecordFields) {
+    Fail(absl::StrCat("record: expected ", kImmutableRecordFields, ", ",
+                      kOpenRecordFields, " or ", kSignedRecordFields,
+                      " elements, got ", count));
+    return {};
+  }
+  FieldReader fields(Elements(*array), now_, error_);
   storage::Record record;
-  record.key = fields.Key();
-  record.value = fields.Bin("value", 0, storage::kMaxValueBytes);
+  auto read_ttl = [&] {
+    uint64_t ttl = fields.Uint("ttl", std::numeric_limits<uint32_t>::max());
+    auto capped =
+        std::min<int64_t>(static_cast<int64_t>(ttl), MaxTtlSeconds());
+    record.expires = now_ + absl::Seconds(capped);
+  };
+  if (count == kImmutableRecordFields) {
+    record.kind = storage::RecordKind::kImmutable;
+    record.value = fields.Bin("value", 0, storage::kMaxValueBytes);
+    read_ttl();
+    if (ok()) record.key = ImmutableAddress(record.value);
+    return record;
+  }
+  const bool is_signed = count == kSignedRecordFields;
+  if (is_signed) {
+    record.kind = storage::RecordKind::kSigned;
+    record.name = fields.Bin("name", 1, storage::kMaxNameBytes);
+  } else {
+    record.key = fields.Key();
+  }
+  record.value = fields.Bin(
+      "value", 0,
+      is_signed ? storage::kMaxSignedValueBytes : storage::kMaxValueBytes);
   record.seq = fields.Uint("seq", std::numeric_limits<uint64_t>::max());
-  uint64_t ttl = fields.Uint("ttl", std::numeric_limits<uint32_t>::max());
-  auto capped = std::min<int64_t>(static_cast<int64_t>(ttl), MaxTtlSeconds());
-  record.expires = now_ + absl::Seconds(capped);
+  read_ttl();
+  if (is_signed) {
+    record.public_key = fields.Bin("public_key", storage::kPublicKeyBytes,
+                                   storage::kPublicKeyBytes);
+    record.signature = fields.Bin("signature", storage::kSignatureBytes,
+                                  storage::kSignatureBytes);
+    if (ok()) record.key = SignedAddress(record.public_key, record.name);
+  }
   return record;
+}
+
+std::optional<uint64_t> FieldReader::OptionalUint(std::string_view field) {
+  if (PeekNil()) return std::nullopt;
+  return Uint(field, std::numeric_limits<uint64_t>::max());
 }
 
 std::optional<storage::Record> FieldReader::OptionalRecord() {

@@ -97,6 +97,8 @@ class FieldWriter {
   // clamped to [0, storage::kMaxTtl]. Fails if storage::ValidateRecordSize
   // refuses it.
   void Record(const storage::Record& record);
+  // Packs `value`, or nil.
+  void OptionalUint(const std::optional<uint64_t>& value);
   // Fails if `code` is not an ErrorCode.
   void Code(ErrorCode code);
   // Packs `reason` as a str. Fails if longer than kMaxErrorReasonBytes.
@@ -150,11 +152,15 @@ class FieldReader {
   std::vector<Contact> Contacts();
   std::string Token();
   std::string Key();
-  // Reads a record, turning its TTL into an absolute expiry after `now`
-  // (the TTL capped at storage::kMaxTtl).
+  // Reads a record of any kind (by its element count), turning its TTL
+  // into an absolute expiry after `now` (the TTL capped at
+  // storage::kMaxTtl). A signed or immutable record's key is derived from
+  // what it carries (dht/record_auth.h); nothing is verified here.
   storage::Record Record();
   // Reads a record, or nil.
   std::optional<storage::Record> OptionalRecord();
+  // Reads a uint, or nil.
+  std::optional<uint64_t> OptionalUint(std::string_view field);
   // Reads a uint that must be an ErrorCode's wire value.
   ErrorCode Code();
   // Reads a str of at most kMaxErrorReasonBytes.

@@ -54,22 +54,71 @@ std::optional<uint64_t> DecodeBigEndian(std::string_view bytes, size_t size) {
 }
 
 std::string EncodeRecordValue(const Record& record) {
-  std::string out(1, static_cast<char>(kRecordEncoding));
+  const bool open = record.kind == RecordKind::kOpen;
+  std::string out(1, static_cast<char>(open ? kRecordEncoding
+                                            : kProvenRecordEncoding));
   out += EncodeBigEndian(record.seq, 8);
   out += EncodeBigEndian(static_cast<uint64_t>(CeilMicros(record.expires)), 8);
+  if (!open) {
+    out.push_back(static_cast<char>(record.kind));
+    out.push_back(static_cast<char>(record.name.size()));
+    out.append(record.name);
+    out.push_back(static_cast<char>(record.public_key.size()));
+    out.append(record.public_key);
+    out.push_back(static_cast<char>(record.signature.size()));
+    out.append(record.signature);
+  }
   return out.append(record.value);
 }
 
+namespace {
+
+// Reads one length-prefixed field from the front of `rest`.
+std::optional<std::string> TakeField(std::string_view& rest) {
+  if (rest.empty()) return std::nullopt;
+  const size_t size = static_cast<uint8_t>(rest[0]);
+  if (rest.size() < 1 + size) return std::nullopt;
+  std::string field(rest.substr(1, size));
+  rest.remove_prefix(1 + size);
+  return field;
+}
+
+}  // namespace
+
 std::optional<Record> DecodeRecord(std::string_view key,
                                    std::string_view value) {
-  if (value.size() < kRecordHeaderBytes ||
-      static_cast<uint8_t>(value[0]) != kRecordEncoding) {
+  if (value.size() < kRecordHeaderBytes) return std::nullopt;
+  const auto encoding = static_cast<uint8_t>(value[0]);
+  if (encoding != kRecordEncoding && encoding != kProvenRecordEncoding) {
     return std::nullopt;
   }
-  const uint64_t seq = *DecodeBigEndian(value.substr(1, 8), 8);
+  Record record;
+  record.key = std::string(key);
+  record.seq = *DecodeBigEndian(value.substr(1, 8), 8);
   const uint64_t micros = *DecodeBigEndian(value.substr(9, 8), 8);
-  return Record{std::string(key), std::string(value.substr(kRecordHeaderBytes)),
-                seq, TimeFromMicros(static_cast<int64_t>(micros))};
+  record.expires = TimeFromMicros(static_cast<int64_t>(micros));
+  std::string_view rest = value.substr(kRecordHeaderBytes);
+  if (encoding == kProvenRecordEncoding) {
+    if (rest.empty()) return std::nullopt;
+    const auto kind = static_cast<uint8_t>(rest[0]);
+    if (kind != static_cast<uint8_t>(RecordKind::kSigned) &&
+        kind != static_cast<uint8_t>(RecordKind::kImmutable)) {
+      return std::nullopt;
+    }
+    record.kind = static_cast<RecordKind>(kind);
+    rest.remove_prefix(1);
+    auto name = TakeField(rest);
+    if (!name) return std::nullopt;
+    auto public_key = TakeField(rest);
+    if (!public_key) return std::nullopt;
+    auto signature = TakeField(rest);
+    if (!signature) return std::nullopt;
+    record.name = *std::move(name);
+    record.public_key = *std::move(public_key);
+    record.signature = *std::move(signature);
+  }
+  record.value = std::string(rest);
+  return record;
 }
 
 std::string EncodePublicationValue(const Publication& publication) {

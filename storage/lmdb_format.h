@@ -7,9 +7,20 @@
 //   LOCK                 advisory lock (flock), held while a store is open.
 //   records.mdb(-lock)   one LMDB environment with four databases:
 //
-//   "records"  key bytes -> u8 record encoding (kRecordEncoding),
-//              u64 seq, i64 expires as unix microseconds, value bytes
-//              (the rest of the value).
+//   "records"  key bytes -> u8 record encoding, u64 seq, i64 expires as
+//              unix microseconds, then
+//                kRecordEncoding (1), an open record: the value bytes
+//                  (the rest of the value);
+//                kProvenRecordEncoding (2), a signed or immutable record:
+//                  u8 RecordKind, then name, public key and signature,
+//                  each as u8 length and bytes (empty for immutable), then
+//                  the value bytes (the rest).
+//              Encoding 2 was added within format version 1: open records
+//              are written exactly as before, so a dir written by an older
+//              kad opens unchanged, and an older kad reading a dir with
+//              proven records reports those entries as malformed rather
+//              than misreading them. Records from disk are trusted as the
+//              node verified them before storing.
 //   "expiry"   u64 expires micros with the sign bit flipped (so the bytes
 //              sort like the times), then the key bytes -> empty. One
 //              entry per record, in oldest-expiry-first order.
@@ -51,7 +62,8 @@ inline constexpr uint32_t kLmdbStoreFormatVersion = 1;
 
 namespace lmdb_format {
 
-inline constexpr uint8_t kRecordEncoding = 1;
+inline constexpr uint8_t kRecordEncoding = 1;        // Open records.
+inline constexpr uint8_t kProvenRecordEncoding = 2;  // Signed, immutable.
 inline constexpr uint8_t kPublicationEncoding = 1;
 inline constexpr std::string_view kVersionKey = "format_version";
 inline constexpr std::string_view kRecordsKey = "records";

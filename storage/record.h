@@ -5,9 +5,21 @@
 // absolute time after which no node serves it. Storage knows nothing about
 // the wire; dht/wire_codec translates `expires` to a relative TTL.
 //
+// Three kinds (docs/PROTOCOL.md, "Records"):
+//  - open: `key` is whatever the publisher chose; anyone may replace it.
+//  - signed: `key` is the 20-byte address BLAKE2b-160("kad-signed-v1",
+//    public_key, name); `signature` is the owner's ed25519 signature over
+//    the name, seq and value. Only the owner can make a new version.
+//  - immutable: `key` is BLAKE2b-160("kad-immutable-v1", value); seq is 0.
+// Storage only keeps these fields; the proofs are checked by
+// dht/record_auth.h (storage links no crypto).
+//
 // Version order (the rule every replica applies, so all converge on the
-// same record): higher seq wins; on equal seq, the larger XXH3-128 digest
-// of the value wins; equal digests mean the same record.
+// same record): a signed or immutable record beats an open one at the same
+// key (an open record can never displace a proven one); then higher seq
+// wins; on equal seq, the larger XXH3-128 digest wins; equal digests mean
+// the same record. The digest covers the value and, for signed and
+// immutable records, the kind, public key and signature.
 #ifndef KAD_STORAGE_RECORD_H_
 #define KAD_STORAGE_RECORD_H_
 
@@ -24,18 +36,44 @@ namespace kad::storage {
 // 1,280-byte datagram budget (see docs/PROTOCOL.md).
 inline constexpr size_t kMaxKeyBytes = 128;
 inline constexpr size_t kMaxValueBytes = 1000;
+// A signed record carries a 32-byte public key and a 64-byte signature
+// beside its name, and a store may carry an expected seq: its value limit
+// is lower (a store of the largest signed record, with a 128-byte name, a
+// 32-byte token and an expected seq, would fit with 959 bytes).
+inline constexpr size_t kMaxSignedValueBytes = 950;
+inline constexpr size_t kMaxNameBytes = kMaxKeyBytes;
+inline constexpr size_t kAddressBytes = 20;       // BLAKE2b-160.
+inline constexpr size_t kPublicKeyBytes = 32;     // ed25519.
+inline constexpr size_t kSignatureBytes = 64;     // ed25519.
 // Records never live longer than this, whatever TTL a publisher asks for.
 inline constexpr absl::Duration kMaxTtl = absl::Hours(7 * 24);
 inline constexpr absl::Duration kDefaultTtl = absl::Hours(24);
+
+// Wire and disk values; never renumber.
+enum class RecordKind : uint8_t {
+  kOpen = 0,
+  kSigned = 1,
+  kImmutable = 2,
+};
+// Returns "open", "signed" or "immutable".
+const char* RecordKindName(RecordKind kind);
 
 struct Record {
   std::string key;
   std::string value;
   uint64_t seq = 0;
   absl::Time expires = absl::InfinitePast();
+  RecordKind kind = RecordKind::kOpen;
+  // Signed records only (empty otherwise).
+  std::string name{};
+  std::string public_key{};  // kPublicKeyBytes.
+  std::string signature{};   // kSignatureBytes.
 
   // Approximate bytes this record occupies, for quotas.
-  size_t footprint() const { return key.size() + value.size() + 32; }
+  size_t footprint() const {
+    return key.size() + value.size() + name.size() + public_key.size() +
+           signature.size() + 32;
+  }
   friend bool operator==(const Record&, const Record&) = default;
 };
 
@@ -62,8 +100,14 @@ RecordVersion VersionOf(const Record& record);
 // order above (strictly newer; identical records return false).
 bool Supersedes(const Record& candidate, const Record& current);
 
+// Returns InvalidArgument naming the limit if a value of `size` bytes is
+// too large for a record of `kind`.
+absl::Status ValidateValueSize(RecordKind kind, size_t size);
+
 // Returns InvalidArgument with a message naming the limit if the key is
-// empty or too long, or the value too long.
+// empty or too long, or the value too long (kMaxSignedValueBytes for a
+// signed record), or a signed or immutable record's fixed-size fields have
+// the wrong size. Checks sizes only: dht/record_auth.h checks proofs.
 absl::Status ValidateRecordSize(const Record& record);
 
 }  // namespace kad::storage

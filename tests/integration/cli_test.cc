@@ -107,13 +107,28 @@ class Capture {
   std::thread thread_;  // Last: starts once the members above exist.
 };
 
-// Returns our environment without KAD_BOOTSTRAP, plus `extra` entries.
+// The signing key of this test program's commands (created by the first
+// signed put), so that no test touches the user's ~/.config/kad/key.
+std::string TestKeyPath() {
+  return absl::StrCat(::testing::TempDir(), "/kad-cli-test-key-", getpid());
+}
+
+// Returns our environment without KAD_BOOTSTRAP and KAD_KEY, plus
+// KAD_KEY=TestKeyPath() and `extra` entries (a later KAD_KEY wins).
 std::vector<std::string> ChildEnvironment(
     const std::vector<std::string>& extra) {
   std::vector<std::string> env;
   for (char** entry = environ; *entry != nullptr; ++entry) {
-    if (!absl::StartsWith(*entry, "KAD_BOOTSTRAP=")) env.emplace_back(*entry);
+    if (!absl::StartsWith(*entry, "KAD_BOOTSTRAP=") &&
+        !absl::StartsWith(*entry, "KAD_KEY=")) {
+      env.emplace_back(*entry);
+    }
   }
+  bool own_key = false;
+  for (const std::string& entry : extra) {
+    own_key = own_key || absl::StartsWith(entry, "KAD_KEY=");
+  }
+  if (!own_key) env.push_back(absl::StrCat("KAD_KEY=", TestKeyPath()));
   env.insert(env.end(), extra.begin(), extra.end());
   return env;
 }
@@ -327,7 +342,8 @@ TEST_F(CliTest, PutThenGetThroughDifferentNodes) {
       RunKad({"put", "greeting", "hello, world", "--bootstrap", address(2)});
   ASSERT_EQ(put.exit_code, 0) << put;
   EXPECT_THAT(put.out, MatchesRegex("stored \"greeting\" on [1-9][0-9]* of "
-                                    "[1-9][0-9]* nodes \\(seq [0-9]+\\)\n"));
+                                    "[1-9][0-9]* nodes \\(seq [0-9]+\\)\n"
+                                    "address [0-9a-f]{40}\n"));
   Result get = RunKad({"get", "greeting", "--bootstrap", address(6)});
   ASSERT_EQ(get.exit_code, 0) << get;
   EXPECT_EQ(get.out, "hello, world");
@@ -340,7 +356,11 @@ TEST_F(CliTest, PutAndGetReportJson) {
   ASSERT_EQ(put.exit_code, 0) << put;
   nlohmann::json stored = ParseJson(put);
   EXPECT_EQ(stored["key"], "colour");
-  EXPECT_EQ(stored["key_id"], dht::NodeId::ForKey("colour").ToHex());
+  const std::string address_hex = stored["address"];
+  EXPECT_EQ(address_hex.size(), 40u);
+  EXPECT_EQ(stored["owner"].get<std::string>().size(), 64u);
+  EXPECT_EQ(stored["key_id"],
+            dht::NodeId::ForKey(absl::HexStringToBytes(address_hex)).ToHex());
   EXPECT_EQ(stored["seq"], 42);
   EXPECT_GE(stored["stored"].get<int>(), 1);
   EXPECT_LE(stored["stored"].get<int>(), stored["attempted"].get<int>());
@@ -552,8 +572,8 @@ TEST_F(CliTest, LookupOfAKeyTargetsItsKeyId) {
 
 TEST_F(CliTest, ValueOverTheLimitExitsTwoAndNamesTheLimit) {
   SilentPort silent;
-  Result put = RunKad(
-      {"put", "big", std::string(1001, 'x'), "--bootstrap", silent.address()});
+  Result put = RunKad({"put", "--open", "big", std::string(1001, 'x'),
+                      "--bootstrap", silent.address()});
   EXPECT_EQ(put.exit_code, 2) << put;
   EXPECT_THAT(put.err, StartsWith("kad: error: "));
   EXPECT_THAT(put.err, HasSubstr("1001 bytes"));
@@ -563,7 +583,12 @@ TEST_F(CliTest, ValueOverTheLimitExitsTwoAndNamesTheLimit) {
                             std::string(2000, 'y'));
   EXPECT_EQ(stdin_put.exit_code, 2) << stdin_put;
   EXPECT_THAT(stdin_put.err,
-              HasSubstr("value is 2000 bytes; the limit is 1000"));
+              HasSubstr("value is 2000 bytes; the limit is 950 for a signed "
+                        "record"));
+  Result signed_put = RunKad({"put", "big", std::string(951, 'x'),
+                              "--bootstrap", silent.address()});
+  EXPECT_EQ(signed_put.exit_code, 2) << signed_put;
+  EXPECT_THAT(signed_put.err, HasSubstr("the limit is 950"));
 }
 
 TEST_F(CliTest, UsageErrorsExitTwo) {
@@ -794,6 +819,133 @@ TEST_F(CliTest, UnusableDataDirsAreRefusedWithExitFour) {
   Result corrupt = RunKad({"node", "--listen", "127.0.0.1:0", "--data-dir", dir});
   EXPECT_EQ(corrupt.exit_code, 4) << corrupt;
   EXPECT_THAT(corrupt.err, HasSubstr("node_id"));
+}
+
+// The scenario of issue 10, against real nodes: a second key can neither
+// change nor delete the first key's record, the owner's updates work, and
+// stale or mismatched versions are conflicts (exit 5) naming the held seq.
+class SignedRecordCliTest : public CliTest {
+ protected:
+  // A key file of its own in the test's temp dir.
+  std::string KeyFile(const std::string& who) {
+    return absl::StrCat(::testing::TempDir(), "/kad-signed-", getpid(), "-",
+                        who);
+  }
+  std::string Keygen(const std::string& who) {
+    std::remove(KeyFile(who).c_str());
+    Result made = RunKad({"keygen", "--key", KeyFile(who)});
+    EXPECT_EQ(made.exit_code, 0) << made;
+    EXPECT_THAT(made.out, MatchesRegex("public-key [0-9a-f]{64}\n"));
+    return made.out.substr(11, 64);
+  }
+};
+
+TEST_F(SignedRecordCliTest, KeygenWritesAPrivateFileAndRefusesToOverwrite) {
+  const std::string path = KeyFile("keygen");
+  std::remove(path.c_str());
+  Result first = RunKad({"keygen", "--key", path});
+  ASSERT_EQ(first.exit_code, 0) << first;
+  struct stat info;
+  ASSERT_EQ(stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  Result again = RunKad({"keygen", "--key", path});
+  EXPECT_EQ(again.exit_code, 2) << again;
+  EXPECT_THAT(again.err, HasSubstr("--force"));
+  Result forced = RunKad({"keygen", "--key", path, "--force"});
+  ASSERT_EQ(forced.exit_code, 0) << forced;
+  EXPECT_NE(forced.out, first.out);
+  // KAD_KEY names the default file.
+  std::remove(path.c_str());
+  Result by_env = RunKad({"keygen"}, "", {absl::StrCat("KAD_KEY=", path)});
+  ASSERT_EQ(by_env.exit_code, 0) << by_env;
+  EXPECT_EQ(stat(path.c_str(), &info), 0);
+  // A key others may read is refused, in one line.
+  ASSERT_EQ(chmod(path.c_str(), 0644), 0);
+  Result loose =
+      RunKad({"put", "n", "v", "--key", path, "--bootstrap", "127.0.0.1:9"});
+  EXPECT_EQ(loose.exit_code, 2) << loose;
+  EXPECT_THAT(loose.err, HasSubstr("readable by group or others"));
+  EXPECT_EQ(std::count(loose.err.begin(), loose.err.end(), '\n'), 1);
+}
+
+TEST_F(SignedRecordCliTest, OnlyTheOwnerChangesItsRecord) {
+  ASSERT_NO_FATAL_FAILURE(StartOverlay());
+  const std::string alice = Keygen("alice");
+  Keygen("mallory");
+  const std::string alice_key = KeyFile("alice");
+  const std::string mallory_key = KeyFile("mallory");
+  Result put = RunKad({"put", "alice-key", "alice-v1", "--seq", "10", "--key",
+                       alice_key, "--json", "--bootstrap", address(1)});
+  ASSERT_EQ(put.exit_code, 0) << put;
+  const std::string address_hex = ParseJson(put)["address"];
+  EXPECT_EQ(ParseJson(put)["owner"], alice);
+
+  // Mallory's put under the same name lands in her own namespace: Alice's
+  // record is untouched, whatever seq Mallory claims.
+  Result mallory = RunKad({"put", "alice-key", "mallory-was-here", "--seq",
+                           "18446744073709551615", "--key", mallory_key,
+                           "--bootstrap", address(2)});
+  ASSERT_EQ(mallory.exit_code, 0) << mallory;
+  Result deleted = RunKad({"put", "alice-key", "", "--ttl", "3s", "--key",
+                           mallory_key, "--bootstrap", address(2)});
+  ASSERT_EQ(deleted.exit_code, 5) << deleted;  // Her own newer seq is held.
+  Result got = RunKad({"get", "alice-key", "--owner", alice, "--bootstrap",
+                       address(3)});
+  ASSERT_EQ(got.exit_code, 0) << got;
+  EXPECT_EQ(got.out, "alice-v1");
+  Result by_address = RunKad({"get", address_hex, "--bootstrap", address(4)});
+  ASSERT_EQ(by_address.exit_code, 0) << by_address;
+  EXPECT_EQ(by_address.out, "alice-v1");
+  // An open put at the same key can't displace it either.
+  Result squat = RunKad({"put", "--open",
+                         std::string(absl::HexStringToBytes(address_hex)),
+                         "squat", "--bootstrap", address(2)});
+  EXPECT_NE(squat.exit_code, 0) << squat;
+
+  // The owner's update works...
+  Result update = RunKad({"put", "alice-key", "alice-v2", "--seq", "11",
+                          "--key", alice_key, "--bootstrap", address(5)});
+  ASSERT_EQ(update.exit_code, 0) << update;
+  got = RunKad({"get", "alice-key", "--key", alice_key, "--bootstrap",
+                address(6)});
+  ASSERT_EQ(got.exit_code, 0) << got;
+  EXPECT_EQ(got.out, "alice-v2");
+  // ...a stale seq and a wrong CAS are conflicts naming the held seq...
+  Result stale = RunKad({"put", "alice-key", "old", "--seq", "9", "--key",
+                         alice_key, "--bootstrap", address(5)});
+  EXPECT_EQ(stale.exit_code, 5) << stale;
+  EXPECT_THAT(stale.err, HasSubstr("seq 11"));
+  Result wrong_cas = RunKad({"put", "alice-key", "v3", "--cas", "10", "--key",
+                             alice_key, "--bootstrap", address(5)});
+  EXPECT_EQ(wrong_cas.exit_code, 5) << wrong_cas;
+  EXPECT_THAT(wrong_cas.err, HasSubstr("seq 11"));
+  Result right_cas =
+      RunKad({"put", "alice-key", "v3", "--cas", "11", "--key", alice_key,
+              "--json", "--bootstrap", address(5)});
+  ASSERT_EQ(right_cas.exit_code, 0) << right_cas;
+  EXPECT_GT(ParseJson(right_cas)["seq"].get<uint64_t>(), 11u);
+  // ...and a get naming the wrong owner finds nothing.
+  Result wrong_owner = RunKad({"get", "alice-key", "--owner",
+                               std::string(64, 'a'), "--bootstrap",
+                               address(3)});
+  EXPECT_EQ(wrong_owner.exit_code, 1) << wrong_owner;
+}
+
+TEST_F(SignedRecordCliTest, ImmutableRoundTrip) {
+  ASSERT_NO_FATAL_FAILURE(StartOverlay());
+  Result put = RunKad({"put", "--immutable", "carved in stone", "--bootstrap",
+                       address(1)});
+  ASSERT_EQ(put.exit_code, 0) << put;
+  const std::string hash = LineValue(put.out, "hash ");
+  ASSERT_EQ(hash.size(), 40u) << put;
+  Result got = RunKad({"get", "--hash", hash, "--bootstrap", address(7)});
+  ASSERT_EQ(got.exit_code, 0) << got;
+  EXPECT_EQ(got.out, "carved in stone");
+  Result from_stdin =
+      RunKad({"put", "--immutable", "-", "--bootstrap", address(2)},
+             "carved in stone");
+  ASSERT_EQ(from_stdin.exit_code, 0) << from_stdin;
+  EXPECT_EQ(LineValue(from_stdin.out, "hash "), hash);
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "tests/testing/sim_builders.h"
 
+#include <algorithm>
+#include <numeric>
+
 namespace kad::testing {
 
 net::SimNetworkOptions ConstantRtt(absl::Duration rtt, double loss) {
@@ -15,6 +18,16 @@ bench::SimOverlayOptions SmallOverlay(double loss, uint64_t seed) {
   options.seed = seed;
   options.network = ConstantRtt(2 * kHop, loss);
   return options;
+}
+
+std::vector<size_t> ByDistance(bench::SimOverlay& overlay,
+                               const dht::NodeId& target) {
+  std::vector<size_t> order(overlay.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return dht::CloserTo{target}(overlay.node(a).id(), overlay.node(b).id());
+  });
+  return order;
 }
 
 }  // namespace kad::testing

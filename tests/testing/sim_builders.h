@@ -5,6 +5,7 @@
 #define KAD_TESTS_TESTING_SIM_BUILDERS_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "bench/sim_overlay.h"
@@ -23,6 +24,10 @@ net::SimNetworkOptions ConstantRtt(absl::Duration rtt, double loss = 0.0);
 // kHop, `loss` of them are lost, and everything random derives from
 // `seed`. Grow one with SimOverlay::JoinOneByOne.
 bench::SimOverlayOptions SmallOverlay(double loss = 0.0, uint64_t seed = 1);
+
+// Returns the overlay's member indices, closest to `target` first.
+std::vector<size_t> ByDistance(bench::SimOverlay& overlay,
+                               const dht::NodeId& target);
 
 }  // namespace kad::testing
 

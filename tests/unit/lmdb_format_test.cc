@@ -11,7 +11,7 @@
 namespace kad::storage::lmdb_format {
 namespace {
 
-using namespace std::string_view_literals;
+using namespace std::string_view_literals;  // NOLINT
 
 TEST(LmdbFormatTest, FormatVersionIsOne) {
   EXPECT_EQ(kLmdbStoreFormatVersion, 1u);
@@ -73,6 +73,63 @@ TEST(LmdbFormatTest, MalformedBytesDoNotDecode) {
   EXPECT_FALSE(DecodeBigEndian("\x01\x02"sv, 4).has_value());
   EXPECT_EQ(DecodeBigEndian("\x01\x02"sv, 2), 0x0102u);
   EXPECT_EQ(EncodeBigEndian(0x01020304, 4), "\x01\x02\x03\x04"sv);
+}
+
+}  // namespace
+}  // namespace kad::storage::lmdb_format
+
+namespace kad::storage::lmdb_format {
+namespace {
+
+// A record shaped like a signed one (storage checks no signatures).
+Record SignedLooking(std::string name) {
+  Record record;
+  record.kind = RecordKind::kSigned;
+  record.key = std::string(kAddressBytes, 'a');
+  record.name = std::move(name);
+  record.public_key = std::string(kPublicKeyBytes, 'p');
+  record.signature = std::string(kSignatureBytes, 's');
+  record.expires = absl::FromUnixMicros(3);
+  return record;
+}
+
+TEST(LmdbFormatTest, ProvenRecordGoldenBytesAndRoundTrip) {
+  Record record = SignedLooking("n");
+  record.value = "v";
+  record.seq = 2;
+  const std::string encoded = EncodeRecordValue(record);
+  EXPECT_EQ(encoded.substr(0, 20),
+            "\x02"
+            "\0\0\0\0\0\0\0\x02"
+            "\0\0\0\0\0\0\0\x03"
+            "\x01\x01n"sv);
+  EXPECT_EQ(encoded.size(), 17u + 1 + 2 + 33 + 65 + 1);
+  EXPECT_EQ(DecodeRecord(record.key, encoded), record);
+
+  Record immutable;
+  immutable.kind = RecordKind::kImmutable;
+  immutable.key = std::string(kAddressBytes, 'b');
+  immutable.value = "world";
+  immutable.expires = absl::FromUnixMicros(3);
+  EXPECT_EQ(DecodeRecord(immutable.key, EncodeRecordValue(immutable)),
+            immutable);
+}
+
+TEST(LmdbFormatTest, OpenRecordsKeepTheOldEncoding) {
+  Record open{"k", "v", 1, absl::FromUnixMicros(3)};
+  EXPECT_EQ(EncodeRecordValue(open)[0], '\x01');
+}
+
+TEST(LmdbFormatTest, TruncatedProvenRecordsDoNotDecode) {
+  Record record = SignedLooking("name");
+  const std::string encoded = EncodeRecordValue(record);
+  for (size_t size = 17; size < encoded.size(); ++size) {
+    EXPECT_FALSE(DecodeRecord(record.key, encoded.substr(0, size)).has_value())
+        << size;
+  }
+  std::string bad_kind = encoded;
+  bad_kind[17] = '\x00';
+  EXPECT_FALSE(DecodeRecord(record.key, bad_kind).has_value());
 }
 
 }  // namespace

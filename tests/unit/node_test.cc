@@ -18,6 +18,7 @@ namespace kad::dht {
 namespace {
 
 using bench::SimOverlay;
+using testing::ByDistance;
 using testing::SmallOverlay;
 
 storage::Record MakeRecord(SimOverlay& overlay, std::string key,
@@ -38,15 +39,6 @@ absl::StatusOr<GetResult> GetVia(SimOverlay& overlay, Node& node,
       [&](auto done) { node.Get(std::move(key), std::move(done)); });
 }
 
-// Returns the overlay's member indices, closest to `target` first.
-std::vector<size_t> ByDistance(SimOverlay& overlay, const NodeId& target) {
-  std::vector<size_t> order(overlay.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return CloserTo{target}(overlay.node(a).id(), overlay.node(b).id());
-  });
-  return order;
-}
 
 TEST(NodeTest, FirstNodeBootstrapsAloneAndAsync) {
   SimOverlay overlay{SmallOverlay()};
@@ -151,8 +143,10 @@ TEST(NodeTest, HigherSeqWinsWhateverTheArrivalOrder) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->record.value, "new");
   EXPECT_EQ(got->record.seq, 2u);
-  // An older put arriving later does not win.
-  ASSERT_TRUE(PutVia(overlay, overlay.node(9), MakeRecord(overlay, "k", "stale", 1)).ok());
+  // An older put arriving later does not win, and is told so.
+  auto stale = PutVia(overlay, overlay.node(9), MakeRecord(overlay, "k", "stale", 1));
+  ASSERT_TRUE(absl::IsAborted(stale.status())) << stale.status();
+  EXPECT_THAT(std::string(stale.status().message()), ::testing::HasSubstr("seq 2"));
   got = GetVia(overlay, overlay.node(11), "k");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->record.value, "new");

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "dht/record_auth.h"
 
 namespace kad::dht {
 namespace {
@@ -53,6 +54,24 @@ storage::Record LargestRecord() {
                          .value = std::string(storage::kMaxValueBytes, 'v'),
                          .seq = std::numeric_limits<uint64_t>::max(),
                          .expires = kNow + storage::kMaxTtl};
+}
+
+// A fixed owner, so that signed goldens are reproducible (ed25519
+// signatures are deterministic).
+KeyPair GoldenOwner() {
+  return *KeyPairFromSeed(std::string(32, '\x07'));
+}
+
+storage::Record LargestSignedRecord() {
+  return *MakeSignedRecord(GoldenOwner(), std::string(storage::kMaxNameBytes, 'n'),
+                           std::string(storage::kMaxSignedValueBytes, 'v'),
+                           std::numeric_limits<uint64_t>::max(),
+                           kNow + storage::kMaxTtl);
+}
+
+storage::Record LargestImmutableRecord() {
+  return *MakeImmutableRecord(std::string(storage::kMaxValueBytes, 'v'),
+                              kNow + storage::kMaxTtl);
 }
 
 std::vector<Contact> Ipv6Contacts(size_t count) {
@@ -292,12 +311,13 @@ std::vector<Golden> Goldens() {
        "90"                                            // closest: none
        "c408746f6b2d30313233"},                        // token
       {"store", Make(0xffffffff, Id(0x01), Store{HelloRecord(), token}),
-       "96"                                            // array of 6
+       "97"                                            // array of 7
        "0106"                                          // version 1, type 6
        "ceffffffff"                                    // transaction id 2^32-1
        "c4140102030405060708090a0b0c0d0e0f1011121314"  // sender
        "94c40568656c6c6fc405776f726c64cf00060a24181e4000cd0e10"  // record
-       "c408746f6b2d30313233"},                                  // token
+       "c408746f6b2d30313233"                                    // token
+       "c0"},                                   // expected seq: nil (no CAS)
       {"stored", Make(0xffffffff, Id(0xa0), Stored{}),
        "94"                                              // array of 4
        "0107"                                            // version 1, type 7
@@ -305,12 +325,13 @@ std::vector<Golden> Goldens() {
        "c414a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"},  // sender
       {"error",
        Make(0xffffffff, Id(0xa0), Error{ErrorCode::kBadToken, "token expired"}),
-       "96"                                            // array of 6
+       "97"                                            // array of 7
        "0108"                                          // version 1, type 8
        "ceffffffff"                                    // transaction id
        "c414a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"  // sender
        "02"                                            // code 2 (bad token)
-       "ad746f6b656e2065787069726564"},  // reason: str "token expired"
+       "ad746f6b656e2065787069726564"  // reason: str "token expired"
+       "c0"},                          // held seq: nil (not a conflict)
       {"stats", Make(5, std::nullopt, Stats{}),
        "94"    // array of 4
        "0109"  // version 1, type 9 (stats)
@@ -362,6 +383,28 @@ std::vector<Golden> Goldens() {
   };
 }
 
+// The record kinds beyond open, and the conflict error, each pinned the
+// same way (docs/PROTOCOL.md, "Records"; tests/fuzz/corpus/<name>).
+std::vector<Golden> RecordGoldens() {
+  const std::string token = "tok-0123";
+  return {
+      {"store_signed",
+       Make(9, Id(0x01),
+            Store{*MakeSignedRecord(GoldenOwner(), "hi", "v2", 2,
+                                    kNow + absl::Hours(1)),
+                  token, 1}),
+       nullptr},
+      {"store_immutable",
+       Make(9, Id(0x01),
+            Store{*MakeImmutableRecord("world", kNow + absl::Hours(1)), token}),
+       nullptr},
+      {"error_conflict",
+       Make(9, Id(0xa0),
+            Error{ErrorCode::kConflict, "conflict: seq 1 is older; seq 2 is held", 2}),
+       nullptr},
+  };
+}
+
 TEST(WireCodecTest, GoldenBytesPinTheFormat) {
   for (const Golden& golden : Goldens()) {
     SCOPED_TRACE(golden.name);
@@ -389,6 +432,33 @@ TEST(WireCodecTest, ProtocolDocAndFuzzCorpusCarryTheGoldenBytes) {
     EXPECT_EQ(ReadSourceFile(absl::StrCat("tests/fuzz/corpus/", golden.name)),
               std::string(bytes.begin(), bytes.end()));
   }
+}
+
+TEST(WireCodecTest, RecordGoldensRoundTripAndAreInTheDocAndCorpus) {
+  const std::string doc = ReadSourceFile("docs/PROTOCOL.md");
+  for (const Golden& golden : RecordGoldens()) {
+    SCOPED_TRACE(golden.name);
+    std::vector<uint8_t> bytes = Encode(golden.message);
+    absl::StatusOr<Message> decoded = DecodeMessage(bytes, kNow);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(*decoded, golden.message);
+    EXPECT_THAT(doc, HasSubstr(ToHex(bytes)));
+    EXPECT_EQ(ReadSourceFile(absl::StrCat("tests/fuzz/corpus/", golden.name)),
+              std::string(bytes.begin(), bytes.end()));
+  }
+}
+
+TEST(WireCodecTest, SignedRecordKeyIsDerivedNotSent) {
+  // The address of a signed record is not on the wire: the receiver
+  // derives it, so no sender can pair a record with another address.
+  storage::Record record = *MakeSignedRecord(GoldenOwner(), "hi", "v", 1,
+                                             kNow + absl::Hours(1));
+  storage::Record moved = record;
+  moved.key = std::string(storage::kAddressBytes, 'x');
+  absl::StatusOr<Message> decoded =
+      DecodeMessage(Encode(Make(1, Id(1), Store{moved, ""})), kNow);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(std::get<Store>(decoded->body).record.key, record.key);
 }
 
 TEST(WireCodecTest, GoldensCoverEveryMessageType) {
@@ -457,7 +527,18 @@ TEST(WireCodecTest, LargestMessagesFitOneDatagram) {
     size_t size;
   };
   std::vector<Case> cases = {
-      {Make(0xffffffff, Id(1), Store{LargestRecord(), token}), 1212},
+      {Make(0xffffffff, Id(1), Store{LargestRecord(), token}), 1213},
+      {Make(0xffffffff, Id(1),
+            Store{LargestRecord(), token, std::numeric_limits<uint64_t>::max()}),
+       1221},
+      {Make(0xffffffff, Id(1),
+            Store{LargestSignedRecord(), token,
+                  std::numeric_limits<uint64_t>::max()}),
+       1271},
+      {Make(0xffffffff, Id(1), Value{LargestSignedRecord(), {}, token}), 1263},
+      {Make(0xffffffff, Id(1), Store{LargestImmutableRecord(), token,
+                                     std::numeric_limits<uint64_t>::max()}),
+       1082},
       {Make(0xffffffff, Id(1), Value{LargestRecord(), {}, token}), 1213},
       {Make(0xffffffff, Id(1),
             Nodes{Ipv6Contacts(kMaxContactsPerMessage), token}),
@@ -467,8 +548,9 @@ TEST(WireCodecTest, LargestMessagesFitOneDatagram) {
        988},
       {Make(
            0xffffffff, Id(1),
-           Error{ErrorCode::kInternal, std::string(kMaxErrorReasonBytes, 'r')}),
-       233},
+           Error{ErrorCode::kConflict, std::string(kMaxErrorReasonBytes, 'r'),
+                 std::numeric_limits<uint64_t>::max()}),
+       242},
       {Make(0xffffffff, Id(1),
             FindValue{std::string(storage::kMaxKeyBytes, 'k')}),
        160},
@@ -507,14 +589,14 @@ TEST(WireCodecTest, RecordTtlIsRelativeClampedAndFloored) {
 
 TEST(WireCodecTest, DecodingCapsTtlAtTheMaximum) {
   auto datagram = Raw()
-                      .Header(MessageType::kStore, 2)
+                      .Header(MessageType::kStore, 3)
                       .Array(4)
                       .Bin("k")
                       .Bin("v")
                       .Uint(1)
                       .Uint(0xffffffff)
                       .Bin("")
-                      .bytes();
+                      .Nil().bytes();
   absl::StatusOr<Message> decoded = DecodeMessage(datagram, kNow);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(std::get<Store>(decoded->body).record.expires,
@@ -611,14 +693,14 @@ TEST(WireCodecTest, RejectsWrongElementCount) {
                      .bytes(),
                  "observed: expected 3 elements, got 2");
   ExpectRejected(Raw()
-                     .Header(MessageType::kStore, 2)
+                     .Header(MessageType::kStore, 3)
                      .Array(3)
                      .Bin("k")
                      .Bin("v")
                      .Uint(1)
                      .Bin("")
-                     .bytes(),
-                 "record: expected 4 elements, got 3");
+                     .Nil().bytes(),
+                 "record: expected 2, 4 or 6 elements, got 3");
 }
 
 TEST(WireCodecTest, RejectsStrWhereBinExpected) {
@@ -638,7 +720,7 @@ TEST(WireCodecTest, RejectsStrWhereBinExpected) {
                      .bytes(),
                  "sender: expected bin, got str");
   // And the reverse: the error reason is text.
-  ExpectRejected(Raw().Header(MessageType::kError, 2).Uint(1).Bin("r").bytes(),
+  ExpectRejected(Raw().Header(MessageType::kError, 3).Uint(1).Bin("r").Nil().bytes(),
                  "reason: expected str, got bin");
 }
 
@@ -664,9 +746,10 @@ TEST(WireCodecTest, RejectsIdsOfTheWrongLength) {
 TEST(WireCodecTest, RejectsOversizedDatagram) {
   // Well-formed msgpack, but one byte over the datagram limit.
   Raw raw;
-  raw.Header(MessageType::kError, 2).Uint(1);
+  raw.Header(MessageType::kError, 3).Uint(1);
   raw.Byte(0xda).BigEndian(kMaxDatagramBytes, 2);
-  raw.Append(std::string(kMaxDatagramBytes + 1 - raw.bytes().size(), 'r'));
+  raw.Append(std::string(kMaxDatagramBytes - raw.bytes().size(), 'r'));
+  raw.Nil();
   ASSERT_EQ(raw.bytes().size(), kMaxDatagramBytes + 1);
   ExpectRejected(raw.bytes(), "1281 bytes; the limit is 1280");
 }
@@ -691,14 +774,14 @@ TEST(WireCodecTest, RejectsOutOfRangeIntegers) {
       Raw().Header(MessageType::kPong, 1).Endpoint(4, kLoopback, 65536).bytes(),
       "port: 65536 is out of range");
   ExpectRejected(Raw()
-                     .Header(MessageType::kStore, 2)
+                     .Header(MessageType::kStore, 3)
                      .Array(4)
                      .Bin("k")
                      .Bin("v")
                      .Uint(1)
                      .Uint(1ull << 32)
                      .Bin("")
-                     .bytes(),
+                     .Nil().bytes(),
                  "ttl: 4294967296 is out of range");
 }
 
@@ -725,35 +808,35 @@ TEST(WireCodecTest, RejectsBadRecordsTokensAndErrors) {
   auto store = [](std::string_view key, std::string_view value,
                   std::string_view token) {
     return Raw()
-        .Header(MessageType::kStore, 2)
+        .Header(MessageType::kStore, 3)
         .Array(4)
         .Bin(key)
         .Bin(value)
         .Uint(1)
         .Uint(60)
         .Bin(token)
-        .bytes();
+        .Nil().bytes();
   };
   ExpectRejected(store("", "v", ""), "key: expected 1..128 bytes, got 0");
   ExpectRejected(store(std::string(129, 'k'), "v", ""), "got 129");
   ExpectRejected(store("k", std::string(1001, 'v'), ""), "got 1001");
   ExpectRejected(store("k", "v", std::string(33, 't')),
                  "token: expected 0..32 bytes, got 33");
-  ExpectRejected(Raw().Header(MessageType::kStore, 2).Nil().Bin("").bytes(),
+  ExpectRejected(Raw().Header(MessageType::kStore, 3).Nil().Bin("").Nil().bytes(),
                  "record: expected array, got nil");
   ExpectRejected(Raw().Header(MessageType::kFindValue, 1).Bin("").bytes(),
                  "key: expected 1..128 bytes, got 0");
-  ExpectRejected(Raw().Header(MessageType::kError, 2).Uint(0).Str("").bytes(),
+  ExpectRejected(Raw().Header(MessageType::kError, 3).Uint(0).Str("").Nil().bytes(),
                  "unknown error code 0");
-  ExpectRejected(Raw().Header(MessageType::kError, 2).Uint(7).Str("").bytes(),
-                 "unknown error code 7");
-  ExpectRejected(Raw().Header(MessageType::kError, 2).Uint(257).Str("").bytes(),
+  ExpectRejected(Raw().Header(MessageType::kError, 3).Uint(8).Str("").Nil().bytes(),
+                 "unknown error code 8");
+  ExpectRejected(Raw().Header(MessageType::kError, 3).Uint(257).Str("").Nil().bytes(),
                  "unknown error code 257");
   ExpectRejected(Raw()
-                     .Header(MessageType::kError, 2)
+                     .Header(MessageType::kError, 3)
                      .Uint(1)
                      .Str(std::string(kMaxErrorReasonBytes + 1, 'r'))
-                     .bytes(),
+                     .Nil().bytes(),
                  "reason: 201 bytes; the limit is 200");
 }
 
@@ -1047,8 +1130,12 @@ TEST(WireCodecTest, EncodeRefusesOutOfRangeFields) {
                  "error reason is 201 bytes");
   expect_refused(Make(1, Id(1), Error{static_cast<ErrorCode>(0), "r"}),
                  "unknown error code 0");
-  expect_refused(Make(1, Id(1), Error{static_cast<ErrorCode>(7), "r"}),
-                 "unknown error code 7");
+  expect_refused(Make(1, Id(1), Error{static_cast<ErrorCode>(8), "r"}),
+                 "unknown error code 8");
+  storage::Record big_signed = LargestSignedRecord();
+  big_signed.value.push_back('v');
+  expect_refused(Make(1, Id(1), Store{big_signed, ""}),
+                 "value is 951 bytes; the limit is 950 for a signed record");
   StatsReply too_many_buckets = LargestStatsReply();
   too_many_buckets.buckets.push_back({0, 0});
   expect_refused(Make(1, Id(1), too_many_buckets),
