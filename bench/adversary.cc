@@ -131,7 +131,7 @@ void HostileTransport::OnDatagram(const net::Endpoint& from,
                                   std::span<const uint8_t> bytes) {
   const absl::Time now = crew_.clock().Now();
   absl::StatusOr<dht::Message> request = dht::DecodeMessage(bytes, now);
-  if (!request.ok() || !request->is_request()) {
+  if (!crew_.active() || !request.ok() || !request->is_request()) {
     if (node_handler_) node_handler_(from, bytes);
     return;
   }

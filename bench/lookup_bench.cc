@@ -262,6 +262,7 @@ absl::StatusOr<LookupBenchReport> RunSimLookupBench(
 
   std::function<bool(size_t)> honest;
   if (adversaries) {
+    adversaries->Activate();  // Built: the attack starts with the puts.
     honest = [&](size_t i) { return !adversaries->IsAdversary(i); };
   }
   std::vector<LookupRecord> records =

@@ -58,6 +58,7 @@ Outcome EclipseOneKey(bool exempt_sybils) {
   EXPECT_EQ(overlay.JoinOneByOne(kHonest), 0);
   EXPECT_EQ(overlay.JoinOneByOne(kSybils), 0);
   EXPECT_EQ(crew.count(), kSybils);
+  crew.Activate();
 
   Outcome out;
   dht::Node& publisher = overlay.node(3);
