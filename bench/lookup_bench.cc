@@ -3,6 +3,9 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <random>
 #include <utility>
 
@@ -82,6 +85,25 @@ void Build(SimOverlay& overlay, const LookupBenchOptions& options,
           : 0;
 }
 
+AdversaryOptions AdversaryOptionsOf(const LookupBenchOptions& options) {
+  AdversaryOptions adversary;
+  adversary.fraction = options.adversary;
+  adversary.attack = options.attack;
+  adversary.shared_prefix = options.sybils_share_prefix;
+  adversary.bucket_size = options.k;
+  adversary.sybils_per_key = options.k;
+  return adversary;
+}
+
+// The keys the plan's gets read, in the order they are read.
+std::vector<dht::NodeId> EclipseTargets(const std::vector<PlannedLookup>& plan) {
+  std::vector<dht::NodeId> targets;
+  for (const PlannedLookup& planned : plan) {
+    if (planned.kind == LookupKind::kGet) targets.push_back(planned.target);
+  }
+  return targets;
+}
+
 IdIndex IndexOf(BenchOverlay& overlay) {
   IdIndex index;
   for (size_t i = 0; i < overlay.size(); ++i) index.Add(overlay.node(i).id(), i);
@@ -111,15 +133,22 @@ absl::Status ValidateLookupBench(const LookupBenchOptions& options) {
   if (absl::Status valid = dht::ValidateNodeOptions(node); !valid.ok()) {
     return valid;
   }
+  if (!(options.adversary >= 0 && options.adversary < 1)) {
+    return absl::InvalidArgumentError("--adversary must be in [0, 1)");
+  }
+  if ((options.adversary > 0) != (options.attack != AttackMode::kNone)) {
+    return absl::InvalidArgumentError(
+        "--adversary F and --attack drop|eclipse go together");
+  }
   if (options.in_flight < 1) {
     return absl::InvalidArgumentError("--in-flight must be at least 1");
   }
   if (options.transport == BenchTransport::kUdp &&
       (options.loss > 0 || options.churn > 0 || options.baseline_flooding ||
-       options.join == JoinMethod::kOracle)) {
+       options.join == JoinMethod::kOracle || options.adversary > 0)) {
     return absl::InvalidArgumentError(
-        "--loss, --churn, --baseline and --join oracle need --sim (the "
-        "simulator)");
+        "--loss, --churn, --baseline, --join oracle and --adversary need "
+        "--sim (the simulator)");
   }
   return ValidateLinkModel(options.link);
 }
@@ -173,7 +202,8 @@ LookupStatsSummary Summarize(const std::vector<LookupRecord>& records,
 std::vector<LookupRecord> MeasureLookups(
     BenchOverlay& overlay, IdIndex& live,
     const std::vector<PlannedLookup>& plan, const BenchHooks& hooks,
-    LookupBenchReport& report) {
+    LookupBenchReport& report,
+    std::function<bool(size_t index)> may_originate) {
   const LookupBenchOptions& options = report.options;
   report.keys = plan.size() / 2;
   LookupPhaseOptions phase_options;
@@ -181,6 +211,7 @@ std::vector<LookupRecord> MeasureLookups(
   phase_options.in_flight = options.in_flight;
   phase_options.churn = options.churn;
   phase_options.stop = hooks.stop;
+  phase_options.may_originate = may_originate;
   LookupPhase phase(overlay, live, phase_options);
   if (hooks.progress) {
     phase.set_progress(
@@ -213,15 +244,40 @@ absl::StatusOr<LookupBenchReport> RunSimLookupBench(
   }
   LookupBenchReport report;
   report.options = options;
+  const std::vector<PlannedLookup> plan = PlanLookups(options);
   SimOverlay overlay(OverlayOptions(options));
+  // Made once the overlay (whose clock they borrow) exists, before any
+  // node is added; destroyed after it (declared after it).
+  std::unique_ptr<Adversaries> adversaries;
+  if (options.attack != AttackMode::kNone) {
+    adversaries = std::make_unique<Adversaries>(
+        AdversaryOptionsOf(options), options.seed ^ 0x7379626c,  // "sybl"
+        overlay.clock(), EclipseTargets(plan));
+    overlay.set_hook(adversaries.get());
+  }
   Build(overlay, options, hooks, report);
   report.median_rtt_ms = MedianRttMs(overlay, options.seed);
   const IdIndex initial = IndexOf(overlay);
   IdIndex live = initial;
 
-  const std::vector<PlannedLookup> plan = PlanLookups(options);
+  std::function<bool(size_t)> honest;
+  if (adversaries) {
+    adversaries->Activate();  // Built: the attack starts with the puts.
+    honest = [&](size_t i) { return !adversaries->IsAdversary(i); };
+  }
   std::vector<LookupRecord> records =
-      MeasureLookups(overlay, live, plan, hooks, report);
+      MeasureLookups(overlay, live, plan, hooks, report, honest);
+  if (adversaries) {
+    AdversaryReport& out = report.adversary.emplace();
+    out.adversaries = adversaries->count();
+    out.eclipsed_keys = adversaries->eclipsed_targets();
+    out.stores_dropped = adversaries->stores_dropped();
+    out.finds_answered = adversaries->finds_answered();
+    // Gets are the odd indices; the get at index 2j + 1 reads key j.
+    out.eclipsed_gets =
+        Summarize(records, 0, 2 * out.eclipsed_keys, report.median_rtt_ms,
+                  LookupKind::kGet);
+  }
   if (options.baseline_flooding && !report.interrupted) {
     absl::StatusOr<BaselineReport> baseline = RunFloodingBaseline(
         options, plan, records, initial, report.median_rtt_ms, hooks);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "bench/adversary.h"
 #include "bench/bench_overlay.h"
 #include "bench/id_index.h"
 #include "bench/lookup_phase.h"
@@ -67,6 +68,12 @@ struct LookupBenchOptions {
   bool baseline_flooding = false;
   size_t baseline_lookups = 1000;  // Capped at `lookups`.
   int flooding_degree = 8;         // Neighbours per peer in the baseline.
+  // Simulator only: a fraction of the nodes are malicious
+  // (bench/adversary.h); `attack` kNone with fraction 0 is an honest run.
+  // Lookups and puts start from honest nodes only.
+  double adversary = 0;
+  AttackMode attack = AttackMode::kNone;
+  bool sybils_share_prefix = true;  // Eclipse: one /64, or spread hosts.
 };
 
 // Returns InvalidArgument naming the flag-level problem, if any.
@@ -102,6 +109,16 @@ struct BaselineReport {
   LookupStatsSummary kademlia_same;
 };
 
+// What the adversaries did and how the honest nodes fared.
+struct AdversaryReport {
+  size_t adversaries = 0;      // Malicious nodes built.
+  size_t eclipsed_keys = 0;    // Eclipse: keys with Sybils next to them.
+  uint64_t stores_dropped = 0;
+  uint64_t finds_answered = 0;  // find_node/find_value answered hostilely.
+  // Gets of the eclipsed keys (the first eclipsed_keys keys).
+  LookupStatsSummary eclipsed_gets;
+};
+
 struct LookupBenchReport {
   LookupBenchOptions options;
   size_t nodes = 0;                  // Nodes built.
@@ -120,6 +137,7 @@ struct LookupBenchReport {
   LookupStatsSummary find_node;
   LookupStatsSummary get;
   std::optional<BaselineReport> baseline;
+  std::optional<AdversaryReport> adversary;  // Set when there were any.
 };
 
 struct BenchHooks {
@@ -137,10 +155,13 @@ absl::StatusOr<LookupBenchReport> RunSimLookupBench(
 // Stores the keys the plan's gets read, then runs the plan on `overlay`
 // (whose live nodes `live` lists), filling report's lookup fields from
 // report.options and report.median_rtt_ms. Returns the records.
+// Only members for which `may_originate` holds (all, if it is empty)
+// start operations.
 std::vector<LookupRecord> MeasureLookups(
     BenchOverlay& overlay, IdIndex& live,
     const std::vector<PlannedLookup>& plan, const BenchHooks& hooks,
-    LookupBenchReport& report);
+    LookupBenchReport& report,
+    std::function<bool(size_t index)> may_originate = {});
 
 // The plan of `options.lookups` lookups (from the seed alone).
 std::vector<PlannedLookup> PlanLookups(const LookupBenchOptions& options);

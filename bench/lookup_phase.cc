@@ -136,7 +136,14 @@ void LookupPhase::Finish(size_t origin) {
   StartMore();
 }
 
-size_t LookupPhase::PickOrigin() { return live_[gen_() % live_.size()]; }
+size_t LookupPhase::PickOrigin() {
+  for (;;) {
+    const size_t origin = live_[gen_() % live_.size()];
+    if (!options_.may_originate || options_.may_originate(origin)) {
+      return origin;
+    }
+  }
+}
 
 void LookupPhase::ChurnBefore(size_t lookup, size_t lookups) {
   const auto total = static_cast<size_t>(

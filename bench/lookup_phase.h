@@ -69,6 +69,9 @@ struct LookupPhaseOptions {
   // Called after each finished operation with the number finished so far.
   std::function<void(size_t finished)> progress;
   const std::atomic<bool>* stop = nullptr;  // Optional.
+  // Set: only members for which it holds start puts and lookups (the
+  // honest ones, in an adversarial run).
+  std::function<bool(size_t index)> may_originate;
 };
 
 class LookupPhase {

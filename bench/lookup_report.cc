@@ -43,6 +43,13 @@ Json KindJson(const LookupStatsSummary& stats) {
   return out;
 }
 
+// "shared" for eclipse Sybils on one /64, else "spread" (drop adversaries
+// always are).
+const char* SybilPrefixName(const LookupBenchOptions& o) {
+  return o.attack == AttackMode::kEclipse && o.sybils_share_prefix ? "shared"
+                                                                   : "spread";
+}
+
 // Returns a / b, or null when b is 0.
 Json Ratio(double a, double b) { return b > 0 ? Json(a / b) : Json(nullptr); }
 
@@ -124,6 +131,22 @@ nlohmann::ordered_json ReportJson(const LookupBenchReport& r) {
   out["find_node"] = KindJson(r.find_node);
   out["get"] = KindJson(r.get);
   if (r.baseline) AddBaseline(*r.baseline, out);
+  if (r.adversary) {
+    const AdversaryReport& a = *r.adversary;
+    Json adversary{{"fraction", o.adversary},
+                   {"attack", AttackModeName(o.attack)},
+                   {"sybil_prefix", SybilPrefixName(o)},
+                   {"adversaries", a.adversaries},
+                   {"eclipsed_keys", a.eclipsed_keys},
+                   {"stores_dropped", a.stores_dropped},
+                   {"finds_answered", a.finds_answered},
+                   {"get_success_rate", r.get.success_rate()},
+                   {"eclipsed_get_success_rate",
+                    a.eclipsed_gets.lookups > 0
+                        ? Json(a.eclipsed_gets.success_rate())
+                        : Json(nullptr)}};
+    out["adversary"] = std::move(adversary);
+  }
   return out;
 }
 
@@ -164,6 +187,17 @@ std::string ReportTable(const LookupBenchReport& r) {
       r.lookup_seconds, r.median_rtt_ms, 100 * r.all.success_rate(),
       100 * r.find_node.success_rate(), 100 * r.get.success_rate(),
       r.churn_replaced);
+  if (r.adversary) {
+    const AdversaryReport& a = *r.adversary;
+    absl::StrAppendFormat(
+        &out,
+        "adversaries: %d (%g, %s, %s prefix); get success %.2f %%; %d "
+        "eclipsed keys, their gets %.2f %%; %d stores dropped\n\n",
+        a.adversaries, o.adversary, AttackModeName(o.attack),
+        SybilPrefixName(o),
+        100 * r.get.success_rate(), a.eclipsed_keys,
+        100 * a.eclipsed_gets.success_rate(), a.stores_dropped);
+  }
   absl::StrAppend(&out, TableRows("all lookups", r.all), "\n",
                   TableRows("find_node", r.find_node), "\n",
                   TableRows("get", r.get));

@@ -47,14 +47,38 @@ dht::Node& SimOverlay::AddNode(dht::NodeOptions options) {
   return Add(options);
 }
 
-dht::Node& SimOverlay::Add(const dht::NodeOptions& options) {
+net::Subnet SimIpv4Hosts() { return *net::Subnet::Parse("10.0.0.0/8"); }
+
+dht::Node& SimOverlay::Add(const dht::NodeOptions& given) {
+  dht::NodeOptions options = given;
+  const net::Subnet hosts = SimIpv4Hosts();
+  if (options_.ipv4_hosts_distinct &&
+      std::find(options.prefix_limit_exempt.begin(),
+                options.prefix_limit_exempt.end(),
+                hosts) == options.prefix_limit_exempt.end()) {
+    options.prefix_limit_exempt.push_back(hosts);
+  }
+  const size_t index = members_.size();
   SimMember member;
-  member.transport = network_.NewTransport();
+  MemberHook::Plan plan;
+  if (options_.hook != nullptr) {
+    member.transport = network_.NewTransport(options_.hook->FamilyOf(index));
+    plan = options_.hook->PlanMember(index, *member.transport);
+  } else {
+    member.transport = network_.NewTransport();
+  }
+  if (plan.id) options.id = plan.id;
+  member.wrapper = std::move(plan.wrapper);
+  net::Transport& transport = member.wrapper != nullptr
+                                  ? *member.wrapper
+                                  : static_cast<net::Transport&>(
+                                        *member.transport);
   member.store = std::make_unique<storage::MemoryStore>();
-  member.node = std::make_unique<dht::Node>(options, *member.transport, clock_,
+  member.node = std::make_unique<dht::Node>(options, transport, clock_,
                                             *member.store);
   member.node->Start();
   members_.push_back(std::move(member));
+  if (options_.hook != nullptr) options_.hook->Made(index, members_.back());
   return *members_.back().node;
 }
 

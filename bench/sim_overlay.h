@@ -28,6 +28,38 @@
 
 namespace kad::bench {
 
+// The simulator numbers its IPv4 hosts densely, 254 to a /24 (10.a.b.c,
+// net/sim_network.h), where hosts on the Internet would be spread over
+// prefixes; left alone, the per-prefix limits against Sybils would treat
+// every 254 honest simulated nodes as one host. So an overlay's nodes, as
+// a deployment may, count every simulated IPv4 host as a host of its own:
+// SimOverlay adds SimIpv4Hosts() to each node's prefix_limit_exempt
+// (SimOverlayOptions::ipv4_hosts_distinct). Simulated IPv6 hosts all share
+// one /64 (fd6b:6164::/64) and stay limited: that is where Sybils that
+// share a prefix live (bench/adversary.h).
+net::Subnet SimIpv4Hosts();
+
+struct SimMember;
+
+// Lets a benchmark make some members different (an adversary,
+// bench/adversary.h). Borrowed by the overlay; must outlive it.
+class MemberHook {
+ public:
+  struct Plan {
+    std::optional<dht::NodeId> id;  // Default: drawn as usual.
+    // Set: the node sends and receives through this wrapper of the
+    // member's SimTransport (which it must borrow, not own).
+    std::unique_ptr<net::Transport> wrapper;
+  };
+  virtual ~MemberHook() = default;
+  // Returns the address family of member `index`'s host.
+  virtual net::Family FamilyOf(size_t index) = 0;
+  // Returns how member `index` is made, given its host's transport.
+  virtual Plan PlanMember(size_t index, net::SimTransport& transport) = 0;
+  // Tells that member `index` has been made and started.
+  virtual void Made(size_t index, SimMember& member) = 0;
+};
+
 struct SimOverlayOptions {
   uint64_t seed = 1;
   // The loss and link fields are used as given; the seeds are derived
@@ -36,10 +68,14 @@ struct SimOverlayOptions {
   // `seed` and `id` are set per node; `admission` and `reply_budget` are
   // turned off (see SimOverlay's constructor).
   dht::NodeOptions node;
+  // Exempt SimIpv4Hosts() from every node's per-prefix limits (see above).
+  bool ipv4_hosts_distinct = true;
+  MemberHook* hook = nullptr;  // Optional; borrowed.
 };
 
 struct SimMember {
   std::unique_ptr<net::SimTransport> transport;
+  std::unique_ptr<net::Transport> wrapper;  // Set by a MemberHook.
   std::unique_ptr<storage::MemoryStore> store;
   std::unique_ptr<dht::Node> node;
 };
@@ -103,6 +139,8 @@ class SimOverlay final : public BenchOverlay {
   void Crash(size_t i) override;
 
   SimMember& member(size_t i) { return members_[i]; }
+  // Replaces SimOverlayOptions::hook, for members added from now on.
+  void set_hook(MemberHook* hook) { options_.hook = hook; }
   // Returns a uniformly random member index (seeded).
   size_t RandomIndex() { return gen_() % members_.size(); }
   net::SimClock& clock() { return clock_; }

@@ -120,6 +120,12 @@ absl::StatusOr<bench::LookupBenchOptions> ToOptions(
       flags.baseline_lookups >= 0
           ? static_cast<size_t>(flags.baseline_lookups)
           : std::min<size_t>(options.lookups, 1000);
+  options.adversary = flags.adversary;
+  absl::StatusOr<bench::AttackMode> attack =
+      bench::ParseAttackMode(flags.attack);
+  if (!attack.ok()) return Annotate(attack.status(), "--attack");
+  options.attack = *attack;
+  options.sybils_share_prefix = flags.sybil_prefix == "shared";
   if (absl::Status valid = bench::ValidateLookupBench(options); !valid.ok()) {
     return valid;
   }
@@ -187,6 +193,21 @@ void AddLookupFlags(CLI::App& lookup, BenchLookupFlags& flags) {
   lookup.add_option("--baseline-lookups", flags.baseline_lookups,
                     "flooding searches (default: min(lookups, 1000))")
       ->check(CLI::NonNegativeNumber);
+  lookup.add_option("--adversary", flags.adversary,
+                    "fraction of simulated nodes that are malicious [0, 1)")
+      ->check(CLI::Range(0.0, 0.999999))
+      ->capture_default_str();
+  lookup.add_option("--attack", flags.attack,
+                    "what the malicious nodes do: drop (answer finds with "
+                    "one another only, drop stores) or eclipse (drop, with "
+                    "ids next to the keys read)")
+      ->check(CLI::IsMember({"none", "drop", "eclipse"}))
+      ->capture_default_str();
+  lookup.add_option("--sybil-prefix", flags.sybil_prefix,
+                    "eclipse: Sybils share one /64 (shared) or sit on "
+                    "distinct hosts (spread)")
+      ->check(CLI::IsMember({"shared", "spread"}))
+      ->capture_default_str();
   CLI::Option* json =
       lookup.add_flag("--json", flags.json, "print one JSON object");
   lookup.add_flag("--csv", flags.csv, "print a CSV header and row")

@@ -39,6 +39,9 @@ struct BenchLookupFlags {
   int in_flight = 64;
   std::string baseline;             // "" or "flooding".
   int64_t baseline_lookups = -1;    // -1: min(lookups, 1000).
+  double adversary = 0;             // Fraction of malicious nodes.
+  std::string attack = "none";      // "none", "drop" or "eclipse".
+  std::string sybil_prefix = "shared";  // Eclipse: "shared" or "spread".
   bool json = false;
   bool csv = false;
   std::string log_level = "warn";

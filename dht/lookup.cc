@@ -14,12 +14,27 @@ bool Lookup::Add(const Contact& contact, int depth) {
   if (self_ && contact.id == *self_) return false;
   auto [it, inserted] = shortlist_.try_emplace(contact.id.DistanceTo(target_),
                                                Candidate{contact});
-  if (inserted) {
-    it->second.depth = depth;
-  } else {
+  if (!inserted) {
     it->second.depth = std::min(it->second.depth, depth);
+    return false;
   }
-  return inserted;
+  it->second.depth = depth;
+  if (!net::AnyContains(options_.prefix_limit_exempt, contact.endpoint)) {
+    LimitPrefixOf(contact.endpoint);
+  }
+  return true;
+}
+
+void Lookup::LimitPrefixOf(const net::Endpoint& endpoint) {
+  int seen = 0;
+  for (auto& [distance, candidate] : shortlist_) {
+    if (!net::SamePrefix(candidate.contact.endpoint, endpoint) ||
+        net::AnyContains(options_.prefix_limit_exempt,
+                         candidate.contact.endpoint)) {
+      continue;
+    }
+    candidate.excess = ++seen > options_.max_per_subnet;
+  }
 }
 
 int Lookup::AddSeeds(std::span<const Contact> seeds) {
@@ -41,13 +56,13 @@ int Lookup::SlotLimit() const {
 }
 
 std::optional<Contact> Lookup::NextToQuery() {
-  if (in_flight_ >= SlotLimit()) return std::nullopt;
+  if (in_flight_ >= SlotLimit() || capped()) return std::nullopt;
   // Candidates still in the running for the k closest: a slow one is,
   // until it fails (Done() waits for it), so it does not make room for
   // the next candidate, only frees its slot.
   int active = 0;
   for (auto& [distance, candidate] : shortlist_) {
-    if (candidate.state == State::kFailed) continue;
+    if (!Counts(candidate)) continue;
     if (++active > options_.bucket_size) break;
     if (candidate.state == State::kNew) {
       candidate.state = State::kInFlight;
@@ -96,9 +111,19 @@ void Lookup::OnFailure(const NodeId& from) {
 }
 
 bool Lookup::Done() const {
+  if (capped()) {
+    // Nobody new will be asked: done once every request sent has settled.
+    for (const auto& [distance, candidate] : shortlist_) {
+      if (candidate.state == State::kInFlight ||
+          candidate.state == State::kSlow) {
+        return false;
+      }
+    }
+    return true;
+  }
   int active = 0;
   for (const auto& [distance, candidate] : shortlist_) {
-    if (candidate.state == State::kFailed) continue;
+    if (!Counts(candidate)) continue;
     if (++active > options_.bucket_size) break;
     // A slow request still holds completion: its node may be among the k
     // closest, and a lookup that ends without it reports the wrong set.
@@ -110,7 +135,7 @@ bool Lookup::Done() const {
 std::vector<Contact> Lookup::Closest() const {
   std::vector<Contact> closest;
   for (const auto& [distance, candidate] : shortlist_) {
-    if (candidate.state != State::kReplied) continue;
+    if (candidate.state != State::kReplied || candidate.excess) continue;
     closest.push_back(candidate.contact);
     if (static_cast<int>(closest.size()) == options_.bucket_size) break;
   }
@@ -119,7 +144,9 @@ std::vector<Contact> Lookup::Closest() const {
 
 int Lookup::hops() const {
   for (const auto& [distance, candidate] : shortlist_) {
-    if (candidate.state == State::kReplied) return candidate.depth;
+    if (candidate.state == State::kReplied && !candidate.excess) {
+      return candidate.depth;
+    }
   }
   return 0;
 }

@@ -43,6 +43,10 @@ void LookupDriver::Pump(LookupId id) {
   Entry& entry = *it->second;
   LookupRun& run = entry.run;
   if (entry.satisfied && entry.satisfied(run)) return End(id);
+  if (clock_.Now() - run.started >= options_.deadline) {
+    run.timed_out = true;
+    return End(id);
+  }
   while (auto candidate = run.lookup.NextToQuery()) {
     Query(id, run, *candidate);
   }

@@ -33,6 +33,9 @@ RoutingTableOptions TableOptions(const NodeOptions& options) {
   RoutingTableOptions table;
   table.bucket_size = options.bucket_size;
   table.refresh_interval = options.bucket_refresh_interval;
+  table.max_per_subnet = options.max_per_subnet_in_bucket;
+  table.max_per_subnet_in_table = options.max_per_subnet_in_table;
+  table.prefix_limit_exempt = options.prefix_limit_exempt;
   return table;
 }
 
@@ -41,6 +44,17 @@ RoutingTableOptions TableOptions(const NodeOptions& options) {
 uint64_t GateSeedOf(const NodeOptions& options) {
   SplitMix64 gen(*options.seed ^ 0x6761746573656564);  // "gateseed"
   return gen();
+}
+
+LookupOptions LookupOptionsOf(const NodeOptions& options) {
+  LookupOptions lookup;
+  lookup.bucket_size = options.bucket_size;
+  lookup.parallelism = options.parallelism;
+  lookup.max_per_subnet = options.lookup_max_per_subnet;
+  lookup.prefix_limit_exempt = options.prefix_limit_exempt;
+  lookup.max_requests = options.lookup_max_requests;
+  lookup.deadline = options.lookup_deadline;
+  return lookup;
 }
 
 NodeId IdOf(const NodeOptions& options) {
@@ -148,7 +162,7 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
       handler_(options_.bucket_size, routing_table_, store, tokens_, stats_,
                stats_service_),
       requester_(id_, rpc_, routing_table_, clock),
-      lookups_({options_.bucket_size, options_.parallelism}, id_,
+      lookups_(LookupOptionsOf(options_), id_,
                routing_table_, requester_, clock, stats_, lookup_latency_),
       publisher_({options_.bucket_size, options_.read_only}, id_, lookups_,
                  requester_, store,

@@ -32,6 +32,19 @@ absl::Status ValidateNodeOptions(const NodeOptions& options) {
   if (options.get_quorum < 1) {
     return absl::InvalidArgumentError("get_quorum must be at least 1");
   }
+  if (options.max_per_subnet_in_bucket < 1 ||
+      options.max_per_subnet_in_table < 1 ||
+      options.lookup_max_per_subnet < 1) {
+    return absl::InvalidArgumentError(
+        "per-subnet limits (bucket, table, lookup) must be at least 1");
+  }
+  if (options.lookup_max_requests < options.bucket_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "lookup_max_requests must be at least k (", options.bucket_size, ")"));
+  }
+  if (!IsPositive(options.lookup_deadline)) {
+    return absl::InvalidArgumentError("lookup_deadline must be positive");
+  }
   if (!IsPositive(options.min_rpc_timeout) ||
       options.min_rpc_timeout > options.initial_rpc_timeout ||
       options.initial_rpc_timeout > options.max_rpc_timeout) {

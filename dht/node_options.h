@@ -78,6 +78,22 @@ struct NodeOptions {
   std::optional<RateLimit> replication_pace = RateLimit{100, 100};
   // Expired records are removed in batches this often.
   absl::Duration expiry_interval = absl::Minutes(1);
+  // Per-prefix limits against Sybils: contacts from one /24 (IPv4) or /64
+  // (IPv6) in one routing-table bucket, in the whole table, and among one
+  // lookup's k closest (each at least 1). Addresses in
+  // prefix_limit_exempt escape all three. Default: loopback only, so a
+  // local overlay of thousands of 127.0.0.1 nodes works; add
+  // net::PrivateSubnets() where private peers are distinct hosts (a LAN).
+  int max_per_subnet_in_bucket = kDefaultMaxPerSubnetInBucket;
+  int max_per_subnet_in_table = kDefaultMaxPerSubnetInTable;
+  int lookup_max_per_subnet = kDefaultLookupMaxPerSubnet;
+  std::vector<net::Subnet> prefix_limit_exempt = {
+      net::LoopbackSubnets().begin(), net::LoopbackSubnets().end()};
+  // Bounds on every lookup (find, put, get, join, refresh): requests sent
+  // (at least bucket_size, so the k closest can all be asked) and time
+  // (positive). A lookup that hits one ends with what it has.
+  int lookup_max_requests = kDefaultLookupMaxRequests;
+  absl::Duration lookup_deadline = kDefaultLookupDeadline;
   // Besides loopback, requesters in these subnets may ask for our stats.
   // Default: none (loopback only).
   std::vector<net::Subnet> stats_allow;

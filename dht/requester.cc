@@ -19,7 +19,9 @@ void Requester::NoteOutcome(const net::Endpoint& to,
                             const absl::StatusOr<Message>& outcome) {
   const absl::Time now = clock_.Now();
   if (!outcome.ok()) {
-    if (expected) routing_table_.OnFailure(*expected, now);
+    // Charged to the entry only if it is at `to`: a stranger naming a
+    // known id at its own address cannot wear the real entry down.
+    if (expected) routing_table_.OnFailure(Contact{*expected, to}, now);
     return;
   }
   if (!outcome->sender || *outcome->sender == self_) return;

@@ -93,7 +93,7 @@ RoutingTable::RoutingTable(const NodeId& self, RoutingTableOptions options,
       ipv6_pool_limit_(Ipv6PoolLimit(0)) {
   assert(options_.bucket_size > 0 && options_.replacement_cache_size > 0 &&
          options_.max_failures > 0 && options_.max_failures <= 255 &&
-         options_.max_per_subnet > 0);
+         options_.max_per_subnet > 0 && options_.max_per_subnet_in_table > 0);
   buckets_.emplace_back(NanosecondsOf(now));
 }
 
@@ -201,7 +201,7 @@ RoutingTable::Update RoutingTable::OnResponse(const Contact& contact,
   if (EndpointTaken(contact.endpoint, contact.id)) return rejected;
   index = SplitFor(contact.id);
   Bucket& bucket = buckets_[index];
-  if (SubnetFull(bucket, contact)) return rejected;
+  if (SubnetFull(index, contact)) return rejected;
   if (bucket.live.size() < static_cast<size_t>(options_.bucket_size)) {
     AddLive(bucket, MakeSlot(contact, SecondsOf(now)));
     return {Update::Kind::kAdded, std::nullopt};
@@ -240,6 +240,16 @@ void RoutingTable::OnFailure(const NodeId& id, absl::Time /*now*/) {
   if (slot.failures >= options_.max_failures || !bucket.replacements.empty()) {
     RemoveLive(index, pos);
     FillFromCache(index);
+  }
+}
+
+void RoutingTable::OnFailure(const Contact& contact, absl::Time now) {
+  const Bucket& bucket = buckets_[BucketIndex(contact.id)];
+  for (const std::vector<Slot>* slots : {&bucket.live, &bucket.replacements}) {
+    size_t pos = PositionOf(*slots, contact.id);
+    if (pos == slots->size()) continue;
+    if (!HasEndpoint((*slots)[pos], contact.endpoint)) return;
+    return OnFailure(contact.id, now);
   }
 }
 
@@ -376,17 +386,26 @@ bool RoutingTable::EndpointTaken(const net::Endpoint& endpoint,
   return false;
 }
 
-bool RoutingTable::SubnetFull(const Bucket& bucket,
-                              const Contact& contact) const {
-  if (contact.endpoint.is_local()) return false;
-  int same = 0;
-  for (const Slot& slot : bucket.live) {
-    if (slot.id != contact.id &&
-        SameSubnet(AddressOf(slot), contact.endpoint.address())) {
-      ++same;
+bool RoutingTable::Exempt(const net::Endpoint& endpoint) const {
+  return net::AnyContains(options_.prefix_limit_exempt, endpoint);
+}
+
+bool RoutingTable::SubnetFull(size_t index, const Contact& contact) const {
+  if (Exempt(contact.endpoint)) return false;
+  int in_bucket = 0;
+  int in_table = 0;
+  for (size_t i = 0; i < buckets_.size(); ++i) {
+    for (const Slot& slot : buckets_[i].live) {
+      if (slot.id == contact.id ||
+          !SameSubnet(AddressOf(slot), contact.endpoint.address())) {
+        continue;
+      }
+      if (i == index) ++in_bucket;
+      ++in_table;
     }
   }
-  return same >= options_.max_per_subnet;
+  return in_bucket >= options_.max_per_subnet ||
+         in_table >= options_.max_per_subnet_in_table;
 }
 
 RoutingTable::Update RoutingTable::Refresh(size_t index, const Contact& contact,
@@ -399,8 +418,19 @@ RoutingTable::Update RoutingTable::Refresh(size_t index, const Contact& contact,
     slot.seen = SecondsOf(now);
     slot.failures = 0;
     slot.questioned = false;
+  } else if (bucket.live[pos].failures == 0) {
+    // A known id answering from a new endpoint while its old one has not
+    // failed: an impostor, or a node that moved. Believe the old endpoint
+    // until a request to it fails; ask for that request now.
+    Slot& old = bucket.live[pos];
+    Update update{Update::Kind::kRejected, std::nullopt};
+    if (!old.questioned) {
+      old.questioned = true;
+      update.ping_to_evict = ContactOf(old);
+    }
+    return update;
   } else if (EndpointTaken(contact.endpoint, contact.id) ||
-             SubnetFull(bucket, contact)) {
+             SubnetFull(index, contact)) {
     return {Update::Kind::kRejected, std::nullopt};
   } else {
     slot = MakeSlot(contact, SecondsOf(now));
@@ -450,7 +480,7 @@ RoutingTable::Update RoutingTable::Cache(Bucket& bucket,
   std::erase_if(cache, [&](const Slot& e) {
     return e.id == candidate.id || HasEndpoint(e, candidate.endpoint);
   });
-  if (!candidate.endpoint.is_local()) {
+  if (!Exempt(candidate.endpoint)) {
     auto same = std::count_if(cache.begin(), cache.end(), [&](const Slot& e) {
       return SameSubnet(AddressOf(e), candidate.endpoint.address());
     });
@@ -500,7 +530,7 @@ void RoutingTable::FillFromCache(size_t index) {
     // Entries may have claimed its endpoint or subnet since it was cached.
     Contact contact = ContactOf(candidate);
     if (EndpointTaken(contact.endpoint, contact.id) ||
-        SubnetFull(bucket, contact)) {
+        SubnetFull(index, contact)) {
       continue;
     }
     AddLive(bucket, candidate);

@@ -16,7 +16,11 @@
 //   - no id and no endpoint appears twice among the entries, and our own id
 //     never appears;
 //   - within one bucket, at most max_per_subnet entries share a /24 (IPv4)
-//     or /64 (IPv6), unless their address is Endpoint::is_local();
+//     or /64 (IPv6), and in the whole table at most max_per_subnet_in_table,
+//     unless their address lies in prefix_limit_exempt (loopback by
+//     default);
+//   - an id keeps its endpoint while that endpoint answers: it moves only
+//     after a request to the old endpoint has failed (libtorrent's rule);
 //   - each replacement cache holds at most replacement_cache_size contacts,
 //     most recent first, none of them also an entry, with the same subnet
 //     limit applied to the cache on its own;
@@ -41,7 +45,14 @@
 //   - Entries are dropped after max_failures consecutive failures, or after
 //     a single failure if the replacement cache holds a candidate: a contact
 //     that answered recently beats one that just did not.
-//   - Per-subnet limits and one-id-per-endpoint, against Sybil flooding.
+//   - Per-subnet limits (per bucket and table-wide) and
+//     one-id-per-endpoint, against Sybil flooding.
+//   - No id hijack: an id that answers from a new endpoint while its entry
+//     has not failed is not believed (kRejected); the caller is asked to
+//     ping the old endpoint (ping_to_evict), and only once that has failed
+//     may the id move. A failure charged through OnFailure(Contact) counts
+//     only against an entry at that endpoint, so requests sent to an
+//     impostor's address cannot wear down the real entry.
 //
 // Memory (a simulated overlay of a million nodes keeps a million tables): an
 // entry or replacement candidate is a 32-byte Slot — the id, the time it was
@@ -75,6 +86,7 @@
 #include "dht/kademlia_parameters.h"
 #include "dht/node_id.h"
 #include "net/endpoint.h"
+#include "net/subnet.h"
 
 namespace kad::dht {
 
@@ -82,9 +94,14 @@ struct RoutingTableOptions {
   int bucket_size = kDefaultBucketSize;  // Kademlia's k
   int replacement_cache_size = 8;  // Candidates kept per bucket.
   int max_failures = 3;  // Consecutive failures before a contact is dropped.
-  // Entries per /24 (IPv4) or /64 (IPv6) in one bucket; addresses for which
-  // Endpoint::is_local() holds are exempt.
-  int max_per_subnet = 2;
+  // Entries per /24 (IPv4) or /64 (IPv6) in one bucket, and in the whole
+  // table; addresses in prefix_limit_exempt are exempt from both.
+  int max_per_subnet = kDefaultMaxPerSubnetInBucket;
+  int max_per_subnet_in_table = kDefaultMaxPerSubnetInTable;
+  // Borrowed: must outlive the table. Default: loopback only (local
+  // overlays); a deployment adds net::PrivateSubnets() when its private
+  // peers are distinct hosts.
+  std::span<const net::Subnet> prefix_limit_exempt = net::LoopbackSubnets();
   // A bucket no lookup has touched for this long is due for a refresh.
   absl::Duration refresh_interval = absl::Hours(1);
   // A full bucket asks for its least-recently-seen entry to be pinged
@@ -122,12 +139,15 @@ class RoutingTable {
       kAdded,      // Now an entry.
       kRefreshed,  // Was an entry; last_seen, failures and endpoint updated.
       kCached,     // Bucket full: kept in its replacement cache.
-      kRejected,   // Own id, endpoint owned by another id, or subnet full.
+      // Own id, endpoint owned by another id, subnet full, or a known id
+      // answering from a new endpoint while its old one has not failed.
+      kRejected,
     } kind;
     // Set with kCached when the least-recently-seen entry not already
-    // awaiting a ping was last seen presumed_alive_for ago or earlier: the
-    // caller should ping it and report back through OnResponse or
-    // OnFailure.
+    // awaiting a ping was last seen presumed_alive_for ago or earlier, and
+    // with kRejected when a known id answered from a new endpoint (the
+    // entry at its old endpoint is the one to ping): the caller should
+    // ping it and report back through OnResponse or OnFailure.
     std::optional<Contact> ping_to_evict;
   };
 
@@ -140,6 +160,10 @@ class RoutingTable {
   // Records that a request to `id` failed (timeout or error), dropping the
   // entry when it has failed too often and promoting a replacement.
   void OnFailure(const NodeId& id, absl::Time now);
+  // As OnFailure(contact.id), but only if the entry (or candidate) for
+  // that id is at contact.endpoint: a request to an address some stranger
+  // gave for a known id charges nothing to the real entry.
+  void OnFailure(const Contact& contact, absl::Time now);
 
   // Returns whether an unknown node with this id would be added by
   // OnResponse, capacity-wise: its bucket has room or splitting makes room.
@@ -207,7 +231,10 @@ class RoutingTable {
   size_t BucketIndex(const NodeId& id) const;
   Slot* FindSlot(size_t bucket, const NodeId& id);
   bool EndpointTaken(const net::Endpoint& endpoint, const NodeId& id) const;
-  bool SubnetFull(const Bucket& bucket, const Contact& contact) const;
+  // Returns whether `contact` would break a per-prefix limit in bucket
+  // `bucket` or in the table (ignoring an entry with its own id).
+  bool SubnetFull(size_t bucket, const Contact& contact) const;
+  bool Exempt(const net::Endpoint& endpoint) const;
   Update Refresh(size_t bucket, const Contact& contact, absl::Time now);
   size_t SplitFor(const NodeId& id);
   void SplitLast();

@@ -50,8 +50,9 @@ class Endpoint {
     return {address_.data(), family_ == Family::kIpv4 ? kIpv4Bytes : kIpv6Bytes};
   }
   bool is_loopback() const;
-  // Returns true for loopback and private/link-local ranges, where the
-  // per-subnet routing-table limit does not apply.
+  // Returns true for loopback and private/link-local ranges. (The
+  // per-prefix limits against Sybils do not use it: they exempt what
+  // NodeOptions::prefix_limit_exempt lists, loopback by default.)
   bool is_local() const;
 
   // Returns the same address with another port.

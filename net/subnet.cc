@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <charconv>
 #include <cstdint>
 #include <span>
@@ -78,6 +79,21 @@ absl::StatusOr<Subnet> Subnet::Parse(std::string_view text) {
   return Subnet(*base, length);
 }
 
+Subnet Subnet::Of(const Endpoint& endpoint, int prefix_length) {
+  const int max_length = endpoint.family() == Family::kIpv4 ? 32 : 128;
+  assert(prefix_length >= 0 && prefix_length <= max_length);
+  (void)max_length;
+  std::array<uint8_t, Endpoint::kIpv6Bytes> bytes{};
+  std::span<const uint8_t> address = endpoint.address();
+  for (size_t i = 0; i < address.size(); ++i) {
+    const int kept = std::clamp(prefix_length - static_cast<int>(i) * 8, 0, 8);
+    bytes[i] = static_cast<uint8_t>(address[i] & ~(0xff >> kept));
+  }
+  absl::StatusOr<Endpoint> base =
+      Endpoint::FromBytes(std::span(bytes).first(address.size()), 0);
+  return Subnet(*base, prefix_length);
+}
+
 bool Subnet::Contains(const Endpoint& endpoint) const {
   return endpoint.family() == base_.family() &&
          PrefixMatches(endpoint.address(), base_.address(), prefix_length_);
@@ -85,6 +101,32 @@ bool Subnet::Contains(const Endpoint& endpoint) const {
 
 std::string Subnet::ToString() const {
   return absl::StrCat(base_.AddressString(), "/", prefix_length_);
+}
+
+bool SamePrefix(const Endpoint& a, const Endpoint& b) {
+  if (a.family() != b.family()) return false;
+  const int bits =
+      a.family() == Family::kIpv4 ? kSybilPrefixIpv4 : kSybilPrefixIpv6;
+  return PrefixMatches(a.address(), b.address(), bits);
+}
+
+bool AnyContains(std::span<const Subnet> subnets, const Endpoint& endpoint) {
+  return std::any_of(subnets.begin(), subnets.end(),
+                     [&](const Subnet& s) { return s.Contains(endpoint); });
+}
+
+std::span<const Subnet> LoopbackSubnets() {
+  static const Subnet kLoopback[] = {*Subnet::Parse("127.0.0.0/8"),
+                                     *Subnet::Parse("::1/128")};
+  return kLoopback;
+}
+
+std::span<const Subnet> PrivateSubnets() {
+  static const Subnet kPrivate[] = {
+      *Subnet::Parse("10.0.0.0/8"),     *Subnet::Parse("172.16.0.0/12"),
+      *Subnet::Parse("192.168.0.0/16"), *Subnet::Parse("169.254.0.0/16"),
+      *Subnet::Parse("fc00::/7"),       *Subnet::Parse("fe80::/10")};
+  return kPrivate;
 }
 
 }  // namespace kad::net

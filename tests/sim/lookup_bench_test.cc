@@ -74,6 +74,52 @@ TEST(LookupBenchTest, SameSeedGivesTheSameReport) {
             Deterministic(*other)["latency_ms"]);
 }
 
+TEST(LookupBenchTest, DropAdversariesAreReportedAndReproducible) {
+  LookupBenchOptions options = SmallRun(7);
+  options.adversary = 0.2;
+  options.attack = AttackMode::kDrop;
+  absl::StatusOr<LookupBenchReport> first = RunSimLookupBench(options, {});
+  absl::StatusOr<LookupBenchReport> second = RunSimLookupBench(options, {});
+  ASSERT_TRUE(first.ok() && second.ok()) << first.status();
+  ASSERT_TRUE(first->adversary.has_value());
+  // About a fifth of 300 nodes.
+  EXPECT_GT(first->adversary->adversaries, 40u);
+  EXPECT_LT(first->adversary->adversaries, 80u);
+  EXPECT_GT(first->adversary->finds_answered, 0u);
+  EXPECT_GT(first->adversary->stores_dropped, 0u);
+  EXPECT_EQ(first->adversary->eclipsed_keys, 0u);
+  EXPECT_EQ(first->get.lookups, 100u);
+  const nlohmann::ordered_json json = Deterministic(*first);
+  EXPECT_EQ(json["adversary"]["attack"], "drop");
+  EXPECT_EQ(json["adversary"]["fraction"], 0.2);
+  EXPECT_EQ(json, Deterministic(*second));
+}
+
+TEST(LookupBenchTest, EclipseAdversariesSitNextToTheFirstKeys) {
+  LookupBenchOptions options = SmallRun(8);
+  options.adversary = 0.2;
+  options.attack = AttackMode::kEclipse;
+  absl::StatusOr<LookupBenchReport> report = RunSimLookupBench(options, {});
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_TRUE(report->adversary.has_value());
+  const AdversaryReport& adversary = *report->adversary;
+  // k = 20 Sybils to a key.
+  EXPECT_EQ(adversary.eclipsed_keys, (adversary.adversaries + 19) / 20);
+  EXPECT_EQ(adversary.eclipsed_gets.lookups, adversary.eclipsed_keys);
+  EXPECT_EQ(ReportJson(*report)["adversary"]["sybil_prefix"], "shared");
+}
+
+TEST(LookupBenchTest, AdversaryAndAttackGoTogether) {
+  LookupBenchOptions options = SmallRun(1);
+  options.adversary = 0.1;
+  EXPECT_FALSE(ValidateLookupBench(options).ok());
+  options.adversary = 0;
+  options.attack = AttackMode::kDrop;
+  EXPECT_FALSE(ValidateLookupBench(options).ok());
+  options.adversary = 1;
+  EXPECT_FALSE(ValidateLookupBench(options).ok());
+}
+
 TEST(LookupBenchTest, OracleJoinSendsNothingToBuildAndLookupsSucceed) {
   LookupBenchOptions options = SmallRun(3);
   options.nodes = 2000;

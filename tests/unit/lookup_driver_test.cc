@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "net/sim_clock.h"
 #include "net/sim_network.h"
+#include "net/subnet.h"
 #include "storage/memory_store.h"
 
 namespace kad::dht {
@@ -26,6 +27,22 @@ namespace {
 
 constexpr int kServers = 60;
 constexpr int kBucketSize = 20;
+
+// The simulator's IPv4 hosts (10.a.b.c, 254 to a /24) count as distinct
+// hosts, as in every simulated overlay (bench/sim_overlay.h).
+const net::Subnet kSimHosts[] = {*net::Subnet::Parse("10.0.0.0/8")};
+
+RoutingTableOptions TableOptions() {
+  RoutingTableOptions options;
+  options.prefix_limit_exempt = kSimHosts;
+  return options;
+}
+
+LookupOptions DriverOptions() {
+  LookupOptions options{kBucketSize, 3};
+  options.prefix_limit_exempt = kSimHosts;
+  return options;
+}
 
 struct Server {
   std::unique_ptr<net::SimTransport> transport;
@@ -40,7 +57,7 @@ struct Driven {
   Driven(net::SimNetwork& network, net::SimClock& clock, const NodeId& id)
       : self(id),
         transport(network.NewTransport()),
-        table(self, RoutingTableOptions{}, clock.Now()),
+        table(self, TableOptions(), clock.Now()),
         gen(7),
         rpc(RpcOptions{{absl::Seconds(1), absl::Milliseconds(50),
                         absl::Seconds(2)},
@@ -49,7 +66,7 @@ struct Driven {
             *transport, clock, stats, gen),
         requester(self, rpc, table, clock),
         driver(std::make_unique<LookupDriver>(
-            LookupOptions{kBucketSize, 3}, self, table, requester, clock,
+            DriverOptions(), self, table, requester, clock,
             stats, latency)) {
     transport->SetReceiveHandler(
         [this, &clock](const net::Endpoint& from,
@@ -83,6 +100,7 @@ class LookupDriverTest : public ::testing::Test {
       server.store = std::make_unique<storage::MemoryStore>();
       NodeOptions options;
       options.seed = 100 + i;
+      options.prefix_limit_exempt.push_back(kSimHosts[0]);
       server.node = std::make_unique<Node>(options, *server.transport, clock_,
                                            *server.store);
       server.node->Start();
@@ -107,6 +125,16 @@ class LookupDriverTest : public ::testing::Test {
 
   void Know(const Contact& contact) {
     driven_->table.OnResponse(contact, clock_.Now());
+  }
+
+  // Makes the table's k closest to `target` crashed hosts.
+  void KnowDeadHostsNear(const NodeId& target, SplitMix64& gen) {
+    for (int i = 0; i < kBucketSize; ++i) {
+      auto dead = network_.NewTransport();
+      const net::Endpoint endpoint = dead->local_endpoint();
+      network_.Crash(endpoint);
+      Know({NodeId::RandomWithPrefix(target, 40, gen), endpoint});
+    }
   }
 
   net::SimClock clock_;
@@ -167,12 +195,7 @@ TEST_F(LookupDriverTest, WidensToEveryContactWhenTheSeedsAllFail) {
   const NodeId target = NodeId::Random(gen);
   // The table's k closest to the target are dead hosts; a live server is
   // known too, farther away.
-  for (int i = 0; i < kBucketSize; ++i) {
-    auto dead = network_.NewTransport();
-    const net::Endpoint endpoint = dead->local_endpoint();
-    network_.Crash(endpoint);
-    Know({NodeId::RandomWithPrefix(target, 40, gen), endpoint});
-  }
+  KnowDeadHostsNear(target, gen);
   Know(TrueClosest(driven_->self, kServers).back());
   std::vector<Contact> found;
   bool widened = false;
@@ -239,6 +262,45 @@ TEST_F(LookupDriverTest, EveryFinishedLookupIsTimed) {
   clock_.RunUntilIdle(absl::Minutes(5));
   EXPECT_EQ(driven_->latency.size(), 4u);
   EXPECT_EQ(driven_->stats.lookups_finished, 4u);
+}
+
+TEST_F(LookupDriverTest, DeadlineEndsALookupWithWhatItHas) {
+  LookupOptions options = DriverOptions();
+  options.deadline = absl::Milliseconds(1500);
+  driven_->driver = std::make_unique<LookupDriver>(
+      options, driven_->self, driven_->table, driven_->requester, clock_,
+      driven_->stats, driven_->latency);
+  SplitMix64 gen(10);
+  const NodeId target = NodeId::Random(gen);
+  // The k closest known are dead: each costs timeouts and resends, far
+  // past the deadline, before it fails.
+  KnowDeadHostsNear(target, gen);
+  const absl::Time started = clock_.Now();
+  std::optional<absl::Time> ended;
+  bool timed_out = false;
+  driven_->driver->Start(target, std::nullopt, [&](LookupRun& run) {
+    ended = clock_.Now();
+    timed_out = run.timed_out;
+  });
+  clock_.RunUntilIdle(absl::Minutes(10));
+  ASSERT_TRUE(ended.has_value());
+  EXPECT_TRUE(timed_out);
+  // Ended at the first timeout after the deadline: the RPC timeout
+  // starts at 1 s and backs off, so within the next 2 s (max timeout).
+  EXPECT_GE(*ended - started, absl::Milliseconds(1500));
+  EXPECT_LE(*ended - started, absl::Milliseconds(1500) + absl::Seconds(2));
+  // Without the deadline, the dead contacts would hold it until each had
+  // timed out three times.
+  EXPECT_EQ(driven_->driver->running(), 0u);
+}
+
+TEST_F(LookupDriverTest, ALookupThatEndsInTimeIsNotMarkedTimedOut) {
+  for (int i = 0; i < 3; ++i) Know(everyone_[i]);
+  bool timed_out = true;
+  driven_->driver->Start(everyone_[20].id, std::nullopt,
+                         [&](LookupRun& run) { timed_out = run.timed_out; });
+  clock_.RunUntilIdle(absl::Minutes(5));
+  EXPECT_FALSE(timed_out);
 }
 
 }  // namespace

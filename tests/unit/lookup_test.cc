@@ -4,13 +4,17 @@
 #include <random>
 
 #include "absl/container/flat_hash_set.h"
+#include "net/subnet.h"
 #include "gtest/gtest.h"
 
 namespace kad::dht {
 namespace {
 
+// Each node on a /24 of its own (the per-prefix limit never binds).
 Contact MakeContact(const NodeId& id, uint16_t port) {
-  return Contact{id, net::Endpoint::Ipv4({10, 0, 0, 1}, port)};
+  return Contact{id, net::Endpoint::Ipv4({100, static_cast<uint8_t>(port >> 8),
+                                          static_cast<uint8_t>(port), 1},
+                                         port)};
 }
 
 // A static network of `n` random nodes where every node knows all others:
@@ -231,6 +235,162 @@ TEST(LookupTest, HopsCountRoundTripsToTheClosestNode) {
   lookup.OnReply(second->id, {});
   EXPECT_TRUE(lookup.Done());
   EXPECT_EQ(lookup.hops(), 2);
+}
+
+// Twenty ids of one host (one /24), all closer to the target than any
+// honest node, offered to the lookup by every node it asks — the Sybil
+// attack of issue 12.
+struct SybilScenario {
+  explicit SybilScenario(uint64_t seed) : honest(300, seed), gen(seed + 1) {
+    target = NodeId::Random(gen);
+    for (int i = 0; i < 20; ++i) {
+      // Sharing the target's first 40 bits: closer than any honest id.
+      sybils.push_back(
+          {NodeId::RandomWithPrefix(target, 40, gen),
+           net::Endpoint::Ipv4({203, 0, 113, static_cast<uint8_t>(i + 1)},
+                               4222)});
+    }
+  }
+  bool IsSybil(const NodeId& id) const {
+    return std::ranges::any_of(sybils,
+                               [&](const Contact& c) { return c.id == id; });
+  }
+  // Honest nodes answer with the sybils and the honest closest; sybils
+  // answer with one another.
+  std::vector<Contact> Answer(const NodeId& from) const {
+    if (IsSybil(from)) return sybils;
+    std::vector<Contact> answer = sybils;
+    for (const Contact& c : honest.ClosestTo(target, 20)) answer.push_back(c);
+    return answer;
+  }
+  int Run(Lookup& lookup) const {
+    int sybils_asked = 0;
+    for (int guard = 0; guard < 10'000 && !lookup.Done(); ++guard) {
+      auto next = lookup.NextToQuery();
+      if (!next) break;
+      if (IsSybil(next->id)) ++sybils_asked;
+      lookup.OnReply(next->id, Answer(next->id));
+    }
+    return sybils_asked;
+  }
+
+  StaticNetwork honest;
+  std::mt19937_64 gen;
+  NodeId target;
+  std::vector<Contact> sybils;
+};
+
+TEST(LookupTest, OneSlash24OfferingTwentyCloserIdsGetsAtMostTheLimit) {
+  SybilScenario scenario(11);
+  LookupOptions options;  // k = 20, at most 2 per /24.
+  Lookup lookup(scenario.target, options, scenario.honest.nodes());
+  const int sybils_asked = scenario.Run(lookup);
+  ASSERT_TRUE(lookup.Done());
+  std::vector<Contact> closest = lookup.Closest();
+  ASSERT_EQ(closest.size(), 20u);
+  const auto sybils_returned = std::ranges::count_if(
+      closest, [&](const Contact& c) { return scenario.IsSybil(c.id); });
+  EXPECT_EQ(sybils_returned, kDefaultLookupMaxPerSubnet);
+  EXPECT_LE(sybils_asked, kDefaultLookupMaxPerSubnet);
+  // The rest of the result is the true honest closest.
+  std::vector<Contact> honest_part;
+  for (const Contact& c : closest) {
+    if (!scenario.IsSybil(c.id)) honest_part.push_back(c);
+  }
+  std::vector<Contact> expected = scenario.honest.ClosestTo(
+      scenario.target, 20 - kDefaultLookupMaxPerSubnet);
+  EXPECT_EQ(honest_part, expected);
+}
+
+TEST(LookupTest, ExemptSubnetsAreNotLimited) {
+  SybilScenario scenario(12);
+  const net::Subnet exempt[] = {*net::Subnet::Parse("203.0.113.0/24")};
+  LookupOptions options;
+  options.prefix_limit_exempt = exempt;
+  Lookup lookup(scenario.target, options, scenario.honest.nodes());
+  scenario.Run(lookup);
+  std::vector<Contact> closest = lookup.Closest();
+  EXPECT_EQ(std::ranges::count_if(
+                closest, [&](const Contact& c) { return scenario.IsSybil(c.id); }),
+            20);
+}
+
+TEST(LookupTest, ACloserCandidatePushesItsPrefixsFarthestOut) {
+  StaticNetwork net(50, 13);
+  NodeId target;
+  std::vector<Contact> sorted = net.ClosestTo(target, 50);
+  // Four contacts of one /24, the closest of them learned last.
+  std::vector<Contact> same_prefix;
+  for (int i = 0; i < 4; ++i) {
+    same_prefix.push_back(
+        {sorted[i * 10].id,
+         net::Endpoint::Ipv4({203, 0, 113, static_cast<uint8_t>(i + 1)}, 1)});
+  }
+  LookupOptions options;
+  options.bucket_size = 50;
+  options.parallelism = 50;
+  options.max_per_subnet = 3;
+  Lookup lookup(target, options,
+                std::vector<Contact>(same_prefix.begin() + 1,
+                                     same_prefix.end()));
+  lookup.AddSeeds(std::vector<Contact>{same_prefix[0]});
+  std::vector<NodeId> asked;
+  while (auto next = lookup.NextToQuery()) asked.push_back(next->id);
+  EXPECT_EQ(asked, (std::vector<NodeId>{same_prefix[0].id, same_prefix[1].id,
+                                        same_prefix[2].id}));
+}
+
+TEST(LookupTest, RequestCapEndsALookupThatKeepsFindingCloserIds) {
+  std::mt19937_64 gen(14);
+  const NodeId target = NodeId::Random(gen);
+  auto node = [&](int prefix, uint16_t n) {
+    return MakeContact(NodeId::RandomWithPrefix(target, prefix, gen), n);
+  };
+  std::vector<Contact> seeds;
+  for (uint16_t i = 0; i < 20; ++i) seeds.push_back(node(1, i));
+  LookupOptions options;
+  options.max_requests = 30;
+  Lookup lookup(target, options, seeds);
+  // Every answer brings 20 ids closer than any before: a chain of Sybils
+  // that would keep the lookup going forever.
+  int prefix = 2;
+  uint16_t port = 100;
+  int sent = 0;
+  for (int guard = 0; guard < 1000 && !lookup.Done(); ++guard) {
+    std::vector<std::optional<Contact>> batch;
+    while (auto next = lookup.NextToQuery()) batch.push_back(next);
+    ASSERT_FALSE(batch.empty());
+    for (const auto& next : batch) {
+      ++sent;
+      std::vector<Contact> closer;
+      for (int i = 0; i < 20; ++i) closer.push_back(node(prefix, port++));
+      ++prefix;
+      lookup.OnReply(next->id, closer);
+    }
+  }
+  EXPECT_TRUE(lookup.Done());
+  EXPECT_TRUE(lookup.capped());
+  EXPECT_EQ(sent, 30);
+  EXPECT_EQ(lookup.requests_sent(), 30);
+  EXPECT_FALSE(lookup.NextToQuery().has_value());
+}
+
+TEST(LookupTest, CappedLookupWaitsForRequestsStillOut) {
+  StaticNetwork net(50, 15);
+  LookupOptions options;
+  options.max_requests = 3;
+  Lookup lookup(NodeId(), options, net.nodes());
+  std::vector<Contact> out;
+  while (auto next = lookup.NextToQuery()) out.push_back(*next);
+  ASSERT_EQ(out.size(), 3u);
+  lookup.OnReply(out[0].id, {});
+  lookup.OnSlow(out[1].id);
+  EXPECT_FALSE(lookup.Done());
+  lookup.OnFailure(out[1].id);
+  EXPECT_FALSE(lookup.Done());
+  lookup.OnReply(out[2].id, {});
+  EXPECT_TRUE(lookup.Done());
+  EXPECT_EQ(lookup.Closest().size(), 2u);
 }
 
 }  // namespace

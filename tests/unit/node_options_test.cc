@@ -31,6 +31,43 @@ TEST(NodeOptionsTest, ParallelismMustBeBetweenOneAndK) {
   EXPECT_TRUE(ValidateNodeOptions(options).ok());
 }
 
+TEST(NodeOptionsTest, PerSubnetLimitsMustBePositive) {
+  for (int NodeOptions::*field :
+       {&NodeOptions::max_per_subnet_in_bucket,
+        &NodeOptions::max_per_subnet_in_table,
+        &NodeOptions::lookup_max_per_subnet}) {
+    NodeOptions options;
+    options.*field = 0;
+    EXPECT_FALSE(ValidateNodeOptions(options).ok());
+    options.*field = 1;
+    EXPECT_TRUE(ValidateNodeOptions(options).ok());
+  }
+}
+
+TEST(NodeOptionsTest, ExemptionDefaultsToLoopbackOnly) {
+  NodeOptions options;
+  EXPECT_TRUE(net::AnyContains(options.prefix_limit_exempt,
+                               *net::Endpoint::Parse("127.0.0.1:1")));
+  EXPECT_TRUE(net::AnyContains(options.prefix_limit_exempt,
+                               *net::Endpoint::Parse("[::1]:1")));
+  EXPECT_FALSE(net::AnyContains(options.prefix_limit_exempt,
+                                *net::Endpoint::Parse("10.0.0.1:1")));
+  EXPECT_FALSE(net::AnyContains(options.prefix_limit_exempt,
+                                *net::Endpoint::Parse("192.168.1.1:1")));
+}
+
+TEST(NodeOptionsTest, LookupBoundsLetTheKClosestBeAskedAndTimeRun) {
+  NodeOptions options;
+  options.lookup_max_requests = options.bucket_size - 1;
+  absl::Status status = ValidateNodeOptions(options);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("lookup_max_requests"), std::string::npos);
+  options.lookup_max_requests = options.bucket_size;
+  EXPECT_TRUE(ValidateNodeOptions(options).ok());
+  options.lookup_deadline = absl::ZeroDuration();
+  EXPECT_FALSE(ValidateNodeOptions(options).ok());
+}
+
 TEST(NodeOptionsTest, TimeoutsMustBeOrdered) {
   NodeOptions options;
   options.min_rpc_timeout = absl::Seconds(3);  // Above initial and max.

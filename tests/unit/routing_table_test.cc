@@ -280,16 +280,56 @@ TEST(RoutingTableTest, ReplacementCacheKeepsMostRecentCandidates) {
   EXPECT_FALSE(h.table.Find(candidates[1].id).has_value());
 }
 
-TEST(RoutingTableTest, ResponseFromNewEndpointMovesContact) {
+// The hijack of issue 12: a node claiming a known id from another endpoint
+// must not take the entry over while the real one still answers.
+TEST(RoutingTableTest, ResponseFromNewEndpointDoesNotMoveALiveContact) {
+  Harness h;
+  Contact c = h.Local(0);
+  h.Answer(c);
+  const absl::Time seen = h.now;
+  Contact impostor{c.id, Ipv4(127, 0, 0, 9)};
+  RoutingTable::Update update = h.Answer(impostor);
+  EXPECT_EQ(update.kind, Kind::kRejected);
+  // The caller is asked to check the old endpoint, once.
+  ASSERT_TRUE(update.ping_to_evict.has_value());
+  EXPECT_EQ(*update.ping_to_evict, c);
+  EXPECT_FALSE(h.Answer(impostor).ping_to_evict.has_value());
+  EXPECT_EQ(h.table.Find(c.id)->contact.endpoint, c.endpoint);
+  EXPECT_EQ(h.table.Find(c.id)->last_seen, seen);
+  // The real node answers the check: the impostor is still refused, and
+  // its endpoint stays free of the id.
+  EXPECT_EQ(h.Answer(c).kind, Kind::kRefreshed);
+  EXPECT_EQ(h.Answer(impostor).kind, Kind::kRejected);
+  EXPECT_EQ(h.table.Find(c.id)->contact, c);
+  EXPECT_EQ(h.table.size(), 1u);
+}
+
+TEST(RoutingTableTest, IdMovesOnlyAfterItsOldEndpointFailed) {
   Harness h;
   Contact c = h.Local(0);
   h.Answer(c);
   Contact moved{c.id, Ipv4(127, 0, 0, 9)};
+  EXPECT_EQ(h.Answer(moved).kind, Kind::kRejected);
+  h.table.OnFailure(c, h.now);  // The old endpoint did not answer.
   EXPECT_EQ(h.Answer(moved).kind, Kind::kRefreshed);
   EXPECT_EQ(h.table.Find(c.id)->contact.endpoint, moved.endpoint);
-  EXPECT_EQ(h.table.Find(c.id)->last_seen, h.now);
+  EXPECT_EQ(h.table.Find(c.id)->failures, 0);
   // The old endpoint is free for another id.
   EXPECT_EQ(h.Answer({h.Local(0).id, c.endpoint}).kind, Kind::kAdded);
+}
+
+TEST(RoutingTableTest, FailureAtAnotherEndpointIsNotChargedToTheEntry) {
+  RoutingTableOptions options = EagerPings();
+  options.max_failures = 1;
+  Harness h(options);
+  Contact c = h.Local(0);
+  h.Answer(c);
+  // Requests to an address a stranger gave for this id went unanswered.
+  h.table.OnFailure(Contact{c.id, Ipv4(127, 0, 0, 9)}, h.now);
+  ASSERT_TRUE(h.table.Find(c.id).has_value());
+  EXPECT_EQ(h.table.Find(c.id)->failures, 0);
+  h.table.OnFailure(c, h.now);
+  EXPECT_FALSE(h.table.Find(c.id).has_value());
 }
 
 TEST(RoutingTableTest, KeepsLastSeenInWholeSecondsSinceTheTableWasMade) {
@@ -369,10 +409,49 @@ TEST(RoutingTableTest, LoopbackIsExemptFromSubnetLimit) {
   for (int i = 0; i < 10; ++i) {
     EXPECT_EQ(h.Answer(h.Local(0)).kind, Kind::kAdded);
   }
+  EXPECT_EQ(h.table.size(), 10u);
+}
+
+TEST(RoutingTableTest, PrivateRangesAreLimitedUnlessTheDeploymentExemptsThem) {
+  Harness limited;
   for (uint8_t host = 1; host <= 5; ++host) {
-    EXPECT_EQ(h.Answer(h.At(0, Ipv4(192, 168, 1, host))).kind, Kind::kAdded);
+    limited.Answer(limited.At(0, Ipv4(192, 168, 1, host)));
   }
-  EXPECT_EQ(h.table.size(), 15u);
+  EXPECT_EQ(limited.table.size(), 2u);
+  RoutingTableOptions options = EagerPings();
+  options.prefix_limit_exempt = net::PrivateSubnets();
+  Harness exempt(options);
+  for (uint8_t host = 1; host <= 5; ++host) {
+    EXPECT_EQ(exempt.Answer(exempt.At(0, Ipv4(192, 168, 1, host))).kind,
+              Kind::kAdded);
+  }
+  EXPECT_EQ(exempt.table.size(), 5u);
+  // Public ranges stay limited.
+  for (uint8_t host = 1; host <= 3; ++host) {
+    exempt.Answer(exempt.At(0, Ipv4(203, 0, 113, host)));
+  }
+  EXPECT_EQ(exempt.table.size(), 7u);
+}
+
+TEST(RoutingTableTest, SubnetLimitAppliesToTheWholeTable) {
+  Harness h;
+  for (int i = 0; i < 20; ++i) h.Answer(h.Local(12));
+  h.Answer(h.Local(13));  // Splits: buckets 0 to 11 exist, one per CPL.
+  ASSERT_GE(h.table.Buckets().size(), 12u);
+  // Two per bucket from one /24 would be 24 in buckets 0-11; the table
+  // takes kDefaultMaxPerSubnetInTable of them.
+  int added = 0;
+  for (int cpl = 0; cpl < 12; ++cpl) {
+    for (int host = 1; host <= 2; ++host) {
+      const auto last = static_cast<uint8_t>(10 * cpl + host);
+      if (h.Answer(h.At(cpl, Ipv4(203, 0, 113, last))).kind == Kind::kAdded) {
+        ++added;
+      }
+    }
+  }
+  EXPECT_EQ(added, kDefaultMaxPerSubnetInTable);
+  // Another /24 is not affected.
+  EXPECT_EQ(h.Answer(h.At(11, Ipv4(203, 0, 114, 1))).kind, Kind::kAdded);
 }
 
 std::vector<Contact> BruteForceClosest(std::vector<Contact> all,
@@ -484,12 +563,17 @@ void ExpectInvariants(const Harness& h, const RoutingTableOptions& options) {
       ASSERT_TRUE(ids.insert(c.id).second) << "duplicate id";
       ASSERT_TRUE(endpoints.insert(c.endpoint).second) << "duplicate endpoint";
       ASSERT_EQ(h.table.Find(c.id)->contact, c);
-      if (c.endpoint.is_local()) continue;
+      if (c.endpoint.is_loopback()) continue;
       ASSERT_LE(std::count_if(in_bucket.begin(), in_bucket.end(),
                               [&](const Contact& o) {
                                 return SameSubnet(o.endpoint, c.endpoint);
                               }),
                 options.max_per_subnet);
+      ASSERT_LE(std::count_if(all.begin(), all.end(),
+                              [&](const Contact& o) {
+                                return SameSubnet(o.endpoint, c.endpoint);
+                              }),
+                options.max_per_subnet_in_table);
     }
   }
 }
@@ -517,7 +601,7 @@ TEST(RoutingTableTest, RandomizedOperationsKeepInvariants) {
           [&](const Contact& o) { return o.endpoint == c.endpoint; });
       Kind kind = h.Answer(c).kind;
       ++kinds[kind];
-      if (c.endpoint.is_local() && endpoint_free) {
+      if (c.endpoint.is_loopback() && endpoint_free) {
         ASSERT_EQ(predicted, kind == Kind::kAdded) << "step " << step;
       }
       known.push_back(c);
@@ -604,10 +688,13 @@ TEST(RoutingTableTest, RejectsIpv6EndpointOwnedByAnotherId) {
   EXPECT_EQ(h.Answer({h.Local(0).id, a.endpoint}).kind, Kind::kRejected);
   EXPECT_EQ(h.Answer({b.id, a.endpoint}).kind, Kind::kRejected);
   EXPECT_EQ(h.table.Find(b.id)->contact, b);
-  // A contact moving between families frees the endpoint it leaves.
+  // A contact moving between families (once its old endpoint has failed)
+  // frees the endpoint it leaves.
   Contact moved{a.id, Ipv4(203, 0, 113, 1)};
+  h.table.OnFailure(a, h.now);
   EXPECT_EQ(h.Answer(moved).kind, Kind::kRefreshed);
   EXPECT_EQ(h.table.Find(a.id)->contact, moved);
+  h.table.OnFailure(b, h.now);
   EXPECT_EQ(h.Answer({b.id, a.endpoint}).kind, Kind::kRefreshed);
   EXPECT_EQ(h.table.Find(b.id)->contact.endpoint, a.endpoint);
 }
