@@ -14,6 +14,7 @@
 #include "dht/wire_codec.h"
 #include "gtest/gtest.h"
 #include "net/endpoint.h"
+#include "net/subnet.h"
 #include "net/sim_clock.h"
 #include "net/sim_network.h"
 #include "storage/memory_store.h"
@@ -146,6 +147,9 @@ class ReflectionTest : public AbuseTest {
     NodeOptions options;
     options.admission = std::nullopt;
     if (!budget_on) options.reply_budget = std::nullopt;
+    // The simulated hosts share 10.0.0.0/24: count them as distinct hosts,
+    // so the reflector's table (and its answers) hold all 20.
+    options.prefix_limit_exempt.push_back(*net::Subnet::Parse("10.0.0.0/8"));
     Node& reflector = AddNode(options);
     std::vector<Contact> contacts;  // So that an answer carries 20.
     for (int i = 0; i < 20; ++i) {
