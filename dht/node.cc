@@ -298,21 +298,22 @@ bool Node::Impl::Proven(const net::Endpoint& from,
 
 void Node::Impl::ProbeStranger(const Contact& contact, size_t request_bytes) {
   // A node enters the table only after answering us: ping it first — one
-  // probe per address at a time, and within the reply budget, since the
-  // source may be forged.
+  // probe per source endpoint at a time, and within the reply budget,
+  // since the source may be forged. (Not one per address: a local overlay
+  // runs thousands of nodes on 127.0.0.1.)
   constexpr size_t kPingBytes = 30;  // A ping with a sender id.
-  const net::Endpoint address = contact.endpoint.WithPort(0);
   if (!routing_table_.WouldAdmit(contact.id) ||
       probing_.size() >= kMaxConcurrentProbes ||
-      probing_.contains(address) ||
+      probing_.contains(contact.endpoint) ||
       !gate_.MayReply(contact.endpoint, request_bytes, kPingBytes,
                       /*proven=*/false, clock_.Now())) {
     return;
   }
-  probing_.insert(address);
+  probing_.insert(contact.endpoint);
   requester_.Send(contact.endpoint, contact.id, dht::Ping{},
-                  {nullptr, [this, address](absl::StatusOr<Message>) {
-                     probing_.erase(address);
+                  {nullptr, [this, source = contact.endpoint](
+                                absl::StatusOr<Message>) {
+                     probing_.erase(source);
                      ReleaseIfSparse(probing_);
                    }});
 }

@@ -110,7 +110,7 @@ class Node::Impl {
   Bootstrapper bootstrapper_;
   ReplicationDriver replication_;
   RequestGate gate_;
-  // Strangers being pinged, one probe per address at a time.
+  // Strangers being pinged, one probe per source endpoint at a time.
   absl::flat_hash_set<net::Endpoint> probing_;
   TimerSet timers_;  // Last: cancelled before anything they refer to goes.
 };
