@@ -1,0 +1,292 @@
+// Node::Impl (dht/node_impl.h): wiring, dispatch and serving.
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "dht/node_impl.h"
+#include "dht/record_auth.h"
+#include "dht/release_if_sparse.h"
+#include "dht/wire_codec.h"
+
+namespace kad::dht {
+namespace {
+
+// Strangers that query us are pinged before they may enter the table; this
+// bounds how many such probes run at once.
+constexpr size_t kMaxConcurrentProbes = 64;
+// Expired records removed per maintenance pass.
+constexpr size_t kExpiryBatch = 1000;
+// How often stale buckets are looked for (each is refreshed at most once
+// per bucket_refresh_interval).
+constexpr absl::Duration kRefreshCheckPeriod = absl::Minutes(1);
+
+RoutingTableOptions TableOptions(const NodeOptions& options) {
+  RoutingTableOptions table;
+  table.bucket_size = options.bucket_size;
+  table.refresh_interval = options.bucket_refresh_interval;
+  table.max_per_subnet = options.max_per_subnet_in_bucket;
+  table.max_per_subnet_in_table = options.max_per_subnet_in_table;
+  table.prefix_limit_exempt = options.prefix_limit_exempt;
+  return table;
+}
+
+// Keys the request gate's hash tables; drawn apart from the node's own
+// generator so that turning the gate on or off changes nothing else.
+uint64_t GateSeedOf(const NodeOptions& options) {
+  SplitMix64 gen(*options.seed ^ 0x6761746573656564);  // "gateseed"
+  return gen();
+}
+
+LookupOptions LookupOptionsOf(const NodeOptions& options) {
+  LookupOptions lookup;
+  lookup.bucket_size = options.bucket_size;
+  lookup.parallelism = options.parallelism;
+  lookup.max_per_subnet = options.lookup_max_per_subnet;
+  lookup.prefix_limit_exempt = options.prefix_limit_exempt;
+  lookup.max_requests = options.lookup_max_requests;
+  lookup.deadline = options.lookup_deadline;
+  return lookup;
+}
+
+}  // namespace
+
+// ---- Impl: wiring ----------------------------------------------------------
+
+Node::Impl::Impl(const NodeId& id, NodeOptions options,
+                 net::Transport& transport, net::Clock& clock,
+                 storage::RecordStore& store,
+                 storage::PublicationStore* publications)
+    : id_(id),
+      options_(std::move(options)),
+      transport_(transport),
+      clock_(clock),
+      store_(store),
+      routing_table_(id_, TableOptions(options_), clock.Now()),
+      gen_(*options_.seed),
+      secret_gen_(options_.secrets == NodeOptions::SecretSource::kCsprng
+                      ? absl::BitGenRef(csprng_)
+                      : absl::BitGenRef(gen_)),
+      tokens_(secret_gen_, options_.token_rotation, clock.Now()),
+      rpc_(RpcOptions{{options_.initial_rpc_timeout, options_.min_rpc_timeout,
+                       options_.max_rpc_timeout},
+                      options_.rpc_give_up_after_timeouts,
+                      options_.read_only ? std::nullopt
+                                         : std::optional<NodeId>(id_)},
+           transport, clock, stats_, secret_gen_),
+      stats_service_(options_.stats_allow, clock.Now(), routing_table_, store,
+                     stats_, lookup_latency_),
+      handler_(options_.bucket_size, routing_table_, store, tokens_, stats_,
+               stats_service_),
+      requester_(id_, rpc_, routing_table_, clock),
+      lookups_(LookupOptionsOf(options_), id_,
+               routing_table_, requester_, clock, stats_, lookup_latency_),
+      publisher_({options_.bucket_size, options_.read_only}, id_, lookups_,
+                 requester_, store,
+                 publications ? *publications : own_publications_, clock),
+      reader_({options_.get_quorum, options_.read_only}, lookups_, requester_,
+              store, clock, stats_),
+      bootstrapper_(options_.read_only, id_, routing_table_, lookups_,
+                    requester_, clock, gen_),
+      replication_({options_.bucket_size, options_.replicate_interval,
+                    options_.handoff_delay, options_.replication_pace},
+                   id_, routing_table_, requester_, store, clock, stats_,
+                   gen_),
+      gate_(options_.admission, options_.reply_budget, GateSeedOf(options_)),
+      timers_(clock) {
+  if (!options_.read_only) {
+    requester_.set_on_contact_added(
+        [this](const Contact& contact) { replication_.OnContactAdded(contact); });
+  }
+}
+
+Node::Impl::~Impl() {
+  transport_.SetReceiveHandler(
+      [](const net::Endpoint&, std::span<const uint8_t>) {});
+}
+
+void Node::Impl::Start() {
+  transport_.SetReceiveHandler(
+      [this](const net::Endpoint& from, std::span<const uint8_t> bytes) {
+        OnDatagram(from, bytes);
+      });
+  Every(options_.expiry_interval,
+        [this] { store_.ExpireSome(clock_.Now(), kExpiryBatch); });
+  if (options_.read_only) return;
+  Every(kRefreshCheckPeriod, [this] { RefreshStaleBuckets(); });
+  Every(options_.republish_interval, [this] { publisher_.Republish(); });
+  replication_.Start();
+}
+
+void Node::Impl::Every(absl::Duration period, absl::AnyInvocable<void()> fn) {
+  if (period == absl::InfiniteDuration()) return;  // Turned off.
+  timers_.Schedule(period, [this, period, fn = std::move(fn)]() mutable {
+    fn();
+    Every(period, std::move(fn));
+  });
+}
+
+void Node::Impl::RefreshStaleBuckets() {
+  // Cut off from the overlay: start over from the seeds we were given.
+  if (bootstrapper_.RejoinIfCutOff()) return;
+  for (const NodeId& target : routing_table_.TargetsToRefresh(clock_.Now(), gen_)) {
+    lookups_.Start(target, std::nullopt, [](LookupRun&) {});
+  }
+}
+
+// ---- Impl: dispatch and serving --------------------------------------------
+
+void Node::Impl::OnDatagram(const net::Endpoint& from,
+                            std::span<const uint8_t> bytes) {
+  ++stats_.datagrams_in;
+  stats_.bytes_in += bytes.size();
+  auto message = DecodeMessage(bytes, clock_.Now());
+  if (!message.ok()) {
+    ++stats_.malformed_in;
+    spdlog::debug("dropped datagram from {}: {}", from.ToString(),
+                  message.status().ToString());
+    return;
+  }
+  ++stats_.messages_in[static_cast<size_t>(message->type())];
+  if (message->is_request()) {
+    if (options_.read_only) return;
+    if (!gate_.Admit(from, clock_.Now())) {
+      ++stats_.requests_refused;  // Silently: no reply, no probe.
+      return;
+    }
+    Serve(from, *message, bytes.size());
+    return;
+  }
+  rpc_.OnResponse(from, *std::move(message), bytes.size());
+}
+
+void Node::Impl::Serve(const net::Endpoint& from, const Message& request,
+                       size_t request_bytes) {
+  const absl::Time now = clock_.Now();
+  Message response{request.transaction_id, id_,
+                   handler_.Handle(request, from, now)};
+  if (const auto* offer = std::get_if<Offer>(&request.body)) {
+    if (const auto* reply = std::get_if<OfferReply>(&response.body)) {
+      replication_.NoteOffered(*offer, *reply);
+    }
+  }
+  const bool proven = gate_.needs_proof() && Proven(from, request.sender);
+  // A refused stats request gets no answer: the refusal would be traffic
+  // for whoever forged the request.
+  if (!std::holds_alternative<dht::Stats>(request.body) ||
+      std::holds_alternative<StatsReply>(response.body)) {
+    Reply(from, response, request_bytes, proven);
+  }
+  if (!request.sender || *request.sender == id_) return;
+  Contact contact{*request.sender, from};
+  if (!routing_table_.OnRequest(contact, now)) {
+    ProbeStranger(contact, request_bytes);
+  }
+}
+
+void Node::Impl::Reply(const net::Endpoint& to, const Message& response,
+                       size_t request_bytes, bool proven) {
+  const absl::Time now = clock_.Now();
+  auto bytes = EncodeMessage(response, now);
+  if (!bytes.ok()) {
+    spdlog::debug("cannot answer {}: {}", to.ToString(),
+                  bytes.status().ToString());
+    return;
+  }
+  if (!gate_.MayReply(to, request_bytes, bytes->size(), proven, now)) {
+    ++stats_.replies_withheld;
+    stats_.reply_bytes_withheld += bytes->size();
+    return;
+  }
+  if (absl::Status sent =
+          SendEncoded(transport_, stats_, to, response.type(), *bytes);
+      !sent.ok()) {
+    spdlog::debug("cannot answer {}: {}", to.ToString(), sent.ToString());
+  }
+}
+
+bool Node::Impl::Proven(const net::Endpoint& from,
+                        const std::optional<NodeId>& sender) const {
+  if (rpc_.SmoothedRtt(from) > absl::ZeroDuration()) return true;
+  if (!sender) return false;
+  std::optional<RoutingEntry> entry = routing_table_.Find(*sender);
+  return entry && entry->contact.endpoint == from;
+}
+
+void Node::Impl::ProbeStranger(const Contact& contact, size_t request_bytes) {
+  // A node enters the table only after answering us: ping it first — one
+  // probe per source endpoint at a time, and within the reply budget,
+  // since the source may be forged. (Not one per address: a local overlay
+  // runs thousands of nodes on 127.0.0.1.)
+  constexpr size_t kPingBytes = 30;  // A ping with a sender id.
+  if (!routing_table_.WouldAdmit(contact.id) ||
+      probing_.size() >= kMaxConcurrentProbes ||
+      probing_.contains(contact.endpoint) ||
+      !gate_.MayReply(contact.endpoint, request_bytes, kPingBytes,
+                      /*proven=*/false, clock_.Now())) {
+    return;
+  }
+  probing_.insert(contact.endpoint);
+  requester_.Send(contact.endpoint, contact.id, dht::Ping{},
+                  {nullptr, [this, source = contact.endpoint](
+                                absl::StatusOr<Message>) {
+                     probing_.erase(source);
+                     ReleaseIfSparse(probing_);
+                   }});
+}
+
+void Node::Impl::AdoptContacts(std::span<const Contact> contacts) {
+  const absl::Time now = clock_.Now();
+  for (const Contact& contact : contacts) {
+    if (contact.id != id_) routing_table_.OnResponse(contact, now);
+  }
+}
+
+// ---- Impl: ping, find_node and stats ---------------------------------------
+
+void Node::Impl::Ping(const net::Endpoint& endpoint, Callback<PingResult> done) {
+  const absl::Time sent = clock_.Now();
+  requester_.Send(
+      endpoint, std::nullopt, dht::Ping{},
+      {nullptr, [this, sent, done = std::move(done)](
+                    absl::StatusOr<Message> answer) mutable {
+         if (!answer.ok()) return done(answer.status());
+         if (!answer->sender) {
+           return done(absl::UnavailableError("answer carried no node id"));
+         }
+         done(PingResult{*answer->sender, clock_.Now() - sent});
+       }});
+}
+
+void Node::Impl::FindNode(const NodeId& target, Callback<LookupResult> done) {
+  lookups_.Start(target, std::nullopt,
+                 [this, done = std::move(done)](LookupRun& run) mutable {
+                   std::vector<Contact> closest = run.lookup.Closest();
+                   if (closest.empty()) {
+                     return done(absl::UnavailableError(
+                         "no node answered the lookup (is the node "
+                         "bootstrapped?)"));
+                   }
+                   done(LookupResult{WithRtt(closest), lookups_.StatsOf(run)});
+                 });
+}
+
+std::vector<ContactInfo> Node::Impl::WithRtt(
+    const std::vector<Contact>& contacts) const {
+  std::vector<ContactInfo> infos;
+  infos.reserve(contacts.size());
+  for (const Contact& c : contacts) {
+    infos.push_back({c, rpc_.SmoothedRtt(c.endpoint)});
+  }
+  return infos;
+}
+
+void Node::Impl::Stats(const net::Endpoint& endpoint,
+                       Callback<StatsReport> done) {
+  requester_.Send(endpoint, std::nullopt, dht::Stats{},
+                  {nullptr, [endpoint, done = std::move(done)](
+                                absl::StatusOr<Message> answer) mutable {
+                     done(ToStatsReport(endpoint, std::move(answer)));
+                   }});
+}
+
+}  // namespace kad::dht
