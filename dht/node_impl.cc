@@ -57,43 +57,45 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
                  storage::RecordStore& store,
                  storage::PublicationStore* publications)
     : id_(id),
-      options_(std::move(options)),
+      read_only_(options.read_only),
+      expiry_interval_(options.expiry_interval),
+      republish_interval_(options.republish_interval),
       transport_(transport),
       clock_(clock),
       store_(store),
-      routing_table_(id_, TableOptions(options_), clock.Now()),
-      gen_(*options_.seed),
-      secret_gen_(options_.secrets == NodeOptions::SecretSource::kCsprng
+      routing_table_(id_, TableOptions(options), clock.Now()),
+      gen_(*options.seed),
+      secret_gen_(options.secrets == NodeOptions::SecretSource::kCsprng
                       ? absl::BitGenRef(csprng_)
                       : absl::BitGenRef(gen_)),
-      tokens_(secret_gen_, options_.token_rotation, clock.Now()),
-      rpc_(RpcOptions{{options_.initial_rpc_timeout, options_.min_rpc_timeout,
-                       options_.max_rpc_timeout},
-                      options_.rpc_give_up_after_timeouts,
-                      options_.read_only ? std::nullopt
+      tokens_(secret_gen_, options.token_rotation, clock.Now()),
+      rpc_(RpcOptions{{options.initial_rpc_timeout, options.min_rpc_timeout,
+                       options.max_rpc_timeout},
+                      options.rpc_give_up_after_timeouts,
+                      options.read_only ? std::nullopt
                                          : std::optional<NodeId>(id_)},
            transport, clock, stats_, secret_gen_),
-      stats_service_(options_.stats_allow, clock.Now(), routing_table_, store,
+      stats_service_(options.stats_allow, clock.Now(), routing_table_, store,
                      stats_, lookup_latency_),
-      handler_(options_.bucket_size, routing_table_, store, tokens_, stats_,
+      handler_(options.bucket_size, routing_table_, store, tokens_, stats_,
                stats_service_),
       requester_(id_, rpc_, routing_table_, clock),
-      lookups_(LookupOptionsOf(options_), id_,
+      lookups_(LookupOptionsOf(options), id_,
                routing_table_, requester_, clock, stats_, lookup_latency_),
-      publisher_({options_.bucket_size, options_.read_only}, id_, lookups_,
+      publisher_({options.bucket_size, options.read_only}, id_, lookups_,
                  requester_, store,
                  publications ? *publications : own_publications_, clock),
-      reader_({options_.get_quorum, options_.read_only}, lookups_, requester_,
+      reader_({options.get_quorum, options.read_only}, lookups_, requester_,
               store, clock, stats_),
-      bootstrapper_(options_.read_only, id_, routing_table_, lookups_,
+      bootstrapper_(options.read_only, id_, routing_table_, lookups_,
                     requester_, clock, gen_),
-      replication_({options_.bucket_size, options_.replicate_interval,
-                    options_.handoff_delay, options_.replication_pace},
+      replication_({options.bucket_size, options.replicate_interval,
+                    options.handoff_delay, options.replication_pace},
                    id_, routing_table_, requester_, store, clock, stats_,
                    gen_),
-      gate_(options_.admission, options_.reply_budget, GateSeedOf(options_)),
+      gate_(options.admission, options.reply_budget, GateSeedOf(options)),
       timers_(clock) {
-  if (!options_.read_only) {
+  if (!options.read_only) {
     requester_.set_on_contact_added(
         [this](const Contact& contact) { replication_.OnContactAdded(contact); });
   }
@@ -109,11 +111,11 @@ void Node::Impl::Start() {
       [this](const net::Endpoint& from, std::span<const uint8_t> bytes) {
         OnDatagram(from, bytes);
       });
-  Every(options_.expiry_interval,
+  Every(expiry_interval_,
         [this] { store_.ExpireSome(clock_.Now(), kExpiryBatch); });
-  if (options_.read_only) return;
+  if (read_only_) return;
   Every(kRefreshCheckPeriod, [this] { RefreshStaleBuckets(); });
-  Every(options_.republish_interval, [this] { publisher_.Republish(); });
+  Every(republish_interval_, [this] { publisher_.Republish(); });
   replication_.Start();
 }
 
@@ -148,7 +150,7 @@ void Node::Impl::OnDatagram(const net::Endpoint& from,
   }
   ++stats_.messages_in[static_cast<size_t>(message->type())];
   if (message->is_request()) {
-    if (options_.read_only) return;
+    if (read_only_) return;
     if (!gate_.Admit(from, clock_.Now())) {
       ++stats_.requests_refused;  // Silently: no reply, no probe.
       return;

@@ -86,7 +86,11 @@ class Node::Impl {
   std::vector<ContactInfo> WithRtt(const std::vector<Contact>& contacts) const;
 
   const NodeId id_;
-  const NodeOptions options_;
+  // What the node needs of its options once built (the rest went into
+  // its pieces): NodeOptions is ~600 bytes, a lot for a million nodes.
+  const bool read_only_;
+  const absl::Duration expiry_interval_;
+  const absl::Duration republish_interval_;
   net::Transport& transport_;
   net::Clock& clock_;
   storage::RecordStore& store_;
@@ -94,7 +98,7 @@ class Node::Impl {
   RoutingTable routing_table_;
   SplitMix64 gen_;
   Csprng csprng_;
-  // Token secrets and transaction ids: csprng_ or gen_ (options_.secrets).
+  // Token secrets and transaction ids: csprng_ or gen_ (NodeOptions::secrets).
   absl::BitGenRef secret_gen_;
   TokenIssuer tokens_;
   RpcClient rpc_;
