@@ -20,13 +20,15 @@ constexpr size_t kExpiryBatch = 1000;
 // per bucket_refresh_interval).
 constexpr absl::Duration kRefreshCheckPeriod = absl::Minutes(1);
 
-RoutingTableOptions TableOptions(const NodeOptions& options) {
+// `exempt` must outlive the table: the options keep a span of it.
+RoutingTableOptions TableOptions(const NodeOptions& options,
+                                 std::span<const net::Subnet> exempt) {
   RoutingTableOptions table;
   table.bucket_size = options.bucket_size;
   table.refresh_interval = options.bucket_refresh_interval;
   table.max_per_subnet = options.max_per_subnet_in_bucket;
   table.max_per_subnet_in_table = options.max_per_subnet_in_table;
-  table.prefix_limit_exempt = options.prefix_limit_exempt;
+  table.prefix_limit_exempt = exempt;
   return table;
 }
 
@@ -37,12 +39,14 @@ uint64_t GateSeedOf(const NodeOptions& options) {
   return gen();
 }
 
-LookupOptions LookupOptionsOf(const NodeOptions& options) {
+// `exempt` must outlive the lookups: the options keep a span of it.
+LookupOptions LookupOptionsOf(const NodeOptions& options,
+                              std::span<const net::Subnet> exempt) {
   LookupOptions lookup;
   lookup.bucket_size = options.bucket_size;
   lookup.parallelism = options.parallelism;
   lookup.max_per_subnet = options.lookup_max_per_subnet;
-  lookup.prefix_limit_exempt = options.prefix_limit_exempt;
+  lookup.prefix_limit_exempt = exempt;
   lookup.max_requests = options.lookup_max_requests;
   lookup.deadline = options.lookup_deadline;
   return lookup;
@@ -60,10 +64,11 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
       read_only_(options.read_only),
       expiry_interval_(options.expiry_interval),
       republish_interval_(options.republish_interval),
+      prefix_limit_exempt_(std::move(options.prefix_limit_exempt)),
       transport_(transport),
       clock_(clock),
       store_(store),
-      routing_table_(id_, TableOptions(options), clock.Now()),
+      routing_table_(id_, TableOptions(options, prefix_limit_exempt_), clock.Now()),
       gen_(*options.seed),
       secret_gen_(options.secrets == NodeOptions::SecretSource::kCsprng
                       ? absl::BitGenRef(csprng_)
@@ -80,7 +85,7 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
       handler_(options.bucket_size, routing_table_, store, tokens_, stats_,
                stats_service_),
       requester_(id_, rpc_, routing_table_, clock),
-      lookups_(LookupOptionsOf(options), id_,
+      lookups_(LookupOptionsOf(options, prefix_limit_exempt_), id_,
                routing_table_, requester_, clock, stats_, lookup_latency_),
       publisher_({options.bucket_size, options.read_only}, id_, lookups_,
                  requester_, store,

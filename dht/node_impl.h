@@ -91,6 +91,8 @@ class Node::Impl {
   const bool read_only_;
   const absl::Duration expiry_interval_;
   const absl::Duration republish_interval_;
+  // The routing table's and lookups' options refer to it.
+  const std::vector<net::Subnet> prefix_limit_exempt_;
   net::Transport& transport_;
   net::Clock& clock_;
   storage::RecordStore& store_;
