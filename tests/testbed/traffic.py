@@ -76,6 +76,33 @@ def big_buffers(sock):
             sock.setsockopt(socket.SOL_SOCKET, fallback, 16 << 20)
 
 
+
+def send_paced(items, send, seconds, rate):
+    """Sends `items` round and round with `send` for `seconds`, at `rate`
+    per second (0: as fast as the socket goes). Returns (sent, errors); an
+    OSError (ENOBUFS under load) counts as an error and sending goes on."""
+    sent = errors = 0
+    start = time.monotonic()
+    deadline = start + seconds
+    interval = 1.0 / rate if rate else 0.0
+    next_send = start
+    while True:
+        for item in items:
+            if interval:
+                next_send += interval
+                delay = next_send - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                if next_send >= deadline:
+                    break
+            try:
+                send(item)
+                sent += 1
+            except OSError:
+                errors += 1
+        if time.monotonic() >= deadline:
+            return sent, errors
+
 def flood(args):
     target = endpoint(args.target)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -89,30 +116,13 @@ def flood(args):
     sender = os.fork()
     if sender == 0:  # The sender: as fast as one socket goes.
         os.close(read_end)
-        sent = errors = 0
         start = time.monotonic()
-        deadline = start + args.seconds
-        interval = 1.0 / args.rate if args.rate else 0.0
-        next_send = start
-        while True:
-            for request in requests:
-                if interval:
-                    next_send += interval
-                    delay = next_send - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                    if next_send >= deadline:
-                        break
-                try:
-                    sock.sendto(request, target)
-                    sent += 1
-                except OSError:  # ENOBUFS under load: try on.
-                    errors += 1
-            if time.monotonic() >= deadline:
-                break
+        sent, errors = send_paced(
+            requests, lambda request: sock.sendto(request, target),
+            args.seconds, args.rate)
         os.write(write_end, json.dumps({
             "sent": sent, "errors": errors,
-            "seconds": time.monotonic() - deadline + args.seconds}).encode())
+            "seconds": time.monotonic() - start}).encode())
         os._exit(0)
     os.close(write_end)
     # The receiver: every answer until a second after the sender stops.
@@ -168,28 +178,15 @@ def spoof(args):
                          socket.inet_aton(target_ip))
         ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
         packets.append(ip + udp)
-    sent = errors = payload_bytes = 0
+    payload_bytes = 0
+
+    def send(packet):
+        nonlocal payload_bytes
+        sock.sendto(packet, (target_ip, 0))
+        payload_bytes += len(packet) - 28  # Past the IP and UDP headers.
+
     start = time.monotonic()
-    deadline = start + args.seconds
-    interval = 1.0 / args.rate if args.rate else 0.0
-    next_send = start
-    while True:
-        for packet in packets:
-            if interval:
-                next_send += interval
-                delay = next_send - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                if next_send >= deadline:
-                    break
-            try:
-                sock.sendto(packet, (target_ip, 0))
-                sent += 1
-                payload_bytes += len(packet) - 28
-            except OSError:
-                errors += 1
-        if time.monotonic() >= deadline:
-            break
+    sent, errors = send_paced(packets, send, args.seconds, args.rate)
     print(json.dumps({"sent": sent, "send_errors": errors,
                       "request_payload_bytes": payload_bytes,
                       "seconds": time.monotonic() - start}))
