@@ -20,6 +20,7 @@
 #include "dht/routing_table.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/scratch_dir.h"
 #include "net/sim_clock.h"
 #include "net/sim_network.h"
 #include "runtime/contacts_file.h"
@@ -44,18 +45,8 @@ struct Host {
 
 class NodeRuntimeTest : public ::testing::Test {
  protected:
-  NodeRuntimeTest() : network_(clock_, net::SimNetworkOptions{}) {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "kad-runtime-XXXXXX")
-            .string();
-    if (mkdtemp(pattern.data()) != nullptr) root_ = pattern;
-    EXPECT_FALSE(root_.empty());
-  }
-  ~NodeRuntimeTest() override {
-    hosts_.clear();
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
-  }
+  NodeRuntimeTest() : network_(clock_, net::SimNetworkOptions{}) {}
+  ~NodeRuntimeTest() override { hosts_.clear(); }  // Before the dir goes.
 
   std::string DirPath(const std::string& name) const {
     return absl::StrCat(root_, "/", name);
@@ -141,7 +132,8 @@ class NodeRuntimeTest : public ::testing::Test {
 
   net::SimClock clock_;
   net::SimNetwork network_;
-  std::string root_;
+  kad::testing::ScratchDir scratch_{"kad-runtime"};
+  const std::string& root_ = scratch_.path();
   uint64_t seeds_drawn_ = 0;
   net::Endpoint seed_;  // StartOverlay's first node.
   std::vector<std::unique_ptr<Host>> hosts_;

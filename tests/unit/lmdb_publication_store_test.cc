@@ -16,6 +16,7 @@
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/testing/scratch_dir.h"
 #include "storage/lmdb_format.h"
 #include "storage/lmdb_store.h"
 
@@ -67,18 +68,6 @@ TEST(LmdbPublicationFormatTest, MalformedValuesDoNotDecode) {
 
 class LmdbPublicationStoreTest : public ::testing::Test {
  protected:
-  LmdbPublicationStoreTest() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "kad-lmdb-pub-XXXXXX")
-            .string();
-    if (mkdtemp(pattern.data()) != nullptr) dir_ = pattern;
-    EXPECT_FALSE(dir_.empty());
-  }
-  ~LmdbPublicationStoreTest() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-
   std::unique_ptr<LmdbStore> Open() {
     auto store = LmdbStore::Open(dir_);
     EXPECT_TRUE(store.ok()) << store.status();
@@ -91,7 +80,8 @@ class LmdbPublicationStoreTest : public ::testing::Test {
     return all;
   }
 
-  std::string dir_;
+  testing::ScratchDir scratch_{"kad-lmdb-pub"};
+  const std::string& dir_ = scratch_.path();
 };
 
 TEST_F(LmdbPublicationStoreTest, PublicationsSurviveReopening) {

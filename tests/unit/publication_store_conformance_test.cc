@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/scratch_dir.h"
 #include "storage/lmdb_publication_store.h"
 #include "storage/lmdb_store.h"
 #include "storage/publication_store.h"
@@ -44,25 +45,14 @@ struct PublicationStoreFactory<MemoryPublicationStore> {
 template <>
 struct PublicationStoreFactory<LmdbPublicationStore> {
   static constexpr char kName[] = "LmdbPublicationStore";
-  PublicationStoreFactory() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "kad-publications-XXXXXX")
-            .string();
-    if (mkdtemp(pattern.data()) != nullptr) root = pattern;
-    EXPECT_FALSE(root.empty()) << "cannot create a temporary directory";
-  }
-  ~PublicationStoreFactory() {
-    made.clear();
-    std::error_code ignored;
-    if (!root.empty()) std::filesystem::remove_all(root, ignored);
-  }
+  ~PublicationStoreFactory() { made.clear(); }  // Before the dir goes.
   PublicationStore& Make() {
-    auto store = LmdbStore::Open(absl::StrCat(root, "/store", made.size()));
+    auto store = LmdbStore::Open(absl::StrCat(root.path(), "/store", made.size()));
     EXPECT_TRUE(store.ok()) << store.status();
     return made.emplace_back(*std::move(store))->publications();
   }
 
-  std::string root;
+  kad::testing::ScratchDir root{"kad-publications"};
   std::vector<std::unique_ptr<LmdbStore>> made;
 };
 
