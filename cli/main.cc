@@ -3,6 +3,7 @@
 //
 //   kad node   [--listen HOST:PORT] [--bootstrap HOST:PORT]... [--id HEX]
 //              [--data-dir DIR] [--stats-allow CIDR]...
+//              [--prefix-limit-exempt CIDR|private]...
 //              [--replicate-interval 1h] [--republish-interval 1h]
 //              [--handoff-delay 10s]
 //              [--k 20] [--alpha 3] [--log-level LEVEL]
@@ -91,6 +92,13 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
       ->add_option("--stats-allow", flags.stats_allow,
                    "subnet whose hosts may ask for this node's stats, besides "
                    "loopback (repeatable)")
+      ->type_name("CIDR")
+      ->allow_extra_args(false);
+  command
+      ->add_option("--prefix-limit-exempt", flags.prefix_limit_exempt,
+                   "subnet, or 'private', whose hosts are distinct enough to "
+                   "escape the per-/24 (/64) limits, besides loopback "
+                   "(repeatable)")
       ->type_name("CIDR")
       ->allow_extra_args(false);
   command
