@@ -1,5 +1,7 @@
 #include "bench/rpc_bench.h"
 
+#include <pthread.h>
+
 #include <thread>
 #include <utility>
 
@@ -113,7 +115,9 @@ absl::StatusOr<RpcPhase> RunPhase(const RpcBenchOptions& options,
   LoadOptions load_options = options.load;
   load_options.cpu = options.client_cpu;
   std::thread client([&] {
-    load = RunLoad((*running)->endpoint(), *datagram, load_options);
+    pthread_setname_np(pthread_self(), "kad-bench-cli");  // For profilers.
+    load = RunLoad((*running)->endpoint(), *datagram, load_options,
+                   [server = running->get()] { return server->CpuNanos(); });
   });
   client.join();
   phase.counts = (*running)->Stop();

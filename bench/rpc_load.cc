@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -30,11 +31,19 @@ constexpr int kSocketBufferBytes = 4 << 20;
 constexpr uint8_t kUint32Marker = 0xce;  // MessagePack uint32.
 constexpr size_t kTypeOffset = 2;        // [fixarray, version, type, ...]
 
-int64_t NowNs() {
+int64_t ClockNs(clockid_t clock) {
   timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(clock, &t);
   return int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec;
 }
+
+int64_t NowNs() { return ClockNs(CLOCK_MONOTONIC); }
+
+// CPU time of the client thread and, if known, the server thread.
+struct CpuTimes {
+  int64_t client = 0;
+  int64_t server = 0;
+};
 
 void PutId(uint8_t* at, uint32_t id) {
   at[0] = static_cast<uint8_t>(id >> 24);
@@ -213,9 +222,10 @@ absl::StatusOr<RequestTemplate> MakeRequestTemplate(dht::Body body,
   return request;
 }
 
-absl::StatusOr<LoadResult> RunLoad(const net::Endpoint& server,
-                                   const RequestTemplate& request,
-                                   const LoadOptions& options) {
+absl::StatusOr<LoadResult> RunLoad(
+    const net::Endpoint& server, const RequestTemplate& request,
+    const LoadOptions& options,
+    const std::function<int64_t()>& server_cpu_ns) {
   if (options.window < 1 || options.window > kMaxWindow) {
     return absl::InvalidArgumentError(
         absl::StrCat("window must be 1 to ", kMaxWindow));
@@ -243,8 +253,14 @@ absl::StatusOr<LoadResult> RunLoad(const net::Endpoint& server,
   const int64_t end = count_from + absl::ToInt64Nanoseconds(options.duration);
   int64_t next_expiry = start + expiry_period_ns;
   int64_t now = start;
+  auto cpu_now = [&] {
+    return CpuTimes{ClockNs(CLOCK_THREAD_CPUTIME_ID),
+                    server_cpu_ns ? server_cpu_ns() : 0};
+  };
+  std::optional<CpuTimes> cpu_from;
   while ((now = NowNs()) < end) {
     const bool counting = now >= count_from;
+    if (counting && !cpu_from) cpu_from = cpu_now();
     const size_t to_send = std::min(options.batch, window.free());
     int sent = 0;
     if (to_send > 0) {
@@ -299,7 +315,14 @@ absl::StatusOr<LoadResult> RunLoad(const net::Endpoint& server,
       next_expiry = now + expiry_period_ns;
     }
   }
+  const CpuTimes cpu_to = cpu_now();
   close(*fd);
+  if (cpu_from) {
+    result.client_cpu_seconds =
+        static_cast<double>(cpu_to.client - cpu_from->client) / 1e9;
+    result.server_cpu_seconds =
+        static_cast<double>(cpu_to.server - cpu_from->server) / 1e9;
+  }
   result.seconds = static_cast<double>(now - count_from) / 1e9;
   result.latency_us = Summarize(std::move(latencies_us));
   return result;

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -57,6 +58,10 @@ struct LoadOptions {
 // What one run counted during `duration` (after the warm-up).
 struct LoadResult {
   double seconds = 0;       // Measured: duration as it really passed.
+  // CPU time the server's thread and the client's thread used meanwhile
+  // (0 for the server if no clock was given).
+  double server_cpu_seconds = 0;
+  double client_cpu_seconds = 0;
   uint64_t sent = 0;        // Requests sent.
   uint64_t replies = 0;     // Replies matched to an outstanding request.
   uint64_t timeouts = 0;    // Requests given up after `timeout`.
@@ -70,17 +75,27 @@ struct LoadResult {
   double replies_per_second() const {
     return seconds > 0 ? static_cast<double>(replies) / seconds : 0;
   }
+  // Replies per second of server CPU time: the rate one core would
+  // sustain, however much of its core a busy machine left the server.
+  double replies_per_cpu_second() const {
+    return server_cpu_seconds > 0
+               ? static_cast<double>(replies) / server_cpu_seconds
+               : 0;
+  }
   double sent_per_second() const {
     return seconds > 0 ? static_cast<double>(sent) / seconds : 0;
   }
 };
 
 // Loads `server` with `request` for warmup + duration from a socket on
-// 127.0.0.1. Returns Unavailable if the socket cannot be set up,
-// InvalidArgument for options out of range.
-absl::StatusOr<LoadResult> RunLoad(const net::Endpoint& server,
-                                   const RequestTemplate& request,
-                                   const LoadOptions& options);
+// 127.0.0.1. `server_cpu_ns`, if given, returns the CPU time the server's
+// thread has used so far; it is read when counting starts and ends.
+// Returns Unavailable if the socket cannot be set up, InvalidArgument for
+// options out of range.
+absl::StatusOr<LoadResult> RunLoad(
+    const net::Endpoint& server, const RequestTemplate& request,
+    const LoadOptions& options,
+    const std::function<int64_t()>& server_cpu_ns = nullptr);
 
 }  // namespace kad::bench
 

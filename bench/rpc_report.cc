@@ -25,6 +25,12 @@ std::string TargetName(ServerKind server, RpcGate gate) {
   return absl::StrCat("node_gate_", RpcGateName(gate));
 }
 
+// What a result's rate is measured against: wall-clock time, or the
+// server thread's CPU time.
+using Metric = double (LoadResult::*)() const;
+constexpr Metric kPerCpu = &LoadResult::replies_per_cpu_second;
+constexpr Metric kPerWall = &LoadResult::replies_per_second;
+
 // The rounds of one target and request kind.
 struct Result {
   ServerKind server;
@@ -33,19 +39,21 @@ struct Result {
   std::vector<const RpcPhase*> rounds;  // In round order.
 
   std::string target() const { return TargetName(server, gate); }
-  // Returns the median round by rate (the lower middle one).
-  const RpcPhase& median() const {
+  // Returns the median round by `metric` (the lower middle one).
+  const RpcPhase& median(Metric metric = kPerCpu) const {
     std::vector<const RpcPhase*> sorted = rounds;
-    std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) {
-      return a->load.replies_per_second() < b->load.replies_per_second();
+    std::sort(sorted.begin(), sorted.end(), [metric](auto* a, auto* b) {
+      return (a->load.*metric)() < (b->load.*metric)();
     });
     return *sorted[(sorted.size() - 1) / 2];
   }
-  double rate() const { return median().load.replies_per_second(); }
+  double rate(Metric metric = kPerCpu) const {
+    return (median(metric).load.*metric)();
+  }
   // Returns the rate in `round`, or nullopt if it did not run.
-  std::optional<double> RateIn(int round) const {
+  std::optional<double> RateIn(int round, Metric metric) const {
     for (const RpcPhase* phase : rounds) {
-      if (phase->round == round) return phase->load.replies_per_second();
+      if (phase->round == round) return (phase->load.*metric)();
     }
     return std::nullopt;
   }
@@ -77,12 +85,13 @@ const Result* Find(const std::vector<Result>& results, const std::string& target
 }
 
 // Returns the median over rounds of a / b within each round, or nullopt.
-std::optional<double> PairedRatio(const Result& a, const Result& b) {
+std::optional<double> PairedRatio(const Result& a, const Result& b,
+                                  Metric metric) {
   std::vector<double> ratios;
   for (const RpcPhase* phase : a.rounds) {
-    std::optional<double> rate_b = b.RateIn(phase->round);
+    std::optional<double> rate_b = b.RateIn(phase->round, metric);
     if (rate_b && *rate_b > 0) {
-      ratios.push_back(phase->load.replies_per_second() / *rate_b);
+      ratios.push_back((phase->load.*metric)() / *rate_b);
     }
   }
   if (ratios.empty()) return std::nullopt;
@@ -115,6 +124,10 @@ Json PhaseJson(const RpcPhase& phase) {
   if (phase.counts.gate) server["gate"] = GateJson(*phase.counts.gate);
   Json out{{"round", phase.round},
            {"seconds", load.seconds},
+           {"per_s", load.replies_per_second()},
+           {"per_cpu_s", load.replies_per_cpu_second()},
+           {"server_cpu_seconds", load.server_cpu_seconds},
+           {"client_cpu_seconds", load.client_cpu_seconds},
            {"sent_per_s", load.sent_per_second()},
            {"replies", load.replies},
            {"timeouts", load.timeouts},
@@ -153,27 +166,30 @@ Json OptionsJson(const RpcBenchOptions& o) {
               {"contacts", o.contacts}};
 }
 
-// Node gate / baseline ratios of ping rates, and the gate's cost.
+// Node gate / baseline ratios of ping rates, per CPU second and per
+// wall-clock second, and the gate's cost.
 struct Derived {
   Json ratios = Json::object();
+  Json ratios_wall = Json::object();
   Json gate_cost_ns = Json::object();
 };
+
+void AddRatio(const Result& a, const Result& b, Derived& d) {
+  std::string name = absl::StrCat(a.target(), "/", b.target());
+  if (auto r = PairedRatio(a, b, kPerCpu)) d.ratios[name] = *r;
+  if (auto r = PairedRatio(a, b, kPerWall)) d.ratios_wall[name] = *r;
+}
 
 Derived Derive(const std::vector<Result>& results) {
   Derived d;
   const Result* raw = Find(results, "raw_echo", RpcRequest::kPing);
   const Result* uv = Find(results, "libuv_echo", RpcRequest::kPing);
-  if (raw && uv) {
-    if (auto r = PairedRatio(*uv, *raw)) d.ratios["libuv_echo/raw_echo"] = *r;
-  }
+  if (raw && uv) AddRatio(*uv, *raw, d);
   for (const Result& node : results) {
     if (node.server != ServerKind::kNode) continue;
     if (node.request == RpcRequest::kPing) {
       for (const Result* base : {uv, raw}) {
-        if (base == nullptr) continue;
-        if (auto r = PairedRatio(node, *base)) {
-          d.ratios[absl::StrCat(node.target(), "/", base->target())] = *r;
-        }
+        if (base != nullptr) AddRatio(node, *base, d);
       }
     }
     if (node.gate == RpcGate::kOff || node.gate == RpcGate::kDefault) continue;
@@ -197,8 +213,10 @@ Json RpcReportJson(const RpcBenchReport& report) {
   Json list = Json::array();
   for (const Result& r : results) {
     Json samples = Json::array();
+    Json cpu_samples = Json::array();
     for (const RpcPhase* phase : r.rounds) {
       samples.push_back(phase->load.replies_per_second());
+      cpu_samples.push_back(phase->load.replies_per_cpu_second());
     }
     list.push_back(Json{
         {"target", r.target()},
@@ -206,13 +224,16 @@ Json RpcReportJson(const RpcBenchReport& report) {
                      ? Json(std::string(RpcGateName(r.gate)))
                      : Json(nullptr)},
         {"request", std::string(RpcRequestName(r.request))},
-        {"requests_per_s", r.rate()},
+        {"requests_per_cpu_s", r.rate(kPerCpu)},
+        {"requests_per_s", r.rate(kPerWall)},
+        {"samples_per_cpu_s", std::move(cpu_samples)},
         {"samples_per_s", std::move(samples)},
         {"median_round", PhaseJson(r.median())}});
   }
   out["results"] = std::move(list);
   Derived derived = Derive(results);
   out["ratios"] = std::move(derived.ratios);
+  out["ratios_wall"] = std::move(derived.ratios_wall);
   out["gate_cost_ns"] = std::move(derived.gate_cost_ns);
   return out;
 }
@@ -220,13 +241,15 @@ Json RpcReportJson(const RpcBenchReport& report) {
 std::string RpcReportTable(const RpcBenchReport& report) {
   std::vector<Result> results = Group(report);
   std::string text = absl::StrFormat(
-      "%-20s %-19s %12s %12s %9s %9s %9s %6s\n", "target", "request",
-      "answered/s", "sent/s", "timeouts", "p50 us", "p99 us", "bytes");
+      "%-18s %-19s %11s %11s %11s %8s %8s %8s %5s\n", "target", "request",
+      "per CPU-s", "answered/s", "sent/s", "timeouts", "p50 us", "p99 us",
+      "bytes");
   for (const Result& r : results) {
     const RpcPhase& m = r.median();
     absl::StrAppendFormat(
-        &text, "%-20s %-19s %12.0f %12.0f %9d %9.0f %9.0f %6.0f\n",
-        r.target(), RpcRequestName(r.request), r.rate(),
+        &text, "%-18s %-19s %11.0f %11.0f %11.0f %8d %8.0f %8.0f %5.0f\n",
+        r.target(), RpcRequestName(r.request), r.rate(kPerCpu),
+        r.rate(kPerWall),
         m.load.sent_per_second(), m.load.timeouts, m.load.latency_us.p50,
         m.load.latency_us.p99,
         m.load.replies > 0 ? static_cast<double>(m.load.reply_bytes) /
@@ -235,8 +258,9 @@ std::string RpcReportTable(const RpcBenchReport& report) {
   }
   Derived derived = Derive(results);
   for (const auto& [name, ratio] : derived.ratios.items()) {
-    absl::StrAppendFormat(&text, "ratio %-40s %.3f\n", name,
-                          ratio.get<double>());
+    absl::StrAppendFormat(&text, "ratio per CPU-s %-36s %.3f (wall: %.3f)\n",
+                          name, ratio.get<double>(),
+                          derived.ratios_wall.value(name, 0.0));
   }
   for (const auto& [kind, costs] : derived.gate_cost_ns.items()) {
     for (const auto& [gate, ns] : costs.items()) {

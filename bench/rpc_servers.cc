@@ -3,12 +3,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <utility>
 #include <vector>
@@ -229,6 +231,7 @@ absl::StatusOr<std::unique_ptr<BenchServer>> BenchServer::Start(
       server->shared_.ready.get_future();
   Shared& shared = server->shared_;
   server->thread_ = std::thread([spec = std::move(spec), &shared]() mutable {
+    pthread_setname_np(pthread_self(), "kad-bench-srv");  // For profilers.
     if (absl::Status pinned = PinThisThread(spec.cpu); !pinned.ok()) {
       return shared.ready.set_value(pinned);
     }
@@ -249,6 +252,16 @@ absl::StatusOr<std::unique_ptr<BenchServer>> BenchServer::Start(
   }
   server->endpoint_ = *endpoint;
   return server;
+}
+
+int64_t BenchServer::CpuNanos() {
+  clockid_t clock;
+  timespec t;
+  if (pthread_getcpuclockid(thread_.native_handle(), &clock) != 0 ||
+      clock_gettime(clock, &t) != 0) {
+    return 0;
+  }
+  return int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec;
 }
 
 BenchServer::~BenchServer() {

@@ -66,6 +66,9 @@ class BenchServer {
   BenchServer& operator=(const BenchServer&) = delete;
 
   net::Endpoint endpoint() const { return endpoint_; }
+  // Returns the CPU time the server's thread has used so far, in
+  // nanoseconds. May be called from any thread while the server runs.
+  int64_t CpuNanos();
   // Ends the server's thread and returns its counts. Call once.
   ServerCounts Stop();
 
