@@ -132,6 +132,7 @@ Json PhaseJson(const RpcPhase& phase) {
            {"replies", load.replies},
            {"timeouts", load.timeouts},
            {"stale", load.stale},
+           {"answered", load.replies + load.stale},
            {"mismatched", load.mismatched},
            {"send_errors", load.send_errors},
            {"request_bytes", phase.request_bytes},
@@ -241,16 +242,17 @@ Json RpcReportJson(const RpcBenchReport& report) {
 std::string RpcReportTable(const RpcBenchReport& report) {
   std::vector<Result> results = Group(report);
   std::string text = absl::StrFormat(
-      "%-18s %-19s %11s %11s %11s %8s %8s %8s %5s\n", "target", "request",
-      "per CPU-s", "answered/s", "sent/s", "timeouts", "p50 us", "p99 us",
-      "bytes");
+      "%-18s %-19s %11s %11s %11s %8s %8s %8s %8s %5s\n", "target",
+      "request", "per CPU-s", "replies/s", "sent/s", "timeouts", "late",
+      "p50 us", "p99 us", "bytes");
   for (const Result& r : results) {
     const RpcPhase& m = r.median();
     absl::StrAppendFormat(
-        &text, "%-18s %-19s %11.0f %11.0f %11.0f %8d %8.0f %8.0f %5.0f\n",
+        &text, "%-18s %-19s %11.0f %11.0f %11.0f %8d %8d %8.0f %8.0f %5.0f\n",
         r.target(), RpcRequestName(r.request), r.rate(kPerCpu),
         r.rate(kPerWall),
-        m.load.sent_per_second(), m.load.timeouts, m.load.latency_us.p50,
+        m.load.sent_per_second(), m.load.timeouts, m.load.stale,
+        m.load.latency_us.p50,
         m.load.latency_us.p99,
         m.load.replies > 0 ? static_cast<double>(m.load.reply_bytes) /
                                  static_cast<double>(m.load.replies)

@@ -248,7 +248,7 @@ void AddRpcFlags(CLI::App& rpc, BenchRpcFlags& flags) {
       ->type_name("DURATION")
       ->capture_default_str();
   rpc.add_option("--warmup", flags.warmup,
-                 "load before measuring, per phase")
+                 "load before measuring, per phase (0: none)")
       ->type_name("DURATION")
       ->capture_default_str();
   rpc.add_option("--timeout", flags.timeout,
@@ -320,6 +320,10 @@ absl::StatusOr<bench::RpcBenchOptions> ToRpcOptions(
   absl::Duration* fields[] = {&options.load.duration, &options.load.warmup,
                               &options.load.timeout};
   for (size_t i = 0; i < std::size(durations); ++i) {
+    if (fields[i] == &options.load.warmup && flags.warmup == "0") {
+      options.load.warmup = absl::ZeroDuration();  // No warm-up.
+      continue;
+    }
     absl::StatusOr<absl::Duration> d =
         ParseDurationArg(durations[i].first, *durations[i].second);
     if (!d.ok()) return d.status();
