@@ -164,7 +164,8 @@ class Batches {
       : send_(batch), send_iov_(batch), receive_(batch),
         receive_iov_(batch), buffers_(batch * kReceiveSlotBytes) {}
 
-  // Sends `count` datagrams set with SetSend; returns how many left.
+  // Sends the first `count` datagrams set with SetSend; returns how many
+  // were sent, or -1 (errno says why).
   int Send(int fd, size_t count) {
     return sendmmsg(fd, send_.data(), static_cast<unsigned>(count),
                     MSG_DONTWAIT);
@@ -196,6 +197,133 @@ class Batches {
   std::vector<mmsghdr> receive_;
   std::vector<iovec> receive_iov_;
   std::vector<uint8_t> buffers_;
+};
+
+// One run of the load: sends while the window has room, receives what
+// came, gives up on requests past the timeout, until the end.
+class LoadGenerator {
+ public:
+  LoadGenerator(int fd, const RequestTemplate& request,
+                const LoadOptions& options,
+                const std::function<int64_t()>& server_cpu_ns)
+      : fd_(fd),
+        request_(request),
+        options_(options),
+        server_cpu_ns_(server_cpu_ns),
+        window_(request, options.window),
+        io_(options.batch),
+        sending_(options.batch),
+        timeout_ns_(absl::ToInt64Nanoseconds(options.timeout)),
+        expiry_period_ns_(
+            std::clamp<int64_t>(timeout_ns_ / 4, 100'000, 5'000'000)) {}
+
+  LoadResult Run() {
+    const int64_t start = NowNs();
+    count_from_ = start + absl::ToInt64Nanoseconds(options_.warmup);
+    end_ = count_from_ + absl::ToInt64Nanoseconds(options_.duration);
+    int64_t next_expiry = start + expiry_period_ns_;
+    int64_t now = start;
+    std::optional<CpuTimes> cpu_from;
+    while ((now = NowNs()) < end_) {
+      const bool counting = now >= count_from_;
+      if (counting && !cpu_from) cpu_from = CpuNow();
+      const int sent = SendSome(now, counting);
+      const int received = ReceiveSome();
+      if (sent == 0 && received <= 0) {
+        pollfd waiting{fd_, POLLIN, 0};
+        poll(&waiting, 1, 1);
+      }
+      if (now >= next_expiry) {
+        size_t expired = window_.Expire(now - timeout_ns_);
+        if (counting) result_.timeouts += expired;
+        next_expiry = now + expiry_period_ns_;
+      }
+    }
+    const CpuTimes cpu_to = CpuNow();
+    if (cpu_from) {
+      result_.client_cpu_seconds =
+          static_cast<double>(cpu_to.client - cpu_from->client) / 1e9;
+      result_.server_cpu_seconds =
+          static_cast<double>(cpu_to.server - cpu_from->server) / 1e9;
+    }
+    result_.seconds = static_cast<double>(now - count_from_) / 1e9;
+    result_.latency_us = Summarize(std::move(latencies_us_));
+    return std::move(result_);
+  }
+
+ private:
+  CpuTimes CpuNow() const {
+    return CpuTimes{ClockNs(CLOCK_THREAD_CPUTIME_ID),
+                    server_cpu_ns_ ? server_cpu_ns_() : 0};
+  }
+
+  // Sends a batch of requests if the window has room; returns how many.
+  int SendSome(int64_t now, bool counting) {
+    const size_t to_send = std::min(options_.batch, window_.free());
+    if (to_send == 0) return 0;
+    for (size_t i = 0; i < to_send; ++i) {
+      io_.SetSend(i, window_.Take(now, sending_[i]), window_.length());
+    }
+    int sent = io_.Send(fd_, to_send);
+    if (sent < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && counting) {
+        ++result_.send_errors;
+      }
+      sent = 0;
+    }
+    for (size_t i = static_cast<size_t>(sent); i < to_send; ++i) {
+      window_.Untake(sending_[i]);
+    }
+    if (counting) result_.sent += static_cast<uint64_t>(sent);
+    return sent;
+  }
+
+  // Receives a batch of replies, if any came; returns how many.
+  int ReceiveSome() {
+    const int received = io_.Receive(fd_);
+    if (received <= 0) return received;
+    const int64_t arrived = NowNs();
+    const bool counted = arrived >= count_from_ && arrived < end_;
+    for (int i = 0; i < received; ++i) {
+      Match(io_.Received(static_cast<size_t>(i)), arrived, counted);
+    }
+    return received;
+  }
+
+  void Match(std::span<const uint8_t> reply, int64_t arrived, bool counted) {
+    const size_t at = request_.id_offset;
+    if (reply.size() < at + 5 || reply[at] != kUint32Marker ||
+        reply[kTypeOffset] != request_.reply_type) {
+      result_.mismatched += counted;
+      return;
+    }
+    const int64_t sent_at = window_.Complete(GetId(&reply[at + 1]));
+    if (!counted) return;
+    if (sent_at < 0) {
+      ++result_.stale;
+      return;
+    }
+    ++result_.replies;
+    result_.reply_bytes += reply.size();
+    latencies_us_.push_back(static_cast<double>(arrived - sent_at) / 1e3);
+    if (result_.first_reply.empty()) {
+      result_.first_reply.assign(reply.begin(), reply.end());
+    }
+  }
+
+  int fd_;
+  const RequestTemplate& request_;
+  const LoadOptions& options_;
+  const std::function<int64_t()>& server_cpu_ns_;
+  Window window_;
+  Batches io_;
+  std::vector<uint32_t> sending_;  // Slots of the batch being sent.
+  const int64_t timeout_ns_;
+  const int64_t expiry_period_ns_;
+  int64_t count_from_ = 0;
+  int64_t end_ = 0;
+  std::vector<double> latencies_us_;
+  LoadResult result_;
 };
 
 }  // namespace
@@ -239,92 +367,9 @@ absl::StatusOr<LoadResult> RunLoad(
   }
   absl::StatusOr<int> fd = OpenClientSocket(server);
   if (!fd.ok()) return fd.status();
-
-  Window window(request, options.window);
-  Batches io(options.batch);
-  std::vector<uint32_t> sending(options.batch);
-  std::vector<double> latencies_us;
-  LoadResult result;
-  const int64_t timeout_ns = absl::ToInt64Nanoseconds(options.timeout);
-  const int64_t expiry_period_ns =
-      std::clamp<int64_t>(timeout_ns / 4, 100'000, 5'000'000);
-  const int64_t start = NowNs();
-  const int64_t count_from = start + absl::ToInt64Nanoseconds(options.warmup);
-  const int64_t end = count_from + absl::ToInt64Nanoseconds(options.duration);
-  int64_t next_expiry = start + expiry_period_ns;
-  int64_t now = start;
-  auto cpu_now = [&] {
-    return CpuTimes{ClockNs(CLOCK_THREAD_CPUTIME_ID),
-                    server_cpu_ns ? server_cpu_ns() : 0};
-  };
-  std::optional<CpuTimes> cpu_from;
-  while ((now = NowNs()) < end) {
-    const bool counting = now >= count_from;
-    if (counting && !cpu_from) cpu_from = cpu_now();
-    const size_t to_send = std::min(options.batch, window.free());
-    int sent = 0;
-    if (to_send > 0) {
-      for (size_t i = 0; i < to_send; ++i) {
-        io.SetSend(i, window.Take(now, sending[i]), window.length());
-      }
-      sent = io.Send(*fd, to_send);
-      if (sent < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && counting) {
-          ++result.send_errors;
-        }
-        sent = 0;
-      }
-      for (size_t i = static_cast<size_t>(sent); i < to_send; ++i) {
-        window.Untake(sending[i]);
-      }
-      if (counting) result.sent += static_cast<uint64_t>(sent);
-    }
-    const int received = io.Receive(*fd);
-    if (received > 0) {
-      const int64_t arrived = NowNs();
-      const bool counted = arrived >= count_from && arrived < end;
-      for (int i = 0; i < received; ++i) {
-        std::span<const uint8_t> reply = io.Received(static_cast<size_t>(i));
-        if (reply.size() < request.id_offset + 5 ||
-            reply[request.id_offset] != kUint32Marker ||
-            reply[kTypeOffset] != request.reply_type) {
-          result.mismatched += counted;
-          continue;
-        }
-        int64_t sent_at = window.Complete(GetId(&reply[request.id_offset + 1]));
-        if (!counted) continue;
-        if (sent_at < 0) {
-          ++result.stale;
-          continue;
-        }
-        ++result.replies;
-        result.reply_bytes += reply.size();
-        latencies_us.push_back(static_cast<double>(arrived - sent_at) / 1e3);
-        if (result.first_reply.empty()) {
-          result.first_reply.assign(reply.begin(), reply.end());
-        }
-      }
-    }
-    if (sent == 0 && received <= 0) {
-      pollfd waiting{*fd, POLLIN, 0};
-      poll(&waiting, 1, 1);
-    }
-    if (now >= next_expiry) {
-      size_t expired = window.Expire(now - timeout_ns);
-      if (counting) result.timeouts += expired;
-      next_expiry = now + expiry_period_ns;
-    }
-  }
-  const CpuTimes cpu_to = cpu_now();
+  LoadResult result =
+      LoadGenerator(*fd, request, options, server_cpu_ns).Run();
   close(*fd);
-  if (cpu_from) {
-    result.client_cpu_seconds =
-        static_cast<double>(cpu_to.client - cpu_from->client) / 1e9;
-    result.server_cpu_seconds =
-        static_cast<double>(cpu_to.server - cpu_from->server) / 1e9;
-  }
-  result.seconds = static_cast<double>(now - count_from) / 1e9;
-  result.latency_us = Summarize(std::move(latencies_us));
   return result;
 }
 
