@@ -18,6 +18,7 @@
 //   kad lookup KEY | --id HEX
 //   kad stats  HOST:PORT
 //   kad bench lookup [--sim | --udp] --nodes N --lookups M ... (bench_command.h)
+//   kad bench rpc [--requests LIST] [--gates LIST] ... (bench_command.h)
 //
 // One-shot commands also take --bootstrap (or $KAD_BOOTSTRAP; not ping or
 // stats), --timeout, --json and --log-level. Exit codes: see exit_codes.h;
@@ -291,11 +292,12 @@ int Main(int argc, char** argv) {
   LookupFlags lookup;
   StatsFlags stats;
   BenchLookupFlags bench;
+  BenchRpcFlags bench_rpc;
   const Runner runners[] = {AddNode(app, node), AddOverlay(app, overlay),
                             AddKeygen(app, keygen), AddPut(app, put),
                             AddGet(app, get), AddPing(app, ping),
                             AddLookup(app, lookup), AddStats(app, stats),
-                            AddBenchCommand(app, bench)};
+                            AddBenchCommand(app, bench, bench_rpc)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
