@@ -1,6 +1,8 @@
 // RequestHandler's store path: every record kind is verified and checked
 // against the version held before it is stored (dht/record_auth.h), and a
-// refusal says why, with the held seq on a conflict.
+// refusal says why, with the held seq on a conflict; store admission
+// (dht/store_admission.h) refuses a prefix over its share, and every
+// refusal is counted by code.
 #include "dht/request_handler.h"
 
 #include <optional>
@@ -177,11 +179,6 @@ TEST_F(RequestHandlerTest, OpenRecordsStillTakeTheHighestSeqAndSayWhenNot) {
   ExpectRefused(Store(v1), ErrorCode::kConflict, "seq 2 is held", 2);
 }
 
-}  // namespace
-}  // namespace kad::dht
-
-namespace kad::dht {
-namespace {
 
 TEST_F(RequestHandlerTest, RefusesNewKeysFromAPrefixOverItsShare) {
   const auto open = [](int i) {
