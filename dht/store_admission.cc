@@ -55,7 +55,12 @@ bool StoreAdmission::AmongClosest(std::string_view key) const {
 bool StoreAdmission::WithinShare(const SourceKey& source, uint64_t records,
                                  uint64_t bytes) const {
   Usage used;
-  if (auto it = usage_.find(source); it != usage_.end()) used = it->second;
+  if (accounts_ != nullptr) {
+    if (auto it = accounts_->usage.find(source);
+        it != accounts_->usage.end()) {
+      used = it->second;
+    }
+  }
   return used.records + records <= max_records_per_prefix_ &&
          used.bytes + bytes <= max_bytes_per_prefix_;
 }
@@ -92,25 +97,30 @@ void StoreAdmission::OnStored(const storage::Record& record,
   if (record.expires <= now) return;
   const uint64_t hash = HashOf(record.key);
   int64_t expires_ns = Nanos(record.expires);
-  if (auto it = charges_.find(hash); it != charges_.end()) {
-    // A republish that kept an equal version keeps its later expiry.
-    expires_ns = std::max(expires_ns, it->second.expires_ns);
+  if (accounts_ != nullptr) {
+    if (auto it = accounts_->charges.find(hash);
+        it != accounts_->charges.end()) {
+      // A republish that kept an equal version keeps its later expiry.
+      expires_ns = std::max(expires_ns, it->second.expires_ns);
+    }
   }
   Uncharge(hash);
   if (Exempt(source)) return;
+  if (accounts_ == nullptr) accounts_ = std::make_unique<Accounts>();
   Charge charge{PrefixOf(source), static_cast<uint32_t>(record.footprint()),
                 expires_ns};
-  Usage& used = usage_[charge.source];
+  Usage& used = accounts_->usage[charge.source];
   ++used.records;
   used.bytes += charge.bytes;
-  charges_.emplace(hash, charge);
-  by_expiry_.emplace(expires_ns, hash);
+  accounts_->charges.emplace(hash, charge);
+  accounts_->by_expiry.emplace(expires_ns, hash);
 }
 
 StoreAdmission::Usage StoreAdmission::UsageOf(
     const net::Endpoint& source) const {
-  auto it = usage_.find(PrefixOf(source));
-  return it == usage_.end() ? Usage{} : it->second;
+  if (accounts_ == nullptr) return Usage{};
+  auto it = accounts_->usage.find(PrefixOf(source));
+  return it == accounts_->usage.end() ? Usage{} : it->second;
 }
 
 uint64_t StoreAdmission::HashOf(std::string_view key) const {
@@ -125,22 +135,24 @@ uint64_t StoreAdmission::HashOf(std::string_view key) const {
 }
 
 void StoreAdmission::Uncharge(uint64_t hash) {
-  auto it = charges_.find(hash);
-  if (it == charges_.end()) return;
+  if (accounts_ == nullptr) return;
+  auto it = accounts_->charges.find(hash);
+  if (it == accounts_->charges.end()) return;
   const Charge& charge = it->second;
-  auto used = usage_.find(charge.source);
-  assert(used != usage_.end());
+  auto used = accounts_->usage.find(charge.source);
+  assert(used != accounts_->usage.end());
   --used->second.records;
   used->second.bytes -= charge.bytes;
-  if (used->second.records == 0) usage_.erase(used);
-  by_expiry_.erase({charge.expires_ns, hash});
-  charges_.erase(it);
+  if (used->second.records == 0) accounts_->usage.erase(used);
+  accounts_->by_expiry.erase({charge.expires_ns, hash});
+  accounts_->charges.erase(it);
+  if (accounts_->charges.empty()) accounts_.reset();  // Give the heap back.
 }
 
 void StoreAdmission::ExpireCharges(absl::Time now) {
   const int64_t now_ns = Nanos(now);
-  for (size_t i = 0; i < kExpiryBatch && !by_expiry_.empty(); ++i) {
-    auto [expires_ns, hash] = *by_expiry_.begin();
+  for (size_t i = 0; i < kExpiryBatch && accounts_ != nullptr; ++i) {
+    auto [expires_ns, hash] = *accounts_->by_expiry.begin();
     if (expires_ns > now_ns) return;
     Uncharge(hash);
   }
