@@ -92,9 +92,9 @@ void Publisher::StoreOnClosest(storage::Record record,
       ++put.result.stored;
     } else if (verdict.held_seq) {
       CountRefusal(put.result,
-                    Error{ErrorCode::kConflict,
-                          std::string(verdict.outcome.status().message()),
-                          verdict.held_seq});
+                   Error{ErrorCode::kConflict,
+                         std::string(verdict.outcome.status().message()),
+                         verdict.held_seq});
     }
   }
   for (const Contact& contact : closest) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "dht/record_auth.h"
 #include "dht/wire_codec.h"
 
@@ -104,7 +105,8 @@ std::optional<Error> RequestHandler::AdmissionRefusal(
       return std::nullopt;
     case StoreRefusal::kNotClosest:
       return Error{ErrorCode::kNotClosest,
-                   "not among the closest nodes to the key this node knows"};
+                   absl::StrCat("this node knows ", admission_->closer_limit(),
+                                " nodes closer to the key than itself")};
     case StoreRefusal::kSourceQuota:
       return Error{ErrorCode::kSourceQuota,
                    "the sender's address prefix holds its share of this "

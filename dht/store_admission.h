@@ -139,6 +139,9 @@ class StoreAdmission {
     uint64_t bytes = 0;
   };
   Usage UsageOf(const net::Endpoint& source) const;
+  // Known contacts closer to a key than this node that make it refuse
+  // the key: k + closeness_slack.
+  size_t closer_limit() const { return closer_limit_; }
   // Prefixes holding charged records.
   size_t prefixes() const { return accounts_ ? accounts_->usage.size() : 0; }
   // Records charged to some prefix.
