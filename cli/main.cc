@@ -137,6 +137,23 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
       ->type_name("BYTES/s")
       ->capture_default_str();
   command
+      ->add_option("--max-records", flags.max_records,
+                   "most records the node holds")
+      ->type_name("N")
+      ->capture_default_str();
+  command
+      ->add_option("--max-record-bytes", flags.max_record_bytes,
+                   "most bytes of records the node holds")
+      ->type_name("BYTES")
+      ->capture_default_str();
+  command
+      ->add_option("--store-admission", flags.store_admission,
+                   "on: one /24 or /64 may fill at most a quarter of the "
+                   "store, and new keys are taken only if this node is among "
+                   "their closest; off: whatever proves itself, until full")
+      ->type_name("on|off")
+      ->capture_default_str();
+  command
       ->add_option("--metrics", flags.metrics,
                    "serve Prometheus metrics at http://HOST:PORT/metrics; a "
                    "bare PORT means 127.0.0.1:PORT (default: off)")

@@ -78,6 +78,31 @@ absl::Status SetMaintenanceIntervals(const NodeFlags& flags,
   return absl::OkStatus();
 }
 
+// Applies --max-records, --max-record-bytes and --store-admission to the
+// in-memory store and to the node's store admission.
+absl::Status SetStoreLimits(const NodeFlags& flags,
+                            runtime::NodeRuntimeOptions& runtime) {
+  if (flags.max_records < 1 || flags.max_record_bytes < 1) {
+    return absl::InvalidArgumentError(
+        "--max-records and --max-record-bytes must be at least 1");
+  }
+  runtime.memory_store.max_records = flags.max_records;
+  runtime.memory_store.max_bytes = flags.max_record_bytes;
+  if (flags.store_admission == "off") {
+    runtime.node.store_admission.reset();
+  } else if (flags.store_admission == "on") {
+    dht::StoreAdmissionOptions& admission =
+        runtime.node.store_admission.emplace();
+    admission.max_records = flags.max_records;
+    admission.max_bytes = flags.max_record_bytes;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad --store-admission '", flags.store_admission,
+        "': expected on or off"));
+  }
+  return absl::OkStatus();
+}
+
 // Applies --rate-limit, --rate-limit-global and --reply-budget to the
 // defaults of dht::AdmissionOptions and dht::ReplyBudgetOptions.
 absl::Status SetAbuseLimits(const NodeFlags& flags, dht::NodeOptions& node) {
@@ -149,6 +174,9 @@ absl::StatusOr<SessionOptions> NodeSessionOptions(const NodeFlags& flags) {
     return set;
   }
   if (absl::Status set = SetAbuseLimits(flags, node); !set.ok()) return set;
+  if (absl::Status set = SetStoreLimits(flags, options.runtime); !set.ok()) {
+    return set;
+  }
   return options;
 }
 
@@ -224,7 +252,10 @@ absl::Status ServeNode(const NodeFlags& flags) {
   // refused as such, whatever address it asked for.
   if (!flags.data_dir.empty()) {
     absl::StatusOr<std::unique_ptr<runtime::DataDir>> dir =
-        runtime::DataDir::Open(flags.data_dir);
+        runtime::DataDir::Open(
+            flags.data_dir,
+            storage::LmdbStoreOptions{.max_records = flags.max_records,
+                                      .max_bytes = flags.max_record_bytes});
     if (!dir.ok()) return dir.status();
     options->data_dir = *std::move(dir);
   }

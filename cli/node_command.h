@@ -58,6 +58,12 @@ struct NodeFlags {
   std::string rate_limit_global = "10000/s";  // All sources: bursts of N.
   // Reply bytes per destination address (bursts of as many); 4x per /24.
   std::string reply_budget = "65536/s";
+  // The record store's quotas (storage::MemoryStoreOptions), and store
+  // admission (dht/store_admission.h): "on" (a /24 or /64 holds at most a
+  // quarter of them; newcomer keys only if among the k closest) or "off".
+  uint64_t max_records = 1'000'000;
+  uint64_t max_record_bytes = uint64_t{256} << 20;
+  std::string store_admission = "on";
   std::string log_level = "info";
   // Serve GET /metrics (Prometheus) here: HOST:PORT, or PORT for
   // 127.0.0.1:PORT (cli/metrics_server.h). "": no metrics server.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -118,6 +119,25 @@ nlohmann::json PerTypeJson(const PerType& counts) {
   return object;
 }
 
+// Names the error codes this version knows; a newer peer's others by number.
+std::string CodeName(size_t code) {
+  if (code >= dht::kErrorCodeCount) return absl::StrCat("code_", code);
+  return dht::ErrorCodeName(static_cast<dht::ErrorCode>(code));
+}
+
+// {"source_quota": 3, ...}: the non-zero counts of `by_code`, by code name.
+template <typename Count>
+nlohmann::json RefusedJson(std::span<const Count> by_code) {
+  nlohmann::json object = nlohmann::json::object();
+  for (size_t code = 0; code < by_code.size(); ++code) {
+    if (by_code[code] != 0) object[CodeName(code)] = by_code[code];
+  }
+  return object;
+}
+nlohmann::json RefusedJson(const std::array<int, dht::kErrorCodeCount>& codes) {
+  return RefusedJson(std::span<const int>(codes));
+}
+
 nlohmann::json LatencyJson(const dht::LatencyPercentiles& latency) {
   auto ms = [](uint64_t us) {
     return Milliseconds(absl::Microseconds(static_cast<int64_t>(us)));
@@ -156,7 +176,12 @@ nlohmann::json StatsJson(const dht::StatsReport& report) {
           {"lookups_finished", s.lookups_finished},
           {"lookup_latency_ms", LatencyJson(s.lookup_latency)},
           {"stores_accepted", s.stores_accepted},
-          {"stores_rejected", s.stores_rejected}};
+          {"stores_rejected", s.stores_rejected},
+          {"stores_refused", RefusedJson(std::span<const uint64_t>(
+                                 s.stores_refused))},
+          {"requests_dropped", s.requests_dropped},
+          {"sources_banned", s.sources_banned},
+          {"reply_bytes_withheld", s.reply_bytes_withheld}};
 }
 
 // "ping 3, find_node 12", leaving out types never seen; "none" if empty.
@@ -211,6 +236,17 @@ std::string StatsText(const dht::StatsReport& report) {
   line("latency", LatencyText(s.lookup_latency));
   line("stores", absl::StrCat(s.stores_accepted, " accepted, ",
                               s.stores_rejected, " rejected"));
+  std::string refused;
+  for (size_t code = 0; code < s.stores_refused.size(); ++code) {
+    if (s.stores_refused[code] == 0) continue;
+    absl::StrAppend(&refused, refused.empty() ? "" : ", ", CodeName(code), " ",
+                    s.stores_refused[code]);
+  }
+  line("refused", refused.empty() ? "none" : refused);
+  line("limits", absl::StrCat(s.requests_dropped, " requests dropped, ",
+                              s.sources_banned, " sources banned, ",
+                              s.reply_bytes_withheld,
+                              " reply bytes withheld"));
   return text;
 }
 
@@ -259,7 +295,8 @@ void PrintPut(const std::string& key, const dht::PutResult& result, bool json,
                              {"key_id", result.key_id.ToHex()},
                              {"seq", result.seq},
                              {"stored", result.stored},
-                             {"attempted", result.attempted}};
+                             {"attempted", result.attempted},
+                             {"refused", RefusedJson(result.refused)}};
     if (!labels.address.empty()) object[labels.address_label] = labels.address;
     if (!labels.owner.empty()) object["owner"] = labels.owner;
     PrintJson(object);
@@ -269,6 +306,10 @@ void PrintPut(const std::string& key, const dht::PutResult& result, bool json,
       "stored %s\"%s\" on %d of %d nodes (seq %d)\n",
       labels.kind.empty() ? "" : labels.kind + " ", absl::CHexEscape(key),
       result.stored, result.attempted, result.seq);
+  if (std::string refused = dht::RefusalCountsText(result.refused);
+      !refused.empty()) {
+    absl::StrAppend(&text, "refused by ", refused, "\n");
+  }
   if (!labels.address.empty()) {
     absl::StrAppend(&text, labels.address_label, " ", labels.address, "\n");
   }

@@ -26,6 +26,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -48,11 +49,15 @@ inline constexpr size_t kMaxErrorReasonBytes = 200;
 // A StatsReply lists at most this many buckets (a routing table's most)...
 inline constexpr size_t kMaxStatsBuckets = NodeId::kBits;
 // ...each with a prefix length below kMaxStatsBuckets and at most this many
-// contacts, so that the largest reply still fits one datagram.
-inline constexpr uint32_t kMaxStatsBucketContacts = 65535;
+// contacts (a bucket holds at most kMaxContactsPerMessage), so that the
+// largest reply still fits one datagram.
+inline constexpr uint32_t kMaxStatsBucketContacts = 255;
 // A StatsReply counts messages for at most this many types (one per type
 // its sender knows; kMessageTypeCount for this version).
 inline constexpr size_t kMaxStatsMessageTypes = 64;
+// A StatsReply counts refused stores for at most this many error codes (one
+// per code its sender knows; kErrorCodeCount for this version).
+inline constexpr size_t kMaxStatsErrorCodes = 32;
 // At most this many record summaries travel in one Offer (and so at most
 // this many indices in an OfferReply); 40 summaries of 1-byte keys are the
 // most that fit one datagram.
@@ -89,7 +94,15 @@ enum class ErrorCode : uint8_t {
   // another value, a proven record where an open one was offered, or
   // another seq than the compare-and-swap expected. Carries the held seq.
   kConflict = 7,
+  // Store of a key this node does not hold, refused because the node knows
+  // at least k + slack contacts closer to it (dht/store_admission.h).
+  kNotClosest = 8,
+  // Store of a key this node does not hold, refused because the source's
+  // /24 (IPv4) or /64 (IPv6) already holds its share of the store.
+  kSourceQuota = 9,
 };
+static_assert(static_cast<size_t>(ErrorCode::kSourceQuota) + 1 ==
+              kErrorCodeCount);
 
 struct Ping {
   friend bool operator==(const Ping&, const Ping&) = default;
@@ -185,6 +198,14 @@ struct StatsReply {
   LatencyPercentiles lookup_latency;
   uint64_t stores_accepted = 0;
   uint64_t stores_rejected = 0;
+  // Added after the first 19 fields; 0 from a peer that sends only those.
+  uint64_t requests_dropped = 0;      // NodeStats::requests_refused
+  uint64_t sources_banned = 0;        // AdmissionStats::bans
+  uint64_t reply_bytes_withheld = 0;  // NodeStats::reply_bytes_withheld
+  // Refused stores by ErrorCode value (NodeStats::stores_refused), one per
+  // code the sender knows (kErrorCodeCount here), at most
+  // kMaxStatsErrorCodes.
+  std::vector<uint64_t> stores_refused;
   friend bool operator==(const StatsReply&, const StatsReply&) = default;
 };
 
@@ -232,6 +253,13 @@ struct Message {
 
 // Returns "ping", "find_node", ... for logs and stats.
 const char* MessageTypeName(MessageType type);
+// Returns "malformed", "bad_token", ..., "source_quota": the code's name in
+// stats and `kad put` output; "code_<n>" is the caller's for unknown ones.
+const char* ErrorCodeName(ErrorCode code);
+// Returns "source_quota 3, not_closest 1": the non-zero counts of
+// `by_code` (indexed by ErrorCode wire value) by name, largest first;
+// empty if all are zero.
+std::string RefusalCountsText(std::span<const int> by_code);
 
 }  // namespace kad::dht
 

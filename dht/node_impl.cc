@@ -39,6 +39,18 @@ uint64_t GateSeedOf(const NodeOptions& options) {
   return gen();
 }
 
+// The node's store admission, if on, keyed by a seed drawn apart from the
+// node's own generator (as the gate's).
+std::unique_ptr<StoreAdmission> StoreAdmissionOf(const NodeOptions& options,
+                                                 const RoutingTable& table) {
+  if (!options.store_admission || options.read_only) return nullptr;
+  StoreAdmissionOptions admission = *options.store_admission;
+  SplitMix64 gen(*options.seed ^ 0x73746f726561646d);  // "storeadm"
+  admission.seed = gen();
+  return std::make_unique<StoreAdmission>(admission, options.bucket_size,
+                                          table);
+}
+
 // `exempt` must outlive the lookups: the options keep a span of it.
 LookupOptions LookupOptionsOf(const NodeOptions& options,
                               std::span<const net::Subnet> exempt) {
@@ -81,9 +93,10 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
                                          : std::optional<NodeId>(id_)},
            transport, clock, stats_, secret_gen_),
       stats_service_(options.stats_allow, clock.Now(), routing_table_, store,
-                     stats_, lookup_latency_),
+                     stats_, lookup_latency_, gate_),
+      store_admission_(StoreAdmissionOf(options, routing_table_)),
       handler_(options.bucket_size, routing_table_, store, tokens_, stats_,
-               stats_service_),
+               stats_service_, store_admission_.get()),
       requester_(id_, rpc_, routing_table_, clock),
       lookups_(LookupOptionsOf(options, prefix_limit_exempt_), id_,
                routing_table_, requester_, clock, stats_, lookup_latency_),

@@ -106,6 +106,7 @@ class Node::Impl {
   RpcClient rpc_;
   LatencyWindow lookup_latency_;  // Durations of the last finished lookups.
   StatsService stats_service_;
+  std::unique_ptr<StoreAdmission> store_admission_;  // Null: off.
   RequestHandler handler_;
   Requester requester_;
   LookupDriver lookups_;

@@ -64,6 +64,13 @@ absl::Status ValidateNodeOptions(const NodeOptions& options) {
         "refresh, token, republish and expiry intervals must be positive "
         "(InfiniteDuration turns the optional ones off)");
   }
+  if (options.store_admission &&
+      (options.store_admission->closeness_slack < 0 ||
+       options.store_admission->prefix_share_divisor < 1)) {
+    return absl::InvalidArgumentError(
+        "store_admission: closeness_slack must be at least 0 and "
+        "prefix_share_divisor at least 1");
+  }
   return absl::OkStatus();
 }
 

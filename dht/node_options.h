@@ -15,6 +15,7 @@
 #include "dht/kademlia_parameters.h"
 #include "dht/node_id.h"
 #include "dht/reply_budget.h"
+#include "dht/store_admission.h"
 #include "net/subnet.h"
 
 namespace kad::dht {
@@ -106,6 +107,15 @@ struct NodeOptions {
   // the request to unproven destinations is off by default (see
   // DefaultReplyBudget).
   std::optional<ReplyBudgetOptions> reply_budget = DefaultReplyBudget();
+  // Store admission (dht/store_admission.h has the defaults and why): a
+  // newcomer key is stored only if this node is plausibly among its k
+  // closest, and one /24 (IPv4) or /64 (IPv6) may hold at most a quarter
+  // of the store's quotas (max_records and max_bytes must match the
+  // store's); nullopt stores whatever proves itself, until the store is
+  // full. Loopback is exempt from the share. Its `seed` is ignored: the
+  // node draws one from its own.
+  std::optional<StoreAdmissionOptions> store_admission =
+      StoreAdmissionOptions{};
 };
 
 // Returns InvalidArgument, naming the field and its allowed range, for

@@ -11,6 +11,9 @@ namespace kad::dht {
 
 // The number of MessageType values (dht/message.h checks it).
 inline constexpr size_t kMessageTypeCount = 13;
+// The number of ErrorCode wire values, 0 (unused) included (dht/message.h
+// checks it).
+inline constexpr size_t kErrorCodeCount = 10;
 
 struct NodeStats {
   uint64_t datagrams_in = 0;
@@ -29,8 +32,11 @@ struct NodeStats {
   uint64_t lookups_started = 0;
   uint64_t lookups_finished = 0;
   uint64_t stores_accepted = 0;
-  uint64_t stores_rejected = 0;   // Includes the conflicts below.
-  uint64_t stores_conflicted = 0; // Refused: newer version held, CAS failed.
+  uint64_t stores_rejected = 0;   // The sum of stores_refused.
+  // Refused stores by the ErrorCode of the refusal (kConflict: newer
+  // version held or CAS failed; kNotClosest and kSourceQuota: store
+  // admission, dht/store_admission.h; ...), indexed by its wire value.
+  std::array<uint64_t, kErrorCodeCount> stores_refused{};
   // Records a get received that failed verification (forged, tampered,
   // for another key, or an open record where a proven one was asked).
   uint64_t records_unverified = 0;

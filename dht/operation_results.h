@@ -4,6 +4,7 @@
 #ifndef KAD_DHT_OPERATION_RESULTS_H_
 #define KAD_DHT_OPERATION_RESULTS_H_
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "absl/time/time.h"
 #include "dht/contact.h"
 #include "dht/node_id.h"
+#include "dht/node_stats.h"
 #include "storage/record.h"
 
 namespace kad::dht {
@@ -47,6 +49,11 @@ struct PutResult {
   int conflicts = 0;  // Nodes that refused: newer version held, CAS failed.
   // The highest seq a conflicting node said it holds.
   std::optional<uint64_t> held_seq;
+  // Nodes that refused for another reason than a conflict, by the
+  // ErrorCode wire value of their answer (dht/message.h: not_closest,
+  // source_quota, store_full...). Nodes that never answered are the rest:
+  // attempted - stored - conflicts - the sum of these.
+  std::array<int, kErrorCodeCount> refused{};
   LookupStats stats;
 };
 

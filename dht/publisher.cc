@@ -91,10 +91,10 @@ void Publisher::StoreOnClosest(storage::Record record,
     if (verdict.outcome.ok()) {
       ++put.result.stored;
     } else if (verdict.held_seq) {
-      CountConflict(put.result,
-                    Error{ErrorCode::kConflict,
-                          std::string(verdict.outcome.status().message()),
-                          verdict.held_seq});
+      CountRefusal(put.result,
+                   Error{ErrorCode::kConflict,
+                         std::string(verdict.outcome.status().message()),
+                         verdict.held_seq});
     }
   }
   for (const Contact& contact : closest) {
@@ -118,18 +118,26 @@ void Publisher::OnStoreAnswer(PutId id, const absl::StatusOr<Message>& answer) {
   } else if (answer.ok()) {
     if (const auto* error = std::get_if<Error>(&answer->body)) {
       spdlog::debug("store refused: {}", error->reason);
-      CountConflict(put.result, *error);
+      CountRefusal(put.result, *error);
     }
   }
   if (--put.outstanding == 0) Finish(id);
 }
 
-void Publisher::CountConflict(PutResult& result, const Error& error) {
-  if (error.code != ErrorCode::kConflict) return;
+void Publisher::CountRefusal(PutResult& result, const Error& error) {
+  if (error.code != ErrorCode::kConflict) {
+    ++result.refused[static_cast<size_t>(error.code)];
+    return;
+  }
   ++result.conflicts;
   if (error.held_seq && (!result.held_seq || *error.held_seq > *result.held_seq)) {
     result.held_seq = error.held_seq;
   }
+}
+
+std::string Publisher::RefusedText(const PutResult& result) {
+  std::string counts = RefusalCountsText(result.refused);
+  return counts.empty() ? "" : absl::StrCat(" (refused: ", counts, ")");
 }
 
 void Publisher::Finish(PutId id) {
@@ -150,7 +158,8 @@ void Publisher::Finish(PutId id) {
         put.result.attempted == 0
             ? "no node found to store on (is the node bootstrapped?)"
             : absl::StrCat("none of the ", put.result.attempted,
-                           " closest nodes stored the record")));
+                           " closest nodes stored the record",
+                           RefusedText(put.result))));
   }
   put.done(std::move(put.result));
 }

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -68,8 +69,11 @@ class Publisher {
   void StoreOnClosest(storage::Record record,
                       std::optional<uint64_t> expected_seq, LookupRun& run,
                       Callback<PutResult> done);
-  // Counts one node's refusal in `result` if it was a conflict.
-  static void CountConflict(PutResult& result, const Error& error);
+  // Counts a node's refusal: a conflict (with the seq it holds) or another
+  // reason, by code.
+  static void CountRefusal(PutResult& result, const Error& error);
+  // Returns " (refused: source_quota 3, ...)", or "" if none refused.
+  static std::string RefusedText(const PutResult& result);
   void OnStoreAnswer(PutId id, const absl::StatusOr<Message>& answer);
   void Finish(PutId id);
   bool SelfAmongClosest(const NodeId& key_id,

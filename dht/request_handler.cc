@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "dht/record_auth.h"
 #include "dht/wire_codec.h"
 
@@ -12,13 +13,15 @@ RequestHandler::RequestHandler(int bucket_size,
                                const RoutingTable& routing_table,
                                storage::RecordStore& store, TokenIssuer& tokens,
                                NodeStats& stats,
-                               const StatsService& stats_service)
+                               const StatsService& stats_service,
+                               StoreAdmission* admission)
     : contacts_per_reply_(std::min<size_t>(bucket_size, kMaxContactsPerMessage)),
       routing_table_(routing_table),
       store_(store),
       tokens_(tokens),
       stats_(stats),
-      stats_service_(stats_service) {}
+      stats_service_(stats_service),
+      admission_(admission) {}
 
 std::vector<Contact> RequestHandler::ClosestFor(
     const NodeId& target, const std::optional<NodeId>& requester) const {
@@ -77,18 +80,45 @@ void RequestHandler::FitInDatagram(Value& value, absl::Time now) const {
 Body RequestHandler::HandleStore(const Store& store, const net::Endpoint& from,
                                  absl::Time now) {
   if (!tokens_.Verify(store.token, from, now)) {
-    ++stats_.stores_rejected;
-    return Error{ErrorCode::kBadToken,
-                 "missing, expired or foreign write token"};
+    return Refuse(Error{ErrorCode::kBadToken,
+                        "missing, expired or foreign write token"});
+  }
+  if (std::optional<Error> refusal =
+          AdmissionRefusal(store.record, from, now)) {
+    return Refuse(*std::move(refusal));
   }
   StoreVerdict verdict =
       StoreVerified(store_, store.record, store.expected_seq, now);
-  if (verdict.outcome.ok()) {
-    ++stats_.stores_accepted;
-    return Stored{};
+  if (!verdict.outcome.ok()) return Refuse(RefusalFor(verdict));
+  if (admission_ != nullptr) admission_->OnStored(store.record, from, now);
+  ++stats_.stores_accepted;
+  return Stored{};
+}
+
+std::optional<Error> RequestHandler::AdmissionRefusal(
+    const storage::Record& record, const net::Endpoint& from,
+    absl::Time now) {
+  if (admission_ == nullptr) return std::nullopt;
+  const bool held = store_.Get(record.key, now).ok();
+  switch (admission_->Check(record, held, from, now)) {
+    case StoreRefusal::kNone:
+      return std::nullopt;
+    case StoreRefusal::kNotClosest:
+      return Error{ErrorCode::kNotClosest,
+                   absl::StrCat("this node knows ", admission_->closer_limit(),
+                                " nodes closer to the key than itself")};
+    case StoreRefusal::kSourceQuota:
+      return Error{ErrorCode::kSourceQuota,
+                   "the sender's address prefix holds its share of this "
+                   "node's store"};
   }
+  return std::nullopt;
+}
+
+Error RequestHandler::Refuse(Error refusal) {
   ++stats_.stores_rejected;
-  return RefusalFor(verdict);
+  ++stats_.stores_refused[static_cast<size_t>(refusal.code)];
+  return refusal;
 }
 
 Error RequestHandler::RefusalFor(const StoreVerdict& verdict) {
@@ -96,7 +126,6 @@ Error RequestHandler::RefusalFor(const StoreVerdict& verdict) {
   std::string reason(status.message());
   if (reason.size() > kMaxErrorReasonBytes) reason.resize(kMaxErrorReasonBytes);
   if (absl::IsAborted(status)) {
-    ++stats_.stores_conflicted;
     return Error{ErrorCode::kConflict, reason, verdict.held_seq};
   }
   if (absl::IsResourceExhausted(status)) {
@@ -117,6 +146,11 @@ Body RequestHandler::HandleOffer(const Offer& offer, const net::Endpoint& from,
     if (held.ok() && !(storage::RecordVersion{summary.seq, summary.digest} >
                        storage::VersionOf(*held))) {
       continue;  // We hold this version or a newer one.
+    }
+    if (!held.ok() && admission_ != nullptr &&
+        admission_->CheckOffered(summary.key, from, now) !=
+            StoreRefusal::kNone) {
+      continue;  // Its store would be refused.
     }
     reply.wanted.push_back(static_cast<uint32_t>(i));
   }

@@ -6,10 +6,16 @@
 // node lacks or holds an older version of (storage::RecordVersion order),
 // and, if it wants any, a write token for the stores that bring them.
 //
-// A store goes through dht/record_auth.h's StoreVerified: a record that
-// does not prove itself is refused with kRecordRejected; one that loses to
-// the version held (or fails its compare-and-swap) with kConflict carrying
-// the held seq.
+// A store first passes StoreAdmission (dht/store_admission.h), if the node
+// has one: a newcomer key is refused with kNotClosest when the node knows
+// 2k contacts closer to it, with kSourceQuota when the source's prefix
+// holds its share. Then it goes through dht/record_auth.h's StoreVerified:
+// a record that does not prove itself is refused with kRecordRejected; one
+// that loses to the version held (or fails its compare-and-swap) with
+// kConflict carrying the held seq; one the store has no room for with
+// kStoreFull. Every refusal is counted by code (NodeStats::stores_refused).
+// An offer is answered by the same admission rules: records that would be
+// refused are not asked for.
 //
 // Pure: it computes the response body for a decoded request and updates
 // the store; the node decides whether to answer at all, sends the result,
@@ -26,6 +32,7 @@
 #include "dht/record_auth.h"
 #include "dht/routing_table.h"
 #include "dht/stats_service.h"
+#include "dht/store_admission.h"
 #include "dht/token_issuer.h"
 #include "net/endpoint.h"
 #include "storage/record_store.h"
@@ -34,9 +41,11 @@ namespace kad::dht {
 
 class RequestHandler {
  public:
+  // `admission` may be null: every store that proves itself is taken.
   RequestHandler(int bucket_size, const RoutingTable& routing_table,
                  storage::RecordStore& store, TokenIssuer& tokens,
-                 NodeStats& stats, const StatsService& stats_service);
+                 NodeStats& stats, const StatsService& stats_service,
+                 StoreAdmission* admission);
 
   // Returns the response body for `request` (which must be a request)
   // received from `from`.
@@ -51,8 +60,14 @@ class RequestHandler {
   void FitInDatagram(Value& value, absl::Time now) const;
   Body HandleStore(const Store& store, const net::Endpoint& from,
                    absl::Time now);
-  // Returns the error answering a refused store, and counts it.
-  Error RefusalFor(const StoreVerdict& verdict);
+  // Returns the refusal of StoreAdmission for `record` from `from`, if any.
+  std::optional<Error> AdmissionRefusal(const storage::Record& record,
+                                        const net::Endpoint& from,
+                                        absl::Time now);
+  // Returns the error answering a store the store refused.
+  static Error RefusalFor(const StoreVerdict& verdict);
+  // Counts `refusal` (a refused store) and returns it.
+  Error Refuse(Error refusal);
   Body HandleOffer(const Offer& offer, const net::Endpoint& from,
                    absl::Time now);
 
@@ -62,6 +77,7 @@ class RequestHandler {
   TokenIssuer& tokens_;
   NodeStats& stats_;
   const StatsService& stats_service_;
+  StoreAdmission* admission_;  // Null: no store admission.
 };
 
 }  // namespace kad::dht

@@ -27,13 +27,15 @@ StatsService::StatsService(std::vector<net::Subnet> allow, absl::Time started,
                            const RoutingTable& routing_table,
                            const storage::RecordStore& store,
                            const NodeStats& stats,
-                           const LatencyWindow& lookup_latency)
+                           const LatencyWindow& lookup_latency,
+                           const RequestGate& gate)
     : allow_(std::move(allow)),
       started_(started),
       routing_table_(routing_table),
       store_(store),
       stats_(stats),
-      lookup_latency_(lookup_latency) {}
+      lookup_latency_(lookup_latency),
+      gate_(gate) {}
 
 bool StatsService::Allows(const net::Endpoint& requester) const {
   return requester.is_loopback() ||
@@ -78,6 +80,11 @@ StatsReply StatsService::Snapshot(absl::Time now) const {
   reply.lookup_latency = ToMicros(lookup_latency_.Summary());
   reply.stores_accepted = stats_.stores_accepted;
   reply.stores_rejected = stats_.stores_rejected;
+  reply.requests_dropped = stats_.requests_refused;
+  reply.sources_banned = gate_.stats().admission.bans;
+  reply.reply_bytes_withheld = stats_.reply_bytes_withheld;
+  reply.stores_refused.assign(stats_.stores_refused.begin(),
+                              stats_.stores_refused.end());
   return reply;
 }
 

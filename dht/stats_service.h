@@ -21,6 +21,7 @@
 #include "dht/message.h"
 #include "dht/node_id.h"
 #include "dht/node_stats.h"
+#include "dht/request_gate.h"
 #include "dht/routing_table.h"
 #include "net/endpoint.h"
 #include "net/subnet.h"
@@ -41,11 +42,12 @@ class StatsService {
   static constexpr char kForbiddenReason[] =
       "stats are served to loopback only (see --stats-allow)";
 
-  // `started` is when the node started: uptime counts from it.
+  // `started` is when the node started: uptime counts from it. `gate` is
+  // read only by Snapshot (it may be constructed after the service).
   StatsService(std::vector<net::Subnet> allow, absl::Time started,
                const RoutingTable& routing_table,
                const storage::RecordStore& store, const NodeStats& stats,
-               const LatencyWindow& lookup_latency);
+               const LatencyWindow& lookup_latency, const RequestGate& gate);
 
   // Returns whether `requester` may see this node's stats.
   bool Allows(const net::Endpoint& requester) const;
@@ -64,6 +66,7 @@ class StatsService {
   const storage::RecordStore& store_;
   const NodeStats& stats_;
   const LatencyWindow& lookup_latency_;
+  const RequestGate& gate_;
 };
 
 // Turns the answer to a stats request sent to `node` into a report.

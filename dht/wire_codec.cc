@@ -28,6 +28,9 @@ constexpr uint64_t kMaxMessageType =
 constexpr size_t kBucketFields = 2;
 constexpr size_t kLatencyFields = 4;
 constexpr uint64_t kMaxUint64 = std::numeric_limits<uint64_t>::max();
+// A stats_reply of a node from before the abuse counters has only its
+// first 19 fields; it is still read, those counters left at 0.
+constexpr size_t kStatsReplyFirstFields = 19;
 
 // Body fields per message type, indexed by the type's wire value.
 constexpr std::array<size_t, kMaxMessageType + 1> kBodyFields = {
@@ -41,7 +44,7 @@ constexpr std::array<size_t, kMaxMessageType + 1> kBodyFields = {
     0,   // stored
     3,   // error: code, reason, held seq or nil
     0,   // stats
-    19,  // stats_reply: uptime, buckets, records, ..., stores_rejected
+    23,  // stats_reply: uptime, buckets, ..., stores_refused
     1,   // offer: summaries
     2,   // offer_reply: wanted, token
 };
@@ -94,9 +97,9 @@ void WriteBuckets(FieldWriter& w, const std::vector<BucketCount>& buckets) {
   }
 }
 
-void WritePerType(FieldWriter& w, std::string_view field,
-                  const std::vector<uint64_t>& counts) {
-  w.BoundedArray(field, counts.size(), kMaxStatsMessageTypes);
+void WriteCounts(FieldWriter& w, std::string_view field,
+                 const std::vector<uint64_t>& counts, size_t max) {
+  w.BoundedArray(field, counts.size(), max);
   for (uint64_t count : counts) w.Uint(count);
 }
 
@@ -109,8 +112,8 @@ void WriteBody(FieldWriter& w, const StatsReply& stats) {
         stats.malformed_in, stats.unmatched_responses}) {
     w.Uint(counter);
   }
-  WritePerType(w, "messages_in", stats.messages_in);
-  WritePerType(w, "messages_out", stats.messages_out);
+  WriteCounts(w, "messages_in", stats.messages_in, kMaxStatsMessageTypes);
+  WriteCounts(w, "messages_out", stats.messages_out, kMaxStatsMessageTypes);
   for (uint64_t counter : {stats.rpc_timeouts, stats.rpc_failures,
                            stats.lookups_started, stats.lookups_finished}) {
     w.Uint(counter);
@@ -121,8 +124,12 @@ void WriteBody(FieldWriter& w, const StatsReply& stats) {
        {latency.p50_us, latency.p90_us, latency.p99_us, latency.max_us}) {
     w.Uint(us);
   }
-  w.Uint(stats.stores_accepted);
-  w.Uint(stats.stores_rejected);
+  for (uint64_t counter :
+       {stats.stores_accepted, stats.stores_rejected, stats.requests_dropped,
+        stats.sources_banned, stats.reply_bytes_withheld}) {
+    w.Uint(counter);
+  }
+  WriteCounts(w, "stores_refused", stats.stores_refused, kMaxStatsErrorCodes);
 }
 
 void WriteBody(FieldWriter& w, const Offer& offer) {
@@ -169,9 +176,10 @@ std::vector<BucketCount> ReadBuckets(FieldReader& r) {
   return buckets;
 }
 
-std::vector<uint64_t> ReadPerType(FieldReader& r, std::string_view field) {
+std::vector<uint64_t> ReadCounts(FieldReader& r, std::string_view field,
+                                 size_t max) {
   size_t size = 0;
-  FieldReader list = r.List(field, kMaxStatsMessageTypes, &size);
+  FieldReader list = r.List(field, max, &size);
   std::vector<uint64_t> counts(size);
   for (uint64_t& count : counts) count = list.Uint(field, kMaxUint64);
   return counts;
@@ -187,7 +195,8 @@ LatencyPercentiles ReadLatency(FieldReader& r) {
   return latency;
 }
 
-StatsReply ReadStatsReply(FieldReader& r) {
+// `fields`: the body's field count, kStatsReplyFirstFields or all.
+StatsReply ReadStatsReply(FieldReader& r, size_t fields) {
   StatsReply stats;
   stats.uptime_seconds = r.Uint("uptime_seconds", kMaxUint64);
   stats.buckets = ReadBuckets(r);
@@ -199,8 +208,8 @@ StatsReply ReadStatsReply(FieldReader& r) {
   stats.bytes_out = r.Uint("bytes_out", kMaxUint64);
   stats.malformed_in = r.Uint("malformed_in", kMaxUint64);
   stats.unmatched_responses = r.Uint("unmatched_responses", kMaxUint64);
-  stats.messages_in = ReadPerType(r, "messages_in");
-  stats.messages_out = ReadPerType(r, "messages_out");
+  stats.messages_in = ReadCounts(r, "messages_in", kMaxStatsMessageTypes);
+  stats.messages_out = ReadCounts(r, "messages_out", kMaxStatsMessageTypes);
   stats.rpc_timeouts = r.Uint("rpc_timeouts", kMaxUint64);
   stats.rpc_failures = r.Uint("rpc_failures", kMaxUint64);
   stats.lookups_started = r.Uint("lookups_started", kMaxUint64);
@@ -208,10 +217,16 @@ StatsReply ReadStatsReply(FieldReader& r) {
   stats.lookup_latency = ReadLatency(r);
   stats.stores_accepted = r.Uint("stores_accepted", kMaxUint64);
   stats.stores_rejected = r.Uint("stores_rejected", kMaxUint64);
+  if (fields == kStatsReplyFirstFields) return stats;
+  stats.requests_dropped = r.Uint("requests_dropped", kMaxUint64);
+  stats.sources_banned = r.Uint("sources_banned", kMaxUint64);
+  stats.reply_bytes_withheld = r.Uint("reply_bytes_withheld", kMaxUint64);
+  stats.stores_refused = ReadCounts(r, "stores_refused", kMaxStatsErrorCodes);
   return stats;
 }
 
-Body ReadBody(MessageType type, FieldReader& r) {
+// `fields`: the body's field count, checked by the caller.
+Body ReadBody(MessageType type, FieldReader& r, size_t fields) {
   switch (type) {
     case MessageType::kPing:
       return Ping{};
@@ -253,7 +268,7 @@ Body ReadBody(MessageType type, FieldReader& r) {
     case MessageType::kStats:
       return Stats{};
     case MessageType::kStatsReply:
-      return ReadStatsReply(r);
+      return ReadStatsReply(r, fields);
     case MessageType::kOffer:
       return Offer{r.Summaries()};
     case MessageType::kOfferReply: {
@@ -293,8 +308,11 @@ absl::StatusOr<Message> ReadMessage(const msgpack::object& root,
   }
   if (!r.ok()) return Malformed(error);
   auto message_type = static_cast<MessageType>(type);
+  const bool older_stats_reply =
+      message_type == MessageType::kStatsReply &&
+      fields.size() == kHeaderFields + kStatsReplyFirstFields;
   if (size_t expected = kHeaderFields + kBodyFields[type];
-      fields.size() != expected) {
+      fields.size() != expected && !older_stats_reply) {
     return Malformed(absl::StrCat(MessageTypeName(message_type), " has ",
                                   fields.size(), " fields; expected ",
                                   expected));
@@ -303,7 +321,7 @@ absl::StatusOr<Message> ReadMessage(const msgpack::object& root,
   message.transaction_id = static_cast<TransactionId>(
       r.Uint("transaction_id", std::numeric_limits<TransactionId>::max()));
   message.sender = r.Sender();
-  message.body = ReadBody(message_type, r);
+  message.body = ReadBody(message_type, r, fields.size() - kHeaderFields);
   if (!r.ok()) return Malformed(error);
   return message;
 }

@@ -27,22 +27,29 @@
 //   6 store         record, bin, uint64 or nil    record, token, expected
 //                                                 seq (compare-and-swap)
 //   7 stored        (none)
-//   8 error         uint, str, uint64 or nil      ErrorCode, reason, held
+//   8 error         uint, str, uint64 or nil      ErrorCode (1..9), reason, held
 //                                                 seq (with kConflict)
 //   9 stats         (none)
-//  10 stats_reply   19 fields: uptime_seconds, buckets, records,
+//  10 stats_reply   23 fields: uptime_seconds, buckets, records,
 //                   record_bytes, datagrams_in, datagrams_out, bytes_in,
 //                   bytes_out, malformed_in, unmatched_responses,
 //                   messages_in, messages_out, rpc_timeouts, rpc_failures,
 //                   lookups_started, lookups_finished, lookup_latency,
-//                   stores_accepted, stores_rejected (all uint64 but:)
+//                   stores_accepted, stores_rejected, requests_dropped,
+//                   sources_banned, reply_bytes_withheld, stores_refused
+//                   (all uint64 but:)
 //                     buckets         array of at most kMaxStatsBuckets
 //                                     [prefix_length uint < 160,
-//                                      contacts uint <= 65535]
+//                                      contacts uint <= 255]
 //                     messages_in/out array of at most
 //                                     kMaxStatsMessageTypes uint64, one per
 //                                     type the sender knows, by MessageType
 //                     lookup_latency  [p50, p90, p99, max] in microseconds
+//                     stores_refused  array of at most kMaxStatsErrorCodes
+//                                     uint64, one per error code the
+//                                     sender knows, by ErrorCode value
+//                   A stats_reply of only the first 19 fields (a node from
+//                   before the last four) is also accepted.
 //  11 offer         array of summary              summaries (at most
 //                                                 kMaxOfferSummaries)
 //  12 offer_reply   array of uint, bin            wanted, token: indices

@@ -67,6 +67,8 @@ bool IsKnownErrorCode(uint64_t code) {
     case ErrorCode::kInternal:
     case ErrorCode::kForbidden:
     case ErrorCode::kConflict:
+    case ErrorCode::kNotClosest:
+    case ErrorCode::kSourceQuota:
       return true;
   }
   return false;

@@ -23,14 +23,16 @@ uint64_t JitterSeed(const dht::NodeOptions& node) {
 }  // namespace
 
 NodeRuntime::NodeRuntime(net::Clock& clock, std::unique_ptr<DataDir> dir,
-                         absl::Duration stats_interval)
+                         const NodeRuntimeOptions& options)
     : dir_(std::move(dir)),
-      memory_store_(dir_ ? nullptr : std::make_unique<storage::MemoryStore>()),
+      memory_store_(dir_ ? nullptr
+                         : std::make_unique<storage::MemoryStore>(
+                               options.memory_store)),
       memory_publications_(
           dir_ ? nullptr : std::make_unique<storage::MemoryPublicationStore>()),
       store_(dir_ ? &dir_->records() : memory_store_.get()),
       publications_(dir_ ? &dir_->publications() : memory_publications_.get()),
-      stats_interval_(stats_interval),
+      stats_interval_(options.stats_interval),
       timers_(clock) {}
 
 NodeRuntime::~NodeRuntime() = default;
@@ -39,7 +41,7 @@ absl::StatusOr<std::unique_ptr<NodeRuntime>> NodeRuntime::Create(
     NodeRuntimeOptions options, net::Transport& transport, net::Clock& clock,
     std::unique_ptr<DataDir> data_dir) {
   std::unique_ptr<NodeRuntime> runtime(
-      new NodeRuntime(clock, std::move(data_dir), options.stats_interval));
+      new NodeRuntime(clock, std::move(data_dir), options));
   absl::StatusOr<bool> save_id = runtime->AdoptSavedState(options);
   if (!save_id.ok()) return save_id.status();
   runtime->seeds_ = std::move(options.seeds);

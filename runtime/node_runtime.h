@@ -46,6 +46,7 @@
 #include "net/transport.h"
 #include "runtime/data_dir.h"
 #include "runtime/joiner.h"
+#include "storage/memory_store.h"
 #include "storage/publication_store.h"
 #include "storage/record_store.h"
 
@@ -66,6 +67,10 @@ struct NodeRuntimeOptions {
   // Logs one line of the node's counters at info level this often.
   // InfiniteDuration: never (many nodes in one process stay quiet).
   absl::Duration stats_interval = absl::InfiniteDuration();
+  // Quotas of the in-memory record store (without a data dir; a data
+  // dir's store has the quotas it was opened with). Keep them equal to
+  // node.store_admission's max_records and max_bytes.
+  storage::MemoryStoreOptions memory_store;
 };
 
 class NodeRuntime {
@@ -106,7 +111,7 @@ class NodeRuntime {
 
  private:
   NodeRuntime(net::Clock& clock, std::unique_ptr<DataDir> dir,
-              absl::Duration stats_interval);
+              const NodeRuntimeOptions& options);
 
   // Takes the data dir's saved id and, with no seeds given, its saved
   // contacts into `options`. Returns whether a new id must be saved.

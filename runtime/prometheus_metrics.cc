@@ -55,6 +55,12 @@ constexpr Counter kCounters[] = {
     {"maintenance_bytes",
      "Wire bytes of the replication exchanges this node started.",
      &dht::NodeStats::maintenance_bytes},
+    {"requests_dropped",
+     "Requests dropped unanswered by the per-source and global limits.",
+     &dht::NodeStats::requests_refused},
+    {"reply_bytes_withheld",
+     "Reply bytes not sent: the destination was over its reply budget.",
+     &dht::NodeStats::reply_bytes_withheld},
 };
 
 // Appends the # HELP and # TYPE lines of metric `name`.
@@ -118,6 +124,21 @@ void MessageCounters(
   }
 }
 
+// kad_stores_refused_total{reason="..."}, one sample per error code.
+void StoreRefusals(
+    std::string& out,
+    const std::array<uint64_t, dht::kErrorCodeCount>& by_code) {
+  constexpr absl::string_view kName = "kad_stores_refused_total";
+  Header(out, kName, "Store requests refused, by the error code answered.",
+         "counter");
+  for (size_t code = 1; code < by_code.size(); ++code) {
+    absl::StrAppend(
+        &out, kName, "{reason=\"",
+        EscapeLabel(dht::ErrorCodeName(static_cast<dht::ErrorCode>(code))),
+        "\"} ", by_code[code], "\n");
+  }
+}
+
 void LookupHistogram(std::string& out, const dht::LatencyBuckets& buckets) {
   constexpr absl::string_view kName = "kad_lookup_duration_seconds";
   Header(out, kName, "Durations of the node's finished lookups.", "histogram");
@@ -165,6 +186,12 @@ std::string FormatPrometheus(const MetricsSnapshot& snapshot) {
     Header(out, name, counter.help, "counter");
     absl::StrAppend(&out, name, " ", snapshot.counters.*counter.field, "\n");
   }
+  Header(out, "kad_sources_banned_total",
+         "Source addresses banned for exceeding their request limit.",
+         "counter");
+  absl::StrAppend(&out, "kad_sources_banned_total ",
+                  snapshot.stats.sources_banned, "\n");
+  StoreRefusals(out, snapshot.counters.stores_refused);
   MessageCounters(out, "in", "Messages received, by type.",
                   snapshot.counters.messages_in);
   MessageCounters(out, "out", "Messages sent, by type.",

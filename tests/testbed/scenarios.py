@@ -20,6 +20,17 @@ difference the issue asks for):
               most the reply budget. Both runs have admission off
               (--rate-limit off --rate-limit-global off) so the budget
               alone is measured; the control adds --reply-budget off.
+  stores      host 5 sends 50,000 stores of open records (valid tokens,
+              distinct keys) round-robin to the seven nodes, each with
+              --max-records 5000; then `kad put`s from hosts 2-4 must be
+              stored on at least 90 % of the nodes they target. Both runs
+              have the request limits off so that store admission alone is
+              measured; the control adds --store-admission off.
+  handoff     host 5 loads host 1's node with --records open records
+              (default 2,000; the issue's 200,000 by hand), then a new node
+              on host 6 joins next to it: the hand-off must bring it every
+              record while host 1's node evicts no contact. No control: the
+              defence (paced, batched offers) is always on.
 
 Roles: host 1 the node under test, hosts 2-4 honest nodes (two each) and
 clients, host 5 the attacker, host 6 the victim. Prints one JSON summary
@@ -29,6 +40,7 @@ on a failed check, 77 when there is no testbed to run on.
 import argparse
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -48,6 +60,12 @@ RATE_LIMIT = 200
 RATE_BURST = 5 * RATE_LIMIT
 REPLY_BUDGET = 65536
 LIMITS_OFF = ["--rate-limit", "off", "--rate-limit-global", "off"]
+# The stores scenario: each node's record quota, so a quarter of it per
+# /24, and the attack's size and pace.
+STORE_QUOTA = 5000
+ATTACK_STORES = 50000
+ATTACK_STORE_RATE = 10000
+PUTS_PER_HOST = 10
 
 
 class Testbed:
@@ -60,6 +78,7 @@ class Testbed:
         self.processes = []
         self.logs = tempfile.mkdtemp(prefix="kad-testbed-")
         self.run_name = "run"  # Prefixes the node logs of the current run.
+        self.nodes = []  # Addresses of the nodes started in this run.
 
     def address(self, host):
         return self.addresses[host - 1]
@@ -97,6 +116,7 @@ class Testbed:
                 output += chunk
                 for line in output.decode().splitlines():
                     if line.startswith("listening "):
+                        self.nodes.append(line.split()[1])
                         return line.split()[1]
         raise RuntimeError("kad node on %s did not start (log in %s)" %
                            (listen, self.logs))
@@ -112,6 +132,7 @@ class Testbed:
                 process.kill()
                 process.wait()
         self.processes = []
+        self.nodes = []
 
     def kad_json(self, host, argv, timeout=15):
         result = self.run(host, [self.kad] + argv + ["--json"], timeout)
@@ -121,13 +142,14 @@ class Testbed:
         return json.loads(result.stdout)
 
 
-def start_overlay(testbed, target_flags):
+def start_overlay(testbed, target_flags, honest_flags=()):
     """The node under test on host 1 and two honest nodes on each of hosts
     2-4, joined through it. Returns the target's address."""
     target = testbed.start_node(1, NODE_PORT, target_flags)
     for host in (2, 3, 4):
         for port in (NODE_PORT, NODE_PORT + 1):
-            testbed.start_node(host, port, [], bootstrap=target)
+            testbed.start_node(host, port, list(honest_flags),
+                               bootstrap=target)
     time.sleep(1)  # Let the joins' lookups settle.
     return target
 
@@ -276,10 +298,178 @@ def check_reflection(on, off):
     return failures
 
 
+def put_outcome(testbed, host, key, target):
+    """`kad put --open KEY v` from `host`: (stored, attempted, refused by
+    reason); a put no node stored is (0, attempted named in the error, {})."""
+    result = testbed.run(host, [testbed.kad, "put", "--open", key, "v",
+                                "--bootstrap", target, "--json"], timeout=30)
+    if result.returncode == 0:
+        put = json.loads(result.stdout)
+        return put["stored"], put["attempted"], put.get("refused", {})
+    match = re.search(r"none of the (\d+) closest nodes", result.stderr)
+    if not match:
+        raise RuntimeError("kad put on host %d: exit %d: %s" % (
+            host, result.returncode, result.stderr.strip()))
+    refused = {}
+    for name, count in re.findall(r"([a-z_]+) (\d+)", result.stderr.split(
+            "refused:")[-1] if "refused:" in result.stderr else ""):
+        refused[name] = int(count)
+    return 0, int(match.group(1)), refused
+
+
+def node_stats(testbed, node):
+    return testbed.kad_json(2, ["stats", node])
+
+
+def stores_run(testbed, admission_on):
+    flags = LIMITS_OFF + ["--max-records", str(STORE_QUOTA)]
+    if not admission_on:
+        flags += ["--store-admission", "off"]
+    testbed.run_name = "stores-admission-" + ("on" if admission_on else "off")
+    target = start_overlay(testbed, flags, flags)
+    try:
+        nodes = list(testbed.nodes)
+        attacker = traffic(testbed, 5, [
+            "stores", "--targets", ",".join(nodes),
+            "--count", str(ATTACK_STORES),
+            "--rate", str(ATTACK_STORE_RATE)])
+        attack = report(attacker,
+                        timeout=ATTACK_STORES / ATTACK_STORE_RATE + 60)
+        puts = [put_outcome(testbed, host, "honest-%d-%d" % (host, i), target)
+                for host in (2, 3, 4) for i in range(PUTS_PER_HOST)]
+        held = [node_stats(testbed, node) for node in nodes]
+    finally:
+        testbed.stop_all()
+    refused = {}
+    for _, _, by_reason in puts:
+        for name, count in by_reason.items():
+            refused[name] = refused.get(name, 0) + count
+    summary = {
+        "scenario": "stores", "admission": "on" if admission_on else "off",
+        "quota_records": STORE_QUOTA,
+        "attack_sent": attack["sent"], "attack_seconds": attack["seconds"],
+        "attack_answers": attack["answers"],
+        "records_per_node": [s["records"] for s in held],
+        "stores_refused_per_node": [s.get("stores_refused", {}) for s in held],
+        "puts": len(puts),
+        "put_stored": sum(p[0] for p in puts),
+        "put_attempted": sum(p[1] for p in puts),
+        "put_refused": refused,
+    }
+    summary["put_stored_fraction"] = round(
+        summary["put_stored"] / max(summary["put_attempted"], 1), 3)
+    print(json.dumps(summary), flush=True)
+    return summary
+
+
+def check_stores(on, off):
+    failures = []
+    share = STORE_QUOTA // 4
+    if on["put_stored_fraction"] < 0.9:
+        failures.append("stores: puts stored on %.1f %% of their replicas with "
+                        "store admission on" % (100 * on["put_stored_fraction"]))
+    # Each node takes at most a quarter of its quota from the attacker's
+    # /24. (Nodes hold more attack records than that: those their peers
+    # handed off to them, charged to the peers' prefixes.)
+    nodes = len(on["records_per_node"])
+    if on["attack_answers"].get("stored", 0) > nodes * share:
+        failures.append("stores: the attacker stored %d records, over %d "
+                        "nodes' share of %d" % (
+                            on["attack_answers"]["stored"], nodes, share))
+    if on["attack_answers"].get("source_quota", 0) == 0:
+        failures.append("stores: no store was refused for its source's share")
+    if off["put_stored_fraction"] >= 0.9:
+        failures.append("stores control: puts still stored on %.1f %% of their "
+                        "replicas without store admission" %
+                        (100 * off["put_stored_fraction"]))
+    return failures
+
+
+def wait_for(predicate, seconds, step=1.0):
+    """Polls `predicate` until it returns a true value or `seconds` pass;
+    returns its last value."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(step)
+
+
+def handoff_run(testbed, records):
+    testbed.run_name = "handoff-%d" % records
+    flags = LIMITS_OFF + ["--replicate-interval", "off",
+                          "--handoff-delay", "1s"]
+    holder = start_overlay(testbed, flags, ["--replicate-interval", "off"])
+    try:
+        load_rate = 20000
+        loader = traffic(testbed, 5, ["stores", "--targets", holder,
+                                      "--count", str(records),
+                                      "--prefix", "held-",
+                                      "--rate", str(load_rate)])
+        loaded = report(loader, timeout=records / load_rate + 60)
+        # Stores the socket dropped under load are not sent again: the
+        # holder holds what arrived.
+        before = node_stats(testbed, holder)
+        held = before["records"]
+        began = time.monotonic()
+        newcomer = testbed.start_node(6, NODE_PORT, [], bootstrap=holder)
+        # Paced at 100 datagrams/s: held / 40 offers and held stores.
+        budget = 60 + 2 * (held / 40 + held) / 100
+        after_newcomer = wait_for(
+            lambda: (lambda s: s if s["records"] >= held else None)(
+                node_stats(testbed, newcomer)), budget)
+        seconds = time.monotonic() - began
+        newcomer_stats = node_stats(testbed, newcomer)
+        after = node_stats(testbed, holder)
+    finally:
+        testbed.stop_all()
+    summary = {
+        "scenario": "handoff", "records_sent": loaded["sent"],
+        "holder_records": held,
+        "holder_contacts_before": before["contacts"],
+        "holder_contacts_after": after["contacts"],
+        "holder_rpc_failures": after["rpc_failures"] - before["rpc_failures"],
+        "holder_rpc_timeouts": after["rpc_timeouts"] - before["rpc_timeouts"],
+        "newcomer_records": newcomer_stats["records"],
+        "handoff_complete": after_newcomer is not None,
+        "handoff_seconds": round(seconds, 1),
+        "offers": after["messages_out"].get("offer", 0)
+                  - before["messages_out"].get("offer", 0),
+        "stores_pushed": after["messages_out"].get("store", 0)
+                         - before["messages_out"].get("store", 0),
+        "newcomer_refused": newcomer_stats.get("stores_refused", {}),
+    }
+    print(json.dumps(summary), flush=True)
+    return summary
+
+
+def check_handoff(run, records):
+    failures = []
+    if run["holder_records"] < 0.9 * records:
+        failures.append("handoff: the holder holds only %d of %d records" %
+                        (run["holder_records"], records))
+    if not run["handoff_complete"]:
+        failures.append("handoff: the newcomer got %d of %d records" %
+                        (run["newcomer_records"], run["holder_records"]))
+    # Every node of the overlay, the newcomer included, is still there.
+    if run["holder_contacts_after"] < run["holder_contacts_before"] + 1:
+        failures.append("handoff: the holder had %d contacts, then %d" %
+                        (run["holder_contacts_before"],
+                         run["holder_contacts_after"]))
+    if run["holder_rpc_failures"] > 0:
+        failures.append("handoff: %d requests of the holder failed" %
+                        run["holder_rpc_failures"])
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--kad", required=True)
-    parser.add_argument("scenario", choices=["flood", "reflection"])
+    parser.add_argument("scenario",
+                        choices=["flood", "reflection", "stores", "handoff"])
+    parser.add_argument("--records", type=int, default=2000,
+                        help="handoff: records the holder is loaded with")
     parser.add_argument("--flood-rate", type=float, default=0,
                         help="pace the flood at N requests/s (default: as "
                         "fast as one socket goes)")
@@ -296,9 +486,15 @@ def main():
             failures = check_flood(flood_run(testbed, True, args.flood_rate),
                                    flood_run(testbed, False, args.flood_rate),
                                    args.flood_rate)
-        else:
+        elif args.scenario == "reflection":
             failures = check_reflection(reflection_run(testbed, True),
                                         reflection_run(testbed, False))
+        elif args.scenario == "stores":
+            failures = check_stores(stores_run(testbed, True),
+                                    stores_run(testbed, False))
+        else:
+            failures = check_handoff(handoff_run(testbed, args.records),
+                                     args.records)
     except Exception:
         print("node logs: " + testbed.logs, file=sys.stderr)
         raise

@@ -13,6 +13,11 @@ each subcommand runs for a bounded time and prints one JSON object:
       --source, each with a fresh random sender id, for S seconds.
   listen --bind IP:PORT --seconds S
       Counts the datagrams and bytes (UDP payload) arriving at IP:PORT.
+  stores --targets IP:PORT,... --count N --prefix P [--rate N]
+      One ordinary UDP socket asks each target for a write token (a
+      find_node), then sends N stores of open records at the keys P0, P1...
+      round-robin over the targets, each with that target's token, and
+      counts the answers by kind (stored, or error by code).
 
 Requests are encoded by hand after docs/PROTOCOL.md (the golden examples
 there): [version 1, type, transaction id, sender, body...] as MessagePack.
@@ -27,8 +32,13 @@ import sys
 import time
 
 PING, PONG, FIND_NODE, NODES, FIND_VALUE, VALUE, ERROR = 0, 1, 2, 3, 4, 5, 8
+STORE, STORED = 6, 7
 TYPE_NAMES = {PONG: "pong", NODES: "nodes", VALUE: "value", ERROR: "error",
-              PING: "ping"}
+              PING: "ping", STORED: "stored"}
+# Error codes by wire value (docs/PROTOCOL.md, Error codes).
+ERROR_NAMES = {1: "malformed", 2: "bad_token", 3: "record_rejected",
+               4: "store_full", 5: "internal", 6: "forbidden", 7: "conflict",
+               8: "not_closest", 9: "source_quota"}
 
 
 def endpoint(text):
@@ -59,6 +69,50 @@ def find_value(transaction_id, key):
 
 def find_node(transaction_id, sender, target):
     return header(5, FIND_NODE, transaction_id, sender) + bin8(target)
+
+
+def store(transaction_id, key, value, token, ttl=3600):
+    """A store of the open record [key, value, seq 1, ttl], nil sender."""
+    record = b"\x94" + bin8(key) + bin8(value) + b"\x01" + b"\xce" + \
+        struct.pack(">I", ttl)
+    return header(7, STORE, transaction_id, None) + record + bin8(token) + \
+        b"\xc0"
+
+
+def unpack(data, at=0):
+    """Decodes the MessagePack value at data[at:] (the subset kad writes);
+    returns (value, next offset)."""
+    b = data[at]
+    if b <= 0x7F:
+        return b, at + 1
+    if 0x90 <= b <= 0x9F or b in (0xDC, 0xDD):
+        if b <= 0x9F:
+            count, at = b & 0x0F, at + 1
+        elif b == 0xDC:
+            count, at = struct.unpack_from(">H", data, at + 1)[0], at + 3
+        else:
+            count, at = struct.unpack_from(">I", data, at + 1)[0], at + 5
+        items = []
+        for _ in range(count):
+            item, at = unpack(data, at)
+            items.append(item)
+        return items, at
+    if 0xA0 <= b <= 0xBF:
+        n = b & 0x1F
+        return data[at + 1:at + 1 + n], at + 1 + n
+    if b == 0xC0:
+        return None, at + 1
+    if b in (0xC4, 0xD9):  # bin 8, str 8
+        n = data[at + 1]
+        return data[at + 2:at + 2 + n], at + 2 + n
+    if b in (0xC5, 0xDA):  # bin 16, str 16
+        n = struct.unpack_from(">H", data, at + 1)[0]
+        return data[at + 3:at + 3 + n], at + 3 + n
+    sizes = {0xCC: ">B", 0xCD: ">H", 0xCE: ">I", 0xCF: ">Q"}
+    if b in sizes:
+        value = struct.unpack_from(sizes[b], data, at + 1)[0]
+        return value, at + 1 + struct.calcsize(sizes[b])
+    raise ValueError("unexpected msgpack byte 0x%02x" % b)
 
 
 def message_type(datagram):
@@ -221,6 +275,81 @@ def listen(args):
     }))
 
 
+def token_of(sock, target):
+    """Asks `target` for a write token for our address (a find_node)."""
+    for attempt in range(10):
+        sock.sendto(find_node(attempt, None, os.urandom(20)), target)
+        try:
+            datagram, source = sock.recvfrom(2048)
+        except socket.timeout:
+            continue
+        if source == target and message_type(datagram) == NODES:
+            return unpack(datagram)[0][-1]
+    raise RuntimeError("no token from %s:%d" % target)
+
+
+def stores(args):
+    targets = [endpoint(t) for t in args.targets.split(",")]
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    big_buffers(sock)
+    sock.bind(("0.0.0.0", 0))
+    sock.settimeout(1)
+    tokens = {target: token_of(sock, target) for target in targets}
+    value = b"v" * args.value_bytes
+    requests = [(store(i, (args.prefix + str(i)).encode(), value,
+                       tokens[targets[i % len(targets)]]),
+                 targets[i % len(targets)]) for i in range(args.count)]
+    read_end, write_end = os.pipe()
+    sender = os.fork()
+    if sender == 0:  # The sender; each store once.
+        os.close(read_end)
+        start = time.monotonic()
+        rate = args.rate or float("inf")
+        sent = errors = 0
+        for i, (request, target) in enumerate(requests):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                sock.sendto(request, target)
+                sent += 1
+            except OSError:
+                errors += 1
+        os.write(write_end, json.dumps({
+            "sent": sent, "errors": errors,
+            "seconds": time.monotonic() - start}).encode())
+        os._exit(0)
+    os.close(write_end)
+    answers = {}
+    quiet_since = time.monotonic()
+    sock.settimeout(0.2)
+    done = None
+    while True:  # Until the sender is done and 2 s pass without an answer.
+        if done is None and os.waitpid(sender, os.WNOHANG)[0] == sender:
+            done = time.monotonic()
+        if done is not None and time.monotonic() - quiet_since > 2:
+            break
+        try:
+            datagram = sock.recv(2048)
+        except socket.timeout:
+            continue
+        quiet_since = time.monotonic()
+        kind = message_type(datagram)
+        if kind == STORED:
+            name = "stored"
+        elif kind == ERROR:
+            code = unpack(datagram)[0][4]
+            name = ERROR_NAMES.get(code, "code_%d" % code)
+        else:
+            name = TYPE_NAMES.get(kind, str(kind))
+        answers[name] = answers.get(name, 0) + 1
+    sender_report = json.loads(os.read(read_end, 4096))
+    print(json.dumps({"sent": sender_report["sent"],
+                      "send_errors": sender_report["errors"],
+                      "seconds": round(sender_report["seconds"], 3),
+                      "answers": answers}))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -241,6 +370,14 @@ def main():
     p.add_argument("--bind", required=True)
     p.add_argument("--seconds", type=float, default=8)
     p.set_defaults(run=listen)
+    p = commands.add_parser("stores")
+    p.add_argument("--targets", required=True, help="IP:PORT,IP:PORT,...")
+    p.add_argument("--count", type=int, default=50000)
+    p.add_argument("--prefix", default="attack-")
+    p.add_argument("--value-bytes", type=int, default=100)
+    p.add_argument("--rate", type=float, default=0,
+                   help="stores per second; 0: as fast as possible")
+    p.set_defaults(run=stores)
     args = parser.parse_args()
     args.run(args)
 

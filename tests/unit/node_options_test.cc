@@ -87,5 +87,24 @@ TEST(NodeOptionsTest, OptionalMaintenanceMayBeOffButNotZero) {
   EXPECT_FALSE(ValidateNodeOptions(options).ok());
 }
 
+
+TEST(NodeOptionsTest, StoreAdmissionSharesAQuarterOfTheStoreQuotas) {
+  NodeOptions options;
+  ASSERT_TRUE(options.store_admission.has_value());
+  EXPECT_EQ(options.store_admission->prefix_share_divisor, 4);
+  EXPECT_EQ(options.store_admission->closeness_slack, options.bucket_size);
+  EXPECT_EQ(options.store_admission->max_records,
+            storage::MemoryStoreOptions{}.max_records);
+  options.store_admission->prefix_share_divisor = 0;
+  EXPECT_EQ(ValidateNodeOptions(options).code(),
+            absl::StatusCode::kInvalidArgument);
+  options.store_admission->prefix_share_divisor = 1;
+  options.store_admission->closeness_slack = -1;
+  EXPECT_EQ(ValidateNodeOptions(options).code(),
+            absl::StatusCode::kInvalidArgument);
+  options.store_admission.reset();  // Off is valid.
+  EXPECT_TRUE(ValidateNodeOptions(options).ok());
+}
+
 }  // namespace
 }  // namespace kad::dht

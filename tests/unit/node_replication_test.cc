@@ -155,8 +155,9 @@ struct HandlerHarness {
         self(NodeId::Random(gen)),
         table(self, RoutingTableOptions{}, kNow),
         tokens(gen, absl::Minutes(5), kNow),
-        stats_service({}, kNow, table, store, stats, latency),
-        handler(20, table, store, tokens, stats, stats_service) {}
+        gate(std::nullopt, std::nullopt, 0),
+        stats_service({}, kNow, table, store, stats, latency, gate),
+        handler(20, table, store, tokens, stats, stats_service, nullptr) {}
 
   Body Offer(std::vector<RecordSummary> summaries) {
     Message request{1, NodeId::Random(gen), dht::Offer{std::move(summaries)}};
@@ -172,6 +173,7 @@ struct HandlerHarness {
   TokenIssuer tokens;
   NodeStats stats;
   LatencyWindow latency;
+  RequestGate gate;
   StatsService stats_service;
   RequestHandler handler;
 };

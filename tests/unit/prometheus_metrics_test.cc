@@ -129,6 +129,23 @@ TEST(PrometheusMetricsTest, FormatIsStrictExposition) {
   EXPECT_EQ(samples["kad_messages_out_total{type=\"offer_reply\"}"], 0);
 }
 
+TEST(PrometheusMetricsTest, AbuseCountersHaveOneLineEach) {
+  MetricsSnapshot snapshot = Example();
+  snapshot.counters.requests_refused = 5;
+  snapshot.counters.reply_bytes_withheld = 4096;
+  snapshot.stats.sources_banned = 2;
+  snapshot.counters
+      .stores_refused[static_cast<size_t>(dht::ErrorCode::kSourceQuota)] = 7;
+  std::map<std::string, double> samples =
+      ParseExposition(FormatPrometheus(snapshot));
+  EXPECT_EQ(samples["kad_requests_dropped_total"], 5);
+  EXPECT_EQ(samples["kad_reply_bytes_withheld_total"], 4096);
+  EXPECT_EQ(samples["kad_sources_banned_total"], 2);
+  EXPECT_EQ(samples["kad_stores_refused_total{reason=\"source_quota\"}"], 7);
+  EXPECT_EQ(samples["kad_stores_refused_total{reason=\"not_closest\"}"], 0);
+  EXPECT_EQ(samples["kad_stores_refused_total{reason=\"store_full\"}"], 0);
+}
+
 TEST(PrometheusMetricsTest, HistogramBucketsAreCumulative) {
   const std::string text = FormatPrometheus(Example());
   ParseExposition(text);

@@ -1,6 +1,8 @@
 // RequestHandler's store path: every record kind is verified and checked
 // against the version held before it is stored (dht/record_auth.h), and a
-// refusal says why, with the held seq on a conflict.
+// refusal says why, with the held seq on a conflict; store admission
+// (dht/store_admission.h) refuses a prefix over its share, and every
+// refusal is counted by code.
 #include "dht/request_handler.h"
 
 #include <optional>
@@ -27,8 +29,25 @@ class RequestHandlerTest : public ::testing::Test {
       : gen_(1),
         table_(NodeId(), RoutingTableOptions{}, kNow),
         tokens_(gen_, absl::Minutes(5), kNow),
-        stats_service_({}, kNow, table_, store_, stats_, latency_),
-        handler_(20, table_, store_, tokens_, stats_, stats_service_) {}
+        gate_(std::nullopt, std::nullopt, 0),
+        stats_service_({}, kNow, table_, store_, stats_, latency_, gate_),
+        admission_(AdmissionWithQuota(kQuotaRecords), 20, table_),
+        handler_(20, table_, store_, tokens_, stats_, stats_service_,
+                 &admission_) {}
+
+  // One prefix's share of kQuotaRecords: a quarter.
+  static constexpr size_t kQuotaRecords = 40;
+  static StoreAdmissionOptions AdmissionWithQuota(size_t records) {
+    StoreAdmissionOptions options;
+    options.max_records = records;
+    return options;
+  }
+
+  // Sends a store of `record` with a valid token from `from`.
+  Body StoreFrom(const net::Endpoint& from, const storage::Record& record) {
+    dht::Store store{record, tokens_.Issue(from, kNow)};
+    return handler_.Handle(Message{1, NodeId(), store}, from, kNow);
+  }
 
   // Sends a store of `record` with a valid token; returns the answer.
   Body Store(const storage::Record& record,
@@ -66,7 +85,9 @@ class RequestHandlerTest : public ::testing::Test {
   TokenIssuer tokens_;
   NodeStats stats_;
   LatencyWindow latency_;
+  RequestGate gate_;
   StatsService stats_service_;
+  StoreAdmission admission_;
   RequestHandler handler_;
 };
 
@@ -104,7 +125,8 @@ TEST_F(RequestHandlerTest, RefusesALowerSeqWithTheHeldSeq) {
   ExpectRefused(Store(Signed(alice_, 6, "v6")), ErrorCode::kConflict,
                 "seq 7 is held", 7);
   EXPECT_EQ(Held(Signed(alice_, 7, "v7").key), "v7");
-  EXPECT_EQ(stats_.stores_conflicted, 1u);
+  EXPECT_EQ(stats_.stores_refused[static_cast<size_t>(ErrorCode::kConflict)],
+            1u);
 }
 
 TEST_F(RequestHandlerTest, RefusesAnEqualSeqWithAnotherValue) {
@@ -155,6 +177,40 @@ TEST_F(RequestHandlerTest, OpenRecordsStillTakeTheHighestSeqAndSayWhenNot) {
   storage::Record v1{"k", "v1", 1, kNow + absl::Hours(1)};
   ASSERT_TRUE(std::holds_alternative<Stored>(Store(v2)));
   ExpectRefused(Store(v1), ErrorCode::kConflict, "seq 2 is held", 2);
+}
+
+
+TEST_F(RequestHandlerTest, RefusesNewKeysFromAPrefixOverItsShare) {
+  const auto open = [](int i) {
+    return storage::Record{"k" + std::to_string(i), "v", 1,
+                           kNow + absl::Hours(1)};
+  };
+  const net::Endpoint neighbour = net::Endpoint::Ipv4({198, 51, 100, 8}, 9);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(std::holds_alternative<Stored>(StoreFrom(neighbour, open(i))));
+  }
+  // kPeer shares neighbour's /24, which now holds its 10 of 40.
+  ExpectRefused(Store(open(10)), ErrorCode::kSourceQuota, "share");
+  EXPECT_EQ(Held("k10"), "<none>");
+  // Another /24 still stores; an update of a held key still goes through.
+  const net::Endpoint elsewhere = net::Endpoint::Ipv4({203, 0, 113, 1}, 9);
+  EXPECT_TRUE(std::holds_alternative<Stored>(StoreFrom(elsewhere, open(10))));
+  storage::Record update = open(3);
+  update.seq = 2;
+  update.value = "v2";
+  EXPECT_TRUE(std::holds_alternative<Stored>(Store(update)));
+  EXPECT_EQ(Held("k3"), "v2");
+  EXPECT_EQ(
+      stats_.stores_refused[static_cast<size_t>(ErrorCode::kSourceQuota)], 1u);
+  EXPECT_EQ(stats_.stores_rejected, 1u);
+}
+
+TEST_F(RequestHandlerTest, CountsRefusalsByCode) {
+  dht::Store bad{storage::Record{"k", "v", 1, kNow + absl::Hours(1)}, "nope"};
+  handler_.Handle(Message{1, NodeId(), bad}, kPeer, kNow);
+  EXPECT_EQ(stats_.stores_refused[static_cast<size_t>(ErrorCode::kBadToken)],
+            1u);
+  EXPECT_EQ(stats_.stores_rejected, 1u);
 }
 
 }  // namespace

@@ -22,12 +22,14 @@ net::Endpoint At(const std::string& text) {
 struct Fixture {
   explicit Fixture(std::vector<net::Subnet> allow = {})
       : table(NodeId::ForKey("self"), RoutingTableOptions{}, kStart),
-        service(std::move(allow), kStart, table, store, stats, latency) {}
+        gate(AdmissionOptions{}, std::nullopt, 0),
+        service(std::move(allow), kStart, table, store, stats, latency, gate) {}
 
   RoutingTable table;
   storage::MemoryStore store;
   NodeStats stats;
   LatencyWindow latency;
+  RequestGate gate;
   StatsService service;
 };
 
@@ -66,6 +68,11 @@ TEST(StatsServiceTest, SnapshotMirrorsTheNodesState) {
   f.stats.bytes_out = 999;
   f.stats.messages_in[static_cast<size_t>(MessageType::kStore)] = 4;
   f.stats.stores_rejected = 3;
+  f.stats.stores_refused[static_cast<size_t>(ErrorCode::kSourceQuota)] = 2;
+  f.stats.requests_refused = 7;
+  f.stats.reply_bytes_withheld = 1234;
+  // One address over its burst of 1,000 and then its ban threshold.
+  for (int i = 0; i < 10'000; ++i) f.gate.Admit(At("203.0.113.9:1"), kStart);
   f.latency.Add(absl::Milliseconds(20));
   f.latency.Add(absl::Microseconds(1500));
   StatsReply reply = f.service.Snapshot(kStart + absl::Milliseconds(61'900));
@@ -78,6 +85,12 @@ TEST(StatsServiceTest, SnapshotMirrorsTheNodesState) {
   EXPECT_EQ(reply.bytes_out, 999u);
   EXPECT_EQ(reply.messages_in[static_cast<size_t>(MessageType::kStore)], 4u);
   EXPECT_EQ(reply.stores_rejected, 3u);
+  ASSERT_EQ(reply.stores_refused.size(), kErrorCodeCount);
+  EXPECT_EQ(
+      reply.stores_refused[static_cast<size_t>(ErrorCode::kSourceQuota)], 2u);
+  EXPECT_EQ(reply.requests_dropped, 7u);
+  EXPECT_EQ(reply.sources_banned, 1u);
+  EXPECT_EQ(reply.reply_bytes_withheld, 1234u);
   EXPECT_EQ(reply.lookup_latency,
             (LatencyPercentiles{1500, 20000, 20000, 20000}));
 }

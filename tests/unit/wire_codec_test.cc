@@ -124,10 +124,15 @@ StatsReply GoldenStatsReply() {
   stats.lookup_latency = {12000, 45000, 120000, 250000};
   stats.stores_accepted = 45;
   stats.stores_rejected = 5;
+  stats.requests_dropped = 1200;
+  stats.sources_banned = 1;
+  stats.reply_bytes_withheld = 65536;
+  // bad token 1, conflict 1, not closest 1, source quota 2.
+  stats.stores_refused = {0, 1, 0, 0, 0, 0, 0, 1, 1, 2};
   return stats;
 }
 
-// A stats reply with every field at its largest: 160 buckets of 65535
+// A stats reply with every field at its largest: 160 buckets of 255
 // contacts, every counter 2^64-1.
 StatsReply LargestStatsReply() {
   constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
@@ -143,11 +148,13 @@ StatsReply LargestStatsReply() {
         &stats.lookups_finished, &stats.lookup_latency.p50_us,
         &stats.lookup_latency.p90_us, &stats.lookup_latency.p99_us,
         &stats.lookup_latency.max_us, &stats.stores_accepted,
-        &stats.stores_rejected}) {
+        &stats.stores_rejected, &stats.requests_dropped, &stats.sources_banned,
+        &stats.reply_bytes_withheld}) {
     *counter = kMax;
   }
   stats.messages_in.assign(kMessageTypeCount, kMax);
   stats.messages_out.assign(kMessageTypeCount, kMax);
+  stats.stores_refused.assign(kErrorCodeCount, kMax);
   return stats;
 }
 
@@ -338,7 +345,7 @@ std::vector<Golden> Goldens() {
        "05"    // transaction id 5
        "c0"},  // sender: nil (a read-only client)
       {"stats_reply", Make(5, Id(0xa0), GoldenStatsReply()),
-       "dc0017"                                        // array of 23
+       "dc001b"                                        // array of 27
        "010a"                                          // version 1, type 10
        "05"                                            // transaction id 5
        "c414a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"  // sender
@@ -361,7 +368,11 @@ std::vector<Golden> Goldens() {
        "27"                                  // lookups_finished 39
        "94cd2ee0cdafc8ce0001d4c0ce0003d090"  // latency p50 p90 p99 max (us)
        "2d"                                  // stores_accepted 45
-       "05"},                                // stores_rejected 5
+       "05"                                  // stores_rejected 5
+       "cd04b0"                              // requests_dropped 1200
+       "01"                                  // sources_banned 1
+       "ce00010000"                          // reply_bytes_withheld 65536
+       "9a00010000000000010102"},            // stores_refused: 10 counts
       {"offer", Make(42, Id(0x01), Offer{GoldenSummaries()}),
        "95"                                            // array of 5
        "010b"                                          // version 1, type 11
@@ -554,7 +565,7 @@ TEST(WireCodecTest, LargestMessagesFitOneDatagram) {
       {Make(0xffffffff, Id(1),
             FindValue{std::string(storage::kMaxKeyBytes, 'k')}),
        160},
-      {Make(0xffffffff, Id(1), LargestStatsReply()), 1275},
+      {Make(0xffffffff, Id(1), LargestStatsReply()), 1233},
       {Make(0xffffffff, Id(1), LargestOffer(1)), 1273},
   };
   for (const Case& c : cases) {
@@ -828,8 +839,8 @@ TEST(WireCodecTest, RejectsBadRecordsTokensAndErrors) {
                  "key: expected 1..128 bytes, got 0");
   ExpectRejected(Raw().Header(MessageType::kError, 3).Uint(0).Str("").Nil().bytes(),
                  "unknown error code 0");
-  ExpectRejected(Raw().Header(MessageType::kError, 3).Uint(8).Str("").Nil().bytes(),
-                 "unknown error code 8");
+  ExpectRejected(Raw().Header(MessageType::kError, 3).Uint(10).Str("").Nil().bytes(),
+                 "unknown error code 10");
   ExpectRejected(Raw().Header(MessageType::kError, 3).Uint(257).Str("").Nil().bytes(),
                  "unknown error code 257");
   ExpectRejected(Raw()
@@ -881,6 +892,22 @@ TEST(WireCodecTest, AcceptsHandWrittenStatsReply) {
   EXPECT_EQ(stats.messages_out[10], 10u);
   EXPECT_EQ(stats.lookup_latency.max_us, 3000u);
   EXPECT_EQ(stats.stores_rejected, 2u);
+}
+
+TEST(WireCodecTest, ReadsTheStatsReplyOfANodeFromBeforeTheAbuseCounters) {
+  // RawStatsReply writes the first 19 fields only.
+  absl::StatusOr<Message> decoded =
+      DecodeMessage(RawStatsReply{}.bytes(), kNow);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const auto& stats = std::get<StatsReply>(decoded->body);
+  EXPECT_EQ(stats.requests_dropped, 0u);
+  EXPECT_EQ(stats.sources_banned, 0u);
+  EXPECT_TRUE(stats.stores_refused.empty());
+  // Any count between the two forms is malformed.
+  Raw between;
+  between.Header(MessageType::kStatsReply, 20);
+  for (int i = 0; i < 20; ++i) between.Uint(0);
+  ExpectRejected(between.bytes(), "stats_reply has 24 fields; expected 27");
 }
 
 TEST(WireCodecTest, AcceptsStatsFromPeersKnowingMoreOrFewerTypes) {
@@ -1003,7 +1030,7 @@ TEST(WireCodecTest, RejectsMalformedStats) {
   Raw short_reply;
   short_reply.Header(MessageType::kStatsReply, 18);
   for (int i = 0; i < 18; ++i) short_reply.Uint(0);
-  ExpectRejected(short_reply.bytes(), "stats_reply has 22 fields; expected 23");
+  ExpectRejected(short_reply.bytes(), "stats_reply has 22 fields; expected 27");
   RawStatsReply too_many;
   too_many.buckets = [](Raw& raw) {
     raw.Array(kMaxStatsBuckets + 1);
@@ -1017,9 +1044,9 @@ TEST(WireCodecTest, RejectsMalformedStats) {
   ExpectRejected(over_prefix.bytes(), "prefix_length: 160 is out of range");
   RawStatsReply over_contacts;
   over_contacts.buckets = [](Raw& raw) {
-    raw.Array(1).Array(2).Uint(1).Uint(65536);
+    raw.Array(1).Array(2).Uint(1).Uint(256);
   };
-  ExpectRejected(over_contacts.bytes(), "contacts: 65536 is out of range");
+  ExpectRejected(over_contacts.bytes(), "contacts: 256 is out of range");
   RawStatsReply short_bucket;
   short_bucket.buckets = [](Raw& raw) { raw.Array(1).Array(1).Uint(1); };
   ExpectRejected(short_bucket.bytes(), "bucket: expected 2 elements, got 1");
@@ -1130,8 +1157,8 @@ TEST(WireCodecTest, EncodeRefusesOutOfRangeFields) {
                  "error reason is 201 bytes");
   expect_refused(Make(1, Id(1), Error{static_cast<ErrorCode>(0), "r"}),
                  "unknown error code 0");
-  expect_refused(Make(1, Id(1), Error{static_cast<ErrorCode>(8), "r"}),
-                 "unknown error code 8");
+  expect_refused(Make(1, Id(1), Error{static_cast<ErrorCode>(10), "r"}),
+                 "unknown error code 10");
   storage::Record big_signed = LargestSignedRecord();
   big_signed.value.push_back('v');
   expect_refused(Make(1, Id(1), Store{big_signed, ""}),
@@ -1144,9 +1171,9 @@ TEST(WireCodecTest, EncodeRefusesOutOfRangeFields) {
   bad_bucket.buckets = {{160, 1}};
   expect_refused(Make(1, Id(1), bad_bucket),
                  "prefix_length: 160 is out of range (max 159)");
-  bad_bucket.buckets = {{3, 65536}};
+  bad_bucket.buckets = {{3, 256}};
   expect_refused(Make(1, Id(1), bad_bucket),
-                 "contacts: 65536 is out of range (max 65535)");
+                 "contacts: 256 is out of range (max 255)");
   Offer too_many = LargestOffer(1);
   too_many.summaries.push_back(too_many.summaries.front());
   expect_refused(Make(1, Id(1), too_many),
@@ -1161,6 +1188,10 @@ TEST(WireCodecTest, EncodeRefusesOutOfRangeFields) {
   too_many_types.messages_in.assign(kMaxStatsMessageTypes + 1, 0);
   expect_refused(Make(1, Id(1), too_many_types),
                  "messages_in: 65 elements; the limit is 64");
+  StatsReply too_many_codes;
+  too_many_codes.stores_refused.assign(kMaxStatsErrorCodes + 1, 0);
+  expect_refused(Make(1, Id(1), too_many_codes),
+                 "stores_refused: 33 elements; the limit is 32");
   // Each field is in range, but together they overflow the datagram.
   expect_refused(Make(1, Id(1), LargestOffer(storage::kMaxKeyBytes)),
                  "the datagram limit is 1280");
