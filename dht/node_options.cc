@@ -64,6 +64,13 @@ absl::Status ValidateNodeOptions(const NodeOptions& options) {
         "refresh, token, republish and expiry intervals must be positive "
         "(InfiniteDuration turns the optional ones off)");
   }
+  if (options.store_commit_batch < 1 ||
+      options.store_commit_delay < absl::ZeroDuration() ||
+      options.store_commit_delay == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        "store_commit_batch must be at least 1 and store_commit_delay finite "
+        "and not negative");
+  }
   return absl::OkStatus();
 }
 
