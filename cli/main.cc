@@ -4,7 +4,8 @@
 //   kad node   [--listen HOST:PORT] [--bootstrap HOST:PORT]... [--id HEX]
 //              [--data-dir DIR] [--stats-allow CIDR]...
 //              [--replicate-interval 1h] [--republish-interval 1h]
-//              [--handoff-delay 10s]
+//              [--handoff-delay 10s] [--commit-batch 256]
+//              [--commit-delay 10ms]
 //              [--k 20] [--alpha 3] [--log-level LEVEL]
 //   kad keygen [--key FILE] [--force]
 //   kad put    NAME [VALUE | --file PATH | -] [--ttl DURATION] [--seq N]
@@ -126,6 +127,18 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
                    "reply bytes per second to one destination address, or "
                    "off; loopback is exempt")
       ->type_name("BYTES/s")
+      ->capture_default_str();
+  command
+      ->add_option("--commit-batch", flags.commit_batch,
+                   "with --data-dir: most stores committed (and fsynced) "
+                   "together")
+      ->type_name("N")
+      ->capture_default_str();
+  command
+      ->add_option("--commit-delay", flags.commit_delay,
+                   "with --data-dir: the longest stores gather before their "
+                   "commit while more keep coming, or 0")
+      ->type_name("DURATION")
       ->capture_default_str();
   command
       ->add_option("--metrics", flags.metrics,
