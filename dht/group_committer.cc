@@ -70,7 +70,7 @@ void GroupCommitter::Schedule() {
 void GroupCommitter::OnTurn() {
   timer_ = 0;
   const size_t staged = store_.staged();
-  if (staged > seen_ && staged < options_.max_batch &&
+  if (staged >= seen_ + 2 && staged < options_.max_batch &&
       clock_.Now() - batch_start_ < options_.max_delay) {
     seen_ = staged;  // Stores are still arriving: look again.
     timer_ = clock_.Schedule(kGatherStep, [this] { OnTurn(); });

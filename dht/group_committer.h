@@ -5,12 +5,12 @@
 // It is a RecordStore that forwards every call to the node's store. A store
 // that stages Puts (storage::RecordStore::staged(); LmdbStore does) gets
 // them committed (storage::RecordStore::Commit()) once the stores stop
-// arriving: a batch starts with its first staged Put; at the next turn of
-// the event loop (a zero-delay timer), then every kGatherStep, it is
-// committed unless Puts were staged since the last look — so a burst of
-// stores, the datagrams already received, shares one fdatasync while a
-// lone store waits one turn and one step — or at once if it is full
-// (`max_batch` Puts) or older than `max_delay`. (The steps are not
+// coming in bursts: a batch starts with its first staged Put; at the next
+// turn of the event loop (a zero-delay timer), then every kGatherStep, it
+// is committed unless at least two Puts were staged since the last look
+// — so a burst of stores, the datagrams already received, shares one
+// fdatasync while a lone store waits only for the next turn — or at once
+// if it is full (`max_batch` Puts) or older than `max_delay`. (The steps are not
 // zero-delay timers: libuv 1.44 runs a zero-delay timer scheduled from a
 // timer at once, before reading any datagram.) A Put that would take the batch past `max_batch` commits it
 // first. The loop thus blocks on at most one commit of at most `max_batch`
@@ -104,7 +104,7 @@ class GroupCommitter final : public storage::RecordStore {
   GroupCommitOptions options_;
   net::TimerId timer_ = 0;  // The next turn, or 0: no batch gathering.
   absl::Time batch_start_;  // When the gathering batch began.
-  size_t seen_ = 0;         // staged() at the last turn.
+  size_t seen_ = 0;         // staged() at the last look.
   bool failing_ = false;    // The last commit failed.
   std::vector<Ack> waiting_;
 };
