@@ -22,6 +22,9 @@
 //
 // Full map or disk: a Put that needs space LMDB cannot get is refused with
 // ResourceExhausted ("disk full: ..."); Get and ForEach keep working. A
+// batch whose Puts fit may still not fit its commit (LMDB takes fresh pages
+// to record the ones it frees): Commit() then fails as "disk full" and the
+// batch is undone; commit smaller batches near a full map. A
 // Remove or ExpireSome that finds the map full is retried once with the
 // map widened by kRemovalHeadroom (LMDB's copy-on-write needs fresh pages
 // to free old ones), so a full store can always be drained; the file may

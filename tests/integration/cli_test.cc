@@ -610,6 +610,8 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
       {"node", "--listen", "127.0.0.1:0", "--stats-allow", "10.1.0.0/8"},
       {"node", "--listen", "127.0.0.1:0", "--replicate-interval", "soon"},
       {"node", "--listen", "127.0.0.1:0", "--handoff-delay", "-1s"},
+      {"node", "--listen", "127.0.0.1:0", "--commit-batch", "0"},
+      {"node", "--listen", "127.0.0.1:0", "--commit-delay", "-1ms"},
       {"stats", "127.0.0.1:notaport"},
       {"stats"},
       {"frobnicate"},

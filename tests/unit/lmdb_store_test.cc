@@ -233,6 +233,23 @@ TEST(LmdbStoreTest, StagedPutsAreServedAtOnceAndKeptByCommit) {
   EXPECT_EQ(store->stats().records, 3u);
 }
 
+TEST(LmdbStoreTest, APublicationWriteCommitsTheBatchFirst) {
+  TempDir root;
+  {
+    auto store = OpenOrDie(root.path());
+    ASSERT_TRUE(store->Put(MakeRecord("held", kNow + absl::Hours(1)), kNow).ok());
+    ASSERT_TRUE(store->publications()
+                    .Put({MakeRecord("ours", kNow + absl::Hours(1)),
+                          absl::Hours(1)})
+                    .ok());
+    EXPECT_EQ(store->staged(), 0u);
+    EXPECT_TRUE(store->Commit().ok());
+  }
+  auto store = OpenOrDie(root.path());
+  EXPECT_THAT(KeysOf(*store, kNow), ElementsAre("held"));
+  EXPECT_EQ(store->publications().size(), 1u);
+}
+
 TEST(LmdbStoreTest, ARefusedPutLeavesTheBatchAsItWas) {
   TempDir root;
   auto store = OpenOrDie(root.path(), {.max_records = 2});
