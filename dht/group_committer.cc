@@ -22,9 +22,12 @@ void GroupCommitter::AfterCommit(Ack ack) {
 
 absl::StatusOr<storage::PutOutcome> GroupCommitter::Put(
     const storage::Record& record, absl::Time now) {
-  if (store_.staged() >= options_.max_batch) (void)Commit();
   absl::StatusOr<storage::PutOutcome> outcome = store_.Put(record, now);
-  Schedule();
+  if (store_.staged() >= options_.max_batch) {
+    (void)Commit();
+  } else {
+    Schedule();
+  }
   return outcome;
 }
 

@@ -9,14 +9,14 @@
 // turn of the event loop (a zero-delay timer), then every kGatherStep, it
 // is committed unless at least two Puts were staged since the last look
 // — so a burst of stores, the datagrams already received, shares one
-// fdatasync while a lone store waits only for the next turn — or at once
-// if it is full (`max_batch` Puts) or older than `max_delay`. (The steps are not
-// zero-delay timers: libuv 1.44 runs a zero-delay timer scheduled from a
-// timer at once, before reading any datagram.) A Put that would take the batch past `max_batch` commits it
-// first. The loop thus blocks on at most one commit of at most `max_batch`
-// Puts at a time, and keeps answering other requests while a batch
-// gathers. With a store that stages nothing (MemoryStore) it is a plain
-// pass-through: pending() is always false.
+// fdatasync while a lone store waits only for the next turn — or if it is
+// older than `max_delay`. The Put that fills it (`max_batch` Puts) commits
+// it at once. (The steps are not zero-delay timers: libuv 1.44 runs a
+// zero-delay timer scheduled from a timer at once, before reading any
+// datagram.) The loop thus blocks on at most one commit of at most
+// `max_batch` Puts at a time, and keeps answering other requests while a
+// batch gathers. With a store that stages nothing (MemoryStore) it is a
+// plain pass-through: pending() is always false.
 //
 // A store request is answered "stored" only once its record is durable:
 // while pending(), the node parks the answer with AfterCommit(), and the
@@ -74,7 +74,8 @@ class GroupCommitter final : public storage::RecordStore {
   void AfterCommit(Ack ack);
 
   // Forwarded to the store; Put, Remove and ExpireSome then schedule the
-  // commit as the class comment says.
+  // commit as the class comment says. A Put that fills the batch commits
+  // it, calling the parked acknowledgements.
   absl::StatusOr<storage::PutOutcome> Put(const storage::Record& record,
                                           absl::Time now) override;
   absl::StatusOr<storage::Record> Get(std::string_view key,
