@@ -5,7 +5,8 @@
 //              [--data-dir DIR] [--stats-allow CIDR]...
 //              [--prefix-limit-exempt CIDR|private]...
 //              [--replicate-interval 1h] [--republish-interval 1h]
-//              [--handoff-delay 10s]
+//              [--handoff-delay 10s] [--commit-batch 256]
+//              [--commit-delay 10ms]
 //              [--k 20] [--alpha 3] [--log-level LEVEL]
 //   kad keygen [--key FILE] [--force]
 //   kad put    NAME [VALUE | --file PATH | -] [--ttl DURATION] [--seq N]
@@ -152,6 +153,18 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
                    "store, and new keys are taken only if this node is among "
                    "their closest; off: whatever proves itself, until full")
       ->type_name("on|off")
+      ->capture_default_str();
+  command
+      ->add_option("--commit-batch", flags.commit_batch,
+                   "with --data-dir: most stores committed (and fsynced) "
+                   "together")
+      ->type_name("N")
+      ->capture_default_str();
+  command
+      ->add_option("--commit-delay", flags.commit_delay,
+                   "with --data-dir: the longest stores gather before their "
+                   "commit while more keep coming, or 0")
+      ->type_name("DURATION")
       ->capture_default_str();
   command
       ->add_option("--metrics", flags.metrics,

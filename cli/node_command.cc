@@ -143,6 +143,24 @@ absl::Status SetAbuseLimits(const NodeFlags& flags, dht::NodeOptions& node) {
   return absl::OkStatus();
 }
 
+// Applies --commit-batch and --commit-delay.
+absl::Status SetGroupCommit(const NodeFlags& flags, dht::NodeOptions& node) {
+  if (flags.commit_batch < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad --commit-batch ", flags.commit_batch, ": must be at least 1"));
+  }
+  node.store_commit_batch = static_cast<size_t>(flags.commit_batch);
+  if (flags.commit_delay == "0") {
+    node.store_commit_delay = absl::ZeroDuration();
+    return absl::OkStatus();
+  }
+  absl::StatusOr<absl::Duration> delay =
+      ParseDurationArg("--commit-delay", flags.commit_delay);
+  if (!delay.ok()) return delay.status();
+  node.store_commit_delay = *delay;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<SessionOptions> NodeSessionOptions(const NodeFlags& flags) {
   SessionOptions options;
   absl::StatusOr<net::Endpoint> listen = ResolveAddress(flags.listen);
@@ -177,6 +195,7 @@ absl::StatusOr<SessionOptions> NodeSessionOptions(const NodeFlags& flags) {
   if (absl::Status set = SetStoreLimits(flags, options.runtime); !set.ok()) {
     return set;
   }
+  if (absl::Status set = SetGroupCommit(flags, node); !set.ok()) return set;
   return options;
 }
 

@@ -23,6 +23,7 @@
 #ifndef KAD_CLI_NODE_COMMAND_H_
 #define KAD_CLI_NODE_COMMAND_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,11 @@ struct NodeFlags {
   // Serve GET /metrics (Prometheus) here: HOST:PORT, or PORT for
   // 127.0.0.1:PORT (cli/metrics_server.h). "": no metrics server.
   std::string metrics;
+  // Group commit with --data-dir (dht::NodeOptions::store_commit_batch
+  // and store_commit_delay): most stores per commit, and the longest a
+  // batch gathers ("10ms", or "0": commit at the next turn of the loop).
+  int64_t commit_batch = 256;
+  std::string commit_delay = "10ms";
 };
 
 int RunNode(const NodeFlags& flags);

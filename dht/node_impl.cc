@@ -79,7 +79,8 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
       prefix_limit_exempt_(std::move(options.prefix_limit_exempt)),
       transport_(transport),
       clock_(clock),
-      store_(store),
+      store_(store, clock,
+             {options.store_commit_batch, options.store_commit_delay}),
       routing_table_(id_, TableOptions(options, prefix_limit_exempt_), clock.Now()),
       gen_(*options.seed),
       secret_gen_(options.secrets == NodeOptions::SecretSource::kCsprng
@@ -92,24 +93,24 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
                       options.read_only ? std::nullopt
                                          : std::optional<NodeId>(id_)},
            transport, clock, stats_, secret_gen_),
-      stats_service_(options.stats_allow, clock.Now(), routing_table_, store,
+      stats_service_(options.stats_allow, clock.Now(), routing_table_, store_,
                      stats_, lookup_latency_, gate_),
       store_admission_(StoreAdmissionOf(options, routing_table_)),
-      handler_(options.bucket_size, routing_table_, store, tokens_, stats_,
+      handler_(options.bucket_size, routing_table_, store_, tokens_, stats_,
                stats_service_, store_admission_.get()),
       requester_(id_, rpc_, routing_table_, clock),
       lookups_(LookupOptionsOf(options, prefix_limit_exempt_), id_,
                routing_table_, requester_, clock, stats_, lookup_latency_),
       publisher_({options.bucket_size, options.read_only}, id_, lookups_,
-                 requester_, store,
+                 requester_, store_,
                  publications ? *publications : own_publications_, clock),
       reader_({options.get_quorum, options.read_only}, lookups_, requester_,
-              store, clock, stats_),
+              store_, clock, stats_),
       bootstrapper_(options.read_only, id_, routing_table_, lookups_,
                     requester_, clock, gen_),
       replication_({options.bucket_size, options.replicate_interval,
                     options.handoff_delay, options.replication_pace},
-                   id_, routing_table_, requester_, store, clock, stats_,
+                   id_, routing_table_, requester_, store_, clock, stats_,
                    gen_),
       gate_(options.admission, options.reply_budget, GateSeedOf(options)),
       timers_(clock) {
@@ -190,10 +191,17 @@ void Node::Impl::Serve(const net::Endpoint& from, const Message& request,
     }
   }
   const bool proven = gate_.needs_proof() && Proven(from, request.sender);
-  // A refused stats request gets no answer: the refusal would be traffic
-  // for whoever forged the request.
-  if (!std::holds_alternative<dht::Stats>(request.body) ||
-      std::holds_alternative<StatsReply>(response.body)) {
+  if (std::holds_alternative<Stored>(response.body) && store_.pending()) {
+    // "Stored" only once the record is durable (dht/group_committer.h).
+    store_.AfterCommit([this, from, response, request_bytes,
+                        proven](const absl::Status& commit) mutable {
+      if (!commit.ok()) response.body = handler_.CommitFailed(commit);
+      Reply(from, response, request_bytes, proven);
+    });
+  } else if (!std::holds_alternative<dht::Stats>(request.body) ||
+             std::holds_alternative<StatsReply>(response.body)) {
+    // A refused stats request gets no answer: the refusal would be traffic
+    // for whoever forged the request.
     Reply(from, response, request_bytes, proven);
   }
   if (!request.sender || *request.sender == id_) return;

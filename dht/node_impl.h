@@ -9,6 +9,7 @@
 //   Bootstrapper       joining, and rejoining when cut off
 //   ReplicationDriver  record maintenance (offers and pushes)
 //   RequestHandler     answers to requests (pure)
+//   GroupCommitter     the store as the pieces see it: commits in groups
 // Impl itself decodes incoming datagrams, serves requests, probes
 // strangers that ask us before they may enter the table, and runs the
 // periodic timers.
@@ -27,6 +28,7 @@
 #include "dht/publisher.h"
 #include "absl/random/bit_gen_ref.h"
 #include "dht/csprng.h"
+#include "dht/group_committer.h"
 #include "dht/record_reader.h"
 #include "dht/replication_driver.h"
 #include "dht/request_gate.h"
@@ -95,7 +97,9 @@ class Node::Impl {
   const std::vector<net::Subnet> prefix_limit_exempt_;
   net::Transport& transport_;
   net::Clock& clock_;
-  storage::RecordStore& store_;
+  // Wraps the store given; every piece uses it, and store answers wait
+  // for its commits.
+  GroupCommitter store_;
   NodeStats stats_;
   RoutingTable routing_table_;
   SplitMix64 gen_;

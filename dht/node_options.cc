@@ -71,6 +71,13 @@ absl::Status ValidateNodeOptions(const NodeOptions& options) {
         "store_admission: closeness_slack must be at least 0 and "
         "prefix_share_divisor at least 1");
   }
+  if (options.store_commit_batch < 1 ||
+      options.store_commit_delay < absl::ZeroDuration() ||
+      options.store_commit_delay == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        "store_commit_batch must be at least 1 and store_commit_delay finite "
+        "and not negative");
+  }
   return absl::OkStatus();
 }
 

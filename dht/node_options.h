@@ -116,6 +116,14 @@ struct NodeOptions {
   // node draws one from its own.
   std::optional<StoreAdmissionOptions> store_admission =
       StoreAdmissionOptions{};
+  // Group commit, for a record store that stages Puts (the LMDB store of a
+  // data dir; dht/group_committer.h): the staged Puts are committed once a
+  // turn of the event loop brings no new one, or the batch holds
+  // store_commit_batch Puts (at least 1), or it began store_commit_delay
+  // ago (finite, at least 0). Answers to store requests wait for the
+  // commit. No effect on an in-memory store.
+  size_t store_commit_batch = 256;
+  absl::Duration store_commit_delay = absl::Milliseconds(10);
 };
 
 // Returns InvalidArgument, naming the field and its allowed range, for

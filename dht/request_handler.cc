@@ -121,6 +121,12 @@ Error RequestHandler::Refuse(Error refusal) {
   return refusal;
 }
 
+Error RequestHandler::CommitFailed(const absl::Status& commit) {
+  --stats_.stores_accepted;
+  ++stats_.stores_rejected;
+  return RefusalFor(StoreVerdict{commit, std::nullopt});
+}
+
 Error RequestHandler::RefusalFor(const StoreVerdict& verdict) {
   const absl::Status& status = verdict.outcome.status();
   std::string reason(status.message());

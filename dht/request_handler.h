@@ -52,6 +52,12 @@ class RequestHandler {
   Body Handle(const Message& request, const net::Endpoint& from,
               absl::Time now);
 
+  // Returns the answer to a store that Handle() answered Stored but whose
+  // record the store's commit then undid with `commit` (the node holds
+  // such answers back until the commit: dht/group_committer.h), and
+  // counts that store as rejected instead of accepted.
+  Error CommitFailed(const absl::Status& commit);
+
  private:
   std::vector<Contact> ClosestFor(const NodeId& target,
                                   const std::optional<NodeId>& requester) const;

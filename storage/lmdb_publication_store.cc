@@ -20,6 +20,7 @@ absl::Status LmdbPublicationStore::Put(const Publication& publication) {
   if (absl::Status valid = ValidateRecordSize(record); !valid.ok()) {
     return valid;
   }
+  (void)store_.CommitBatch();  // One writer at a time; kept for Commit().
   const std::string encoded = lmdb_format::EncodePublicationValue(publication);
   MDB_val key = Val(record.key), value = Val(encoded);
   TxnGuard write;
@@ -34,7 +35,7 @@ absl::Status LmdbPublicationStore::Put(const Publication& publication) {
 
 void LmdbPublicationStore::ForEach(
     absl::FunctionRef<void(const Publication&)> fn) const {
-  lmdb_txn::ForEachEntry(store_.env_, store_.publications_db_,
+  lmdb_txn::ForEachEntry(store_.env_, nullptr, store_.publications_db_,
                          [&](std::string_view key, std::string_view value) {
                            std::optional<Publication> publication =
                                lmdb_format::DecodePublication(key, value);

@@ -7,8 +7,9 @@
 // LmdbStore::publications(), covered by the same lock, and valid as long
 // as that store.
 //
-// Durability: as LmdbStore's. A Put that returned OK is on disk; a failed
-// Put leaves the store unchanged. Full map or disk: Put is refused with
+// Durability: a Put that returned OK is on disk; a failed Put leaves the
+// store unchanged. Put commits its LmdbStore's batch of staged records
+// first (LMDB has one writer at a time), then its own transaction. Full map or disk: Put is refused with
 // ResourceExhausted ("disk full: ..."), ForEach keeps working.
 //
 // Not thread-safe; call from the loop thread.

@@ -28,7 +28,7 @@ using lmdb_txn::View;
 // Maps an LMDB or errno code to a Status with a one-line message.
 absl::Status ErrorStatus(int rc, const std::string& what) {
   const std::string message = absl::StrCat(what, ": ", mdb_strerror(rc));
-  if (rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT) {
+  if (rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT || rc == EFBIG) {
     return absl::ResourceExhaustedError(absl::StrCat("disk full: ", message));
   }
   if (rc == EACCES || rc == EPERM || rc == EROFS) {
@@ -58,8 +58,11 @@ class LmdbStore::Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
-  absl::Status Begin() {
-    return Check(mdb_txn_begin(store_.env_, nullptr, 0, &guard_.txn),
+  // Begins a write transaction: a child of `parent` (the batch), or a
+  // top-level one committed on its own.
+  absl::Status Begin(MDB_txn* parent = nullptr) {
+    parent_ = parent;
+    return Check(mdb_txn_begin(store_.env_, parent, 0, &guard_.txn),
                  "cannot begin a write");
   }
   MDB_txn* txn() const { return guard_.txn; }
@@ -77,7 +80,8 @@ class LmdbStore::Writer {
   // Removes the index entry with the oldest expiry, and its record, if that
   // expiry is <= now. Returns whether there was one.
   absl::StatusOr<bool> EraseOldestExpired(absl::Time now);
-  // Writes `stats` to the meta database, commits, and publishes `stats`.
+  // Writes `stats` to the meta database, commits (into the batch, for a
+  // child), and publishes `stats`.
   absl::Status Commit();
   absl::Status ReplaceAndCommit(const Record& held, const Record& updated) {
     absl::Status s = Erase(held);
@@ -89,6 +93,7 @@ class LmdbStore::Writer {
 
  private:
   LmdbStore& store_;
+  MDB_txn* parent_ = nullptr;
   TxnGuard guard_;
 };
 
@@ -152,7 +157,13 @@ absl::Status LmdbStore::Writer::Commit() {
   if (!s.ok()) return s;
   MDB_txn* txn = std::exchange(guard_.txn, nullptr);  // Freed by commit.
   s = Check(mdb_txn_commit(txn), "cannot commit");
-  if (s.ok()) store_.stats_ = stats;
+  if (!s.ok()) return s;
+  store_.stats_ = stats;
+  if (parent_ == nullptr) {
+    store_.committed_stats_ = stats;
+  } else {
+    ++store_.staged_;
+  }
   return s;
 }
 
@@ -163,11 +174,45 @@ LmdbStore::LmdbStore(std::string dir, LmdbStoreOptions options, int lock_fd)
       publications_(new LmdbPublicationStore(*this)) {}
 
 LmdbStore::~LmdbStore() {
-  if (env_ != nullptr) mdb_env_close(env_);
+  if (env_ != nullptr) {
+    (void)CommitBatch();  // Nobody is left to hear of a failure.
+    mdb_env_close(env_);
+  }
   ::close(lock_fd_);  // Releases the lock, after LMDB is done with the dir.
 }
 
 PublicationStore& LmdbStore::publications() { return *publications_; }
+
+absl::StatusOr<MDB_txn*> LmdbStore::Batch() {
+  if (batch_ == nullptr) {
+    const int rc = mdb_txn_begin(env_, nullptr, 0, &batch_);
+    if (rc != MDB_SUCCESS) {
+      batch_ = nullptr;
+      return Error(rc, "cannot begin a write");
+    }
+  }
+  return batch_;
+}
+
+absl::Status LmdbStore::CommitBatch() {
+  if (batch_ == nullptr) return absl::OkStatus();
+  staged_ = 0;
+  // Frees the batch, committed or not.
+  const int rc = mdb_txn_commit(std::exchange(batch_, nullptr));
+  if (rc == MDB_SUCCESS) {
+    committed_stats_ = stats_;
+    return absl::OkStatus();
+  }
+  stats_ = committed_stats_;
+  absl::Status s = Error(rc, "cannot commit");
+  if (unreported_.ok()) unreported_ = s;
+  return s;
+}
+
+absl::Status LmdbStore::Commit() {
+  (void)CommitBatch();  // A failure is kept in unreported_.
+  return std::exchange(unreported_, absl::OkStatus());
+}
 
 absl::StatusOr<std::unique_ptr<LmdbStore>> LmdbStore::Open(
     const std::string& dir, LmdbStoreOptions options) {
@@ -212,7 +257,7 @@ absl::Status LmdbStore::OpenEnvironment() {
     }
   }
   if (s.ok()) s = LoadOrInitMeta(writer);
-  return s.ok() ? writer.Commit() : s;
+  return s.ok() ? writer.Commit() : s;  // Sets committed_stats_.
 }
 
 absl::Status LmdbStore::LoadOrInitMeta(Writer& writer) {
@@ -275,8 +320,10 @@ absl::StatusOr<PutOutcome> LmdbStore::Put(const Record& record,
         " is not after now ",
         absl::FormatTime(absl::RFC3339_full, now, absl::UTCTimeZone())));
   }
+  absl::StatusOr<MDB_txn*> batch = Batch();
+  if (!batch.ok()) return batch.status();
   Writer writer(*this);
-  if (absl::Status s = writer.Begin(); !s.ok()) return s;
+  if (absl::Status s = writer.Begin(*batch); !s.ok()) return s;
   absl::StatusOr<std::optional<Record>> held = Find(writer.txn(), record.key);
   if (!held.ok()) return held.status();
   if (held->has_value() && (*held)->expires > now) {
@@ -372,6 +419,7 @@ absl::Status LmdbStore::WithRemovalHeadroom(
 }
 
 bool LmdbStore::Remove(std::string_view key) {
+  (void)CommitBatch();  // A failure is kept for Commit().
   bool held = false;
   absl::Status status = WithRemovalHeadroom([&]() -> absl::Status {
     Writer writer(*this);
@@ -387,6 +435,7 @@ bool LmdbStore::Remove(std::string_view key) {
 }
 
 size_t LmdbStore::ExpireSome(absl::Time now, size_t budget) {
+  (void)CommitBatch();  // A failure is kept for Commit().
   size_t removed = 0;
   absl::Status status = WithRemovalHeadroom([&]() -> absl::Status {
     removed = 0;
@@ -408,9 +457,12 @@ size_t LmdbStore::ExpireSome(absl::Time now, size_t budget) {
 absl::StatusOr<Record> LmdbStore::Get(std::string_view key,
                                       absl::Time now) const {
   TxnGuard read;
-  const int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &read.txn);
-  if (rc != MDB_SUCCESS) return Error(rc, "cannot begin a read");
-  absl::StatusOr<std::optional<Record>> held = Find(read.txn, key);
+  if (batch_ == nullptr) {
+    const int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &read.txn);
+    if (rc != MDB_SUCCESS) return Error(rc, "cannot begin a read");
+  }
+  absl::StatusOr<std::optional<Record>> held =
+      Find(batch_ != nullptr ? batch_ : read.txn, key);
   if (!held.ok()) return held.status();
   if (!held->has_value() || (*held)->expires <= now) {
     return absl::NotFoundError("no live record under this key");
@@ -421,7 +473,8 @@ absl::StatusOr<Record> LmdbStore::Get(std::string_view key,
 void LmdbStore::ForEach(absl::Time now,
                         absl::FunctionRef<void(const Record&)> fn) const {
   lmdb_txn::ForEachEntry(
-      env_, records_db_, [&](std::string_view key, std::string_view value) {
+      env_, batch_, records_db_,
+      [&](std::string_view key, std::string_view value) {
         std::optional<Record> record = lmdb_format::DecodeRecord(key, value);
         if (record.has_value() && record->expires > now) fn(*record);
       });

@@ -5,14 +5,26 @@
 // the records kept in an LMDB environment inside the data dir so that a
 // node restarted on the same dir has them back.
 //
-// Durability: every mutating call runs in one LMDB write transaction that
-// is committed with LMDB's default synchronous flush (never MDB_NOSYNC).
-// A Put that returned OK is on disk: `kill -9` (or a power cut, as far as
-// the file system honours fdatasync) at any moment loses no acknowledged
-// record. A refused or failed call leaves the store unchanged.
+// Durability, by group commit: a Put is staged in one long write
+// transaction, the batch, and is made durable by the next Commit(), which
+// commits the whole batch with LMDB's synchronous flush (never
+// MDB_NOSYNC): one fdatasync for many Puts. Each Put runs in a child
+// transaction of the batch, so a refused or failed Put leaves the store
+// (the batch included) as it was. Staged records are served at once: Get,
+// ForEach and stats() read through the batch. A Put that returned OK and
+// was followed by a Commit() that returned OK is on disk: `kill -9` (or a
+// power cut, as far as the file system honours fdatasync) at any moment
+// loses none of them; a kill before the Commit() loses the batch, nothing
+// older. A failed commit (disk full) undoes the batch: the store is back
+// to the last commit, and Commit() returns the error. Remove, ExpireSome
+// and a publication write commit the batch first (Commit() then reports
+// that commit's outcome), and so does the destructor.
 //
 // Full map or disk: a Put that needs space LMDB cannot get is refused with
 // ResourceExhausted ("disk full: ..."); Get and ForEach keep working. A
+// batch whose Puts fit may still not fit its commit (LMDB takes fresh pages
+// to record the ones it frees): Commit() then fails as "disk full" and the
+// batch is undone; commit smaller batches near a full map. A
 // Remove or ExpireSome that finds the map full is retried once with the
 // map widened by kRemovalHeadroom (LMDB's copy-on-write needs fresh pages
 // to free old ones), so a full store can always be drained; the file may
@@ -118,6 +130,8 @@ class LmdbStore : public RecordStore {
   void ForEach(absl::Time now,
                absl::FunctionRef<void(const Record&)> fn) const override;
   StoreStats stats() const override { return stats_; }
+  size_t staged() const override { return staged_; }
+  absl::Status Commit() override;
 
   // Returns the publications kept in the same environment (the records
   // this node put and republishes); valid as long as this store.
@@ -128,9 +142,15 @@ class LmdbStore : public RecordStore {
 
  private:
   class Writer;  // One write transaction and the counts it would commit.
-  friend class LmdbPublicationStore;  // Shares env_ and Error().
+  friend class LmdbPublicationStore;  // Shares env_, Error(), CommitBatch().
 
   LmdbStore(std::string dir, LmdbStoreOptions options, int lock_fd);
+
+  // Commits the batch, if one is open; on failure, goes back to the last
+  // commit and keeps the error for Commit() to report.
+  absl::Status CommitBatch();
+  // Returns the batch, beginning it if none is open.
+  absl::StatusOr<MDB_txn*> Batch();
 
   // Creates and opens the environment and its databases, then checks or
   // initialises the meta database and loads stats_.
@@ -165,7 +185,11 @@ class LmdbStore : public RecordStore {
   unsigned int expiry_db_ = 0;
   unsigned int meta_db_ = 0;
   unsigned int publications_db_ = 0;
-  StoreStats stats_;  // As last committed; mirrors the meta database.
+  StoreStats stats_;  // With the batch; committed, mirrors the meta database.
+  StoreStats committed_stats_;  // As last committed.
+  MDB_txn* batch_ = nullptr;    // The open batch, or null.
+  size_t staged_ = 0;           // Puts in the batch.
+  absl::Status unreported_;     // The first commit failure since Commit().
   std::unique_ptr<LmdbPublicationStore> publications_;
 };
 

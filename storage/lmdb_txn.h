@@ -48,15 +48,20 @@ struct CursorGuard {
 };
 
 // Calls `fn` for every entry of database `dbi`, in ascending unsigned byte
-// order of key, inside one read transaction; visits nothing if that
-// transaction cannot begin. The views are valid only during the call.
+// order of key, inside `txn` if not null (an open write transaction), else
+// inside one read transaction; visits nothing if that transaction cannot
+// begin. The views are valid only during the call.
 inline void ForEachEntry(
-    MDB_env* env, MDB_dbi dbi,
+    MDB_env* env, MDB_txn* txn, MDB_dbi dbi,
     absl::FunctionRef<void(std::string_view key, std::string_view value)> fn) {
   TxnGuard read;
   CursorGuard guard;  // Declared after `read`, so closed before it aborts.
-  if (mdb_txn_begin(env, nullptr, MDB_RDONLY, &read.txn) != MDB_SUCCESS ||
-      mdb_cursor_open(read.txn, dbi, &guard.cursor) != MDB_SUCCESS) {
+  if (txn == nullptr &&
+      mdb_txn_begin(env, nullptr, MDB_RDONLY, &read.txn) != MDB_SUCCESS) {
+    return;
+  }
+  if (mdb_cursor_open(txn != nullptr ? txn : read.txn, dbi, &guard.cursor) !=
+      MDB_SUCCESS) {
     return;
   }
   MDB_val key, value;

@@ -17,6 +17,13 @@
 //    evicted silently to make room.
 //  - Expiry is incremental: ExpireSome removes at most `budget` records,
 //    so no call pauses in proportion to the store size.
+//  - Group commit: a store may stage the changes of Put — every call sees
+//    them at once — and make them durable later, many in one commit
+//    (staged(), Commit()). A store that makes each change as durable as
+//    it gets before returning (MemoryStore, which keeps nothing across
+//    restarts) stages nothing: staged() stays 0 and Commit() is OK. Who
+//    acknowledges a Put to someone else waits for the Commit() after it
+//    (dht/group_committer.h does this for the node).
 //
 // Not thread-safe; call from the loop thread.
 #ifndef KAD_STORAGE_RECORD_STORE_H_
@@ -26,6 +33,7 @@
 #include <string_view>
 
 #include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "storage/record.h"
@@ -68,7 +76,19 @@ class RecordStore {
   virtual void ForEach(absl::Time now,
                        absl::FunctionRef<void(const Record&)> fn) const = 0;
 
+  // Counts staged changes too.
   virtual StoreStats stats() const = 0;
+
+  // Returns how many Puts are staged and not yet durable.
+  virtual size_t staged() const { return 0; }
+
+  // Makes the staged changes durable. Returns OK if every Put that
+  // returned OK since the previous Commit() is durable. Otherwise returns
+  // the error: the changes staged since the last successful commit are
+  // undone (nothing committed before is lost) and the store stays usable.
+  // A store may also commit on its own (LmdbStore does before a Remove or
+  // ExpireSome); Commit() then reports that commit's error too.
+  virtual absl::Status Commit() { return absl::OkStatus(); }
 };
 
 }  // namespace kad::storage

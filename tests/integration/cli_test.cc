@@ -4,6 +4,7 @@
 // ports: nodes bind 127.0.0.1:0 and print the address they got.
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -612,6 +613,8 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
       {"node", "--listen", "127.0.0.1:0", "--prefix-limit-exempt", "lan"},
       {"node", "--listen", "127.0.0.1:0", "--replicate-interval", "soon"},
       {"node", "--listen", "127.0.0.1:0", "--handoff-delay", "-1s"},
+      {"node", "--listen", "127.0.0.1:0", "--commit-batch", "0"},
+      {"node", "--listen", "127.0.0.1:0", "--commit-delay", "-1ms"},
       {"stats", "127.0.0.1:notaport"},
       {"stats"},
       {"frobnicate"},
@@ -787,6 +790,107 @@ TEST_F(CliTest, AcknowledgedStoresSurviveKillNine) {
   for (const std::string& key : acknowledged) {
     Result get = RunKad({"get", key, "--bootstrap", nodes_[0].address});
     EXPECT_EQ(get.exit_code, 0) << key << ": " << get;
+  }
+}
+
+// A UDP socket on 127.0.0.1 that speaks the wire protocol (as a read-only
+// client) to one node.
+class WireClient {
+ public:
+  explicit WireClient(const std::string& address)
+      : fd_(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+    absl::StatusOr<net::Endpoint> node = net::Endpoint::Parse(address);
+    EXPECT_TRUE(node.ok()) << address;
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(node.ok() ? node->port() : 0);
+    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  }
+  ~WireClient() { close(fd_); }
+
+  void Send(uint32_t transaction, dht::Body body) {
+    auto bytes = dht::EncodeMessage(
+        dht::Message{transaction, std::nullopt, std::move(body)}, absl::Now());
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    ASSERT_EQ(send(fd_, bytes->data(), bytes->size(), 0),
+              static_cast<ssize_t>(bytes->size()));
+  }
+  // Returns the next message that arrives within `wait`, if any.
+  std::optional<dht::Message> Receive(std::chrono::milliseconds wait) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(wait.count())) <= 0) return std::nullopt;
+    uint8_t buffer[2048];
+    const ssize_t n = recv(fd_, buffer, sizeof buffer, 0);
+    if (n <= 0) return std::nullopt;
+    auto message = dht::DecodeMessage(
+        std::span<const uint8_t>(buffer, static_cast<size_t>(n)), absl::Now());
+    if (!message.ok()) return std::nullopt;
+    return *std::move(message);
+  }
+  // Sends `body` until an answer to it arrives (at most 5 tries).
+  std::optional<dht::Message> Ask(uint32_t transaction, const dht::Body& body) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      Send(transaction, body);
+      while (auto answer = Receive(std::chrono::milliseconds(1000))) {
+        if (answer->transaction_id == transaction) return answer;
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  int fd_;
+};
+
+std::string FloodKey(uint32_t i) { return absl::StrCat("flood-", i); }
+
+TEST_F(CliTest, StoresAnsweredBeforeKillNineAreAllThereAfterRestart) {
+  ScratchDir scratch;
+  const std::string dir = scratch.Sub("node");
+  ASSERT_NO_FATAL_FAILURE(StartNode({"--data-dir", dir}));
+  WireClient client(nodes_[0].address);
+  std::optional<dht::Message> nodes = client.Ask(1u << 31, dht::FindNode{});
+  ASSERT_TRUE(nodes && std::holds_alternative<dht::Nodes>(nodes->body));
+  const std::string token = std::get<dht::Nodes>(nodes->body).token;
+
+  // Many stores in flight, so that they are committed in groups; kill the
+  // node as soon as enough are answered, with the rest still in flight.
+  constexpr uint32_t kStores = 3000, kWindow = 300, kKillAfter = 1000;
+  std::vector<uint32_t> stored;
+  uint32_t sent = 0;
+  const auto deadline = SteadyClock::now() + kCommandDeadline;
+  while (stored.size() < kKillAfter && SteadyClock::now() < deadline) {
+    while (sent < kStores && sent - stored.size() < kWindow) {
+      storage::Record record{FloodKey(sent), "v", 1,
+                             absl::Now() + absl::Hours(1)};
+      ASSERT_NO_FATAL_FAILURE(client.Send(sent++, dht::Store{record, token}));
+    }
+    std::optional<dht::Message> answer =
+        client.Receive(std::chrono::milliseconds(1000));
+    if (answer && std::holds_alternative<dht::Stored>(answer->body)) {
+      stored.push_back(answer->transaction_id);
+    }
+  }
+  nodes_[0].process->Signal(SIGKILL);
+  nodes_[0].process->Wait(SteadyClock::now() + kStartDeadline);
+  // Answers already on their way count as acknowledged too.
+  while (auto answer = client.Receive(std::chrono::milliseconds(0))) {
+    if (std::holds_alternative<dht::Stored>(answer->body)) {
+      stored.push_back(answer->transaction_id);
+    }
+  }
+  ASSERT_GE(stored.size(), kKillAfter);
+  nodes_.clear();
+
+  ASSERT_NO_FATAL_FAILURE(StartNode({"--data-dir", dir}));
+  WireClient reader(nodes_[0].address);
+  for (uint32_t i : stored) {
+    std::optional<dht::Message> answer = reader.Ask(i, dht::FindValue{FloodKey(i)});
+    ASSERT_TRUE(answer.has_value()) << "no answer for " << FloodKey(i);
+    const auto* value = std::get_if<dht::Value>(&answer->body);
+    ASSERT_NE(value, nullptr);
+    EXPECT_TRUE(value->record.has_value()) << FloodKey(i) << " was lost";
   }
 }
 

@@ -19,11 +19,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
+#include "dht/group_committer.h"
 #include "gtest/gtest.h"
+#include "net/sim_clock.h"
 #include "storage/lmdb_store.h"
 #include "storage/memory_store.h"
 #include "storage/record.h"
 #include "storage/record_store.h"
+#include "tests/testing/staging_store.h"
 
 namespace kad::storage {
 
@@ -79,7 +82,34 @@ struct StoreFactory<LmdbStore> {
   int made = 0;
 };
 
-using StoreTypes = ::testing::Types<MemoryStore, LmdbStore>;
+// The fake staging store of tests/testing/staging_store.h.
+template <>
+struct StoreFactory<testing::StagingStore> {
+  static constexpr char kName[] = "StagingStore";
+  std::unique_ptr<RecordStore> Make(size_t max_records, size_t max_bytes) {
+    return std::make_unique<testing::StagingStore>(
+        MemoryStoreOptions{.max_records = max_records, .max_bytes = max_bytes});
+  }
+};
+
+// The node's view of an LmdbStore: committing every 3 Puts, and never at
+// a turn of the loop (its clock does not run).
+template <>
+struct StoreFactory<dht::GroupCommitter> {
+  static constexpr char kName[] = "GroupCommitterOverLmdbStore";
+  std::unique_ptr<RecordStore> Make(size_t max_records, size_t max_bytes) {
+    stores.push_back(lmdb.Make(max_records, max_bytes));
+    return std::make_unique<dht::GroupCommitter>(
+        *stores.back(), clock, dht::GroupCommitOptions{.max_batch = 3});
+  }
+
+  StoreFactory<LmdbStore> lmdb;
+  net::SimClock clock;
+  std::vector<std::unique_ptr<RecordStore>> stores;  // Last: closed first.
+};
+
+using StoreTypes = ::testing::Types<MemoryStore, LmdbStore,
+                                    testing::StagingStore, dht::GroupCommitter>;
 
 struct StoreNames {
   template <typename Store>
