@@ -123,8 +123,7 @@ Error RequestHandler::Refuse(Error refusal) {
 
 Error RequestHandler::CommitFailed(const absl::Status& commit) {
   --stats_.stores_accepted;
-  ++stats_.stores_rejected;
-  return RefusalFor(StoreVerdict{commit, std::nullopt});
+  return Refuse(RefusalFor(StoreVerdict{commit, std::nullopt}));
 }
 
 Error RequestHandler::RefusalFor(const StoreVerdict& verdict) {
