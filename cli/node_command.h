@@ -54,6 +54,9 @@ struct NodeFlags {
   std::string rate_limit_global = "10000/s";  // All sources: bursts of N.
   // Reply bytes per destination address (bursts of as many); 4x per /24.
   std::string reply_budget = "65536/s";
+  // Refuse contacts whose id is not bound to their address
+  // (dht::IdBindingOptions::enforce); off by default (README says why).
+  bool enforce_id_binding = false;
   std::string log_level = "info";
   // Serve GET /metrics (Prometheus) here: HOST:PORT, or PORT for
   // 127.0.0.1:PORT (cli/metrics_server.h). "": no metrics server.

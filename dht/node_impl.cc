@@ -29,6 +29,7 @@ RoutingTableOptions TableOptions(const NodeOptions& options,
   table.max_per_subnet = options.max_per_subnet_in_bucket;
   table.max_per_subnet_in_table = options.max_per_subnet_in_table;
   table.prefix_limit_exempt = exempt;
+  table.id_binding = options.id_binding;
   return table;
 }
 
@@ -65,11 +66,13 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
       expiry_interval_(options.expiry_interval),
       republish_interval_(options.republish_interval),
       prefix_limit_exempt_(std::move(options.prefix_limit_exempt)),
+      id_binding_(options.id_binding),
       transport_(transport),
       clock_(clock),
       store_(store),
       routing_table_(id_, TableOptions(options, prefix_limit_exempt_), clock.Now()),
       gen_(*options.seed),
+      public_address_({}, options.id_binding),
       secret_gen_(options.secrets == NodeOptions::SecretSource::kCsprng
                       ? absl::BitGenRef(csprng_)
                       : absl::BitGenRef(gen_)),
@@ -84,7 +87,8 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
                      stats_, lookup_latency_),
       handler_(options.bucket_size, routing_table_, store, tokens_, stats_,
                stats_service_),
-      requester_(id_, rpc_, routing_table_, clock),
+      requester_(id_, rpc_, routing_table_, clock, options.id_binding,
+                 public_address_),
       lookups_(LookupOptionsOf(options, prefix_limit_exempt_), id_,
                routing_table_, requester_, clock, stats_, lookup_latency_),
       publisher_({options.bucket_size, options.read_only}, id_, lookups_,
@@ -104,6 +108,21 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
     requester_.set_on_contact_added(
         [this](const Contact& contact) { replication_.OnContactAdded(contact); });
   }
+}
+
+std::optional<net::Endpoint> Node::Impl::public_address() const {
+  if (std::optional<net::Endpoint> decided = public_address_.Decided()) {
+    return decided;
+  }
+  const net::Endpoint local = transport_.local_endpoint();
+  if (Verifiable(local, id_binding_)) return local.WithPort(0);
+  return std::nullopt;
+}
+
+bool Node::Impl::id_bound() const {
+  std::optional<net::Endpoint> address = public_address();
+  return address.has_value() &&
+         CheckId(id_, *address, id_binding_) == IdCheck::kVerified;
 }
 
 Node::Impl::~Impl() {
