@@ -87,8 +87,7 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
                      stats_, lookup_latency_),
       handler_(options.bucket_size, routing_table_, store, tokens_, stats_,
                stats_service_),
-      requester_(id_, rpc_, routing_table_, clock, options.id_binding,
-                 public_address_),
+      requester_(id_, rpc_, routing_table_, clock),
       lookups_(LookupOptionsOf(options, prefix_limit_exempt_), id_,
                routing_table_, requester_, clock, stats_, lookup_latency_),
       publisher_({options.bucket_size, options.read_only}, id_, lookups_,
@@ -104,6 +103,7 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
                    gen_),
       gate_(options.admission, options.reply_budget, GateSeedOf(options)),
       timers_(clock) {
+  requester_.set_id_binding(id_binding_, public_address_);
   if (!options.read_only) {
     requester_.set_on_contact_added(
         [this](const Contact& contact) { replication_.OnContactAdded(contact); });

@@ -18,7 +18,7 @@ void Requester::Send(const net::Endpoint& to, std::optional<NodeId> expected,
 
 void Requester::Screen(const net::Endpoint& to,
                         absl::StatusOr<Message>& outcome) {
-  if (!outcome.ok()) return;
+  if (!outcome.ok() || id_binding_ == nullptr) return;
   std::optional<net::Endpoint> observed;
   std::vector<Contact>* closest = nullptr;
   if (auto* pong = std::get_if<Pong>(&outcome->body)) {
@@ -30,10 +30,11 @@ void Requester::Screen(const net::Endpoint& to,
     observed = value->observed;
     closest = &value->closest;
   }
-  if (observed) public_address_.Report(to, *observed);
-  if (!id_binding_.enforce) return;
+  if (observed) public_address_->Report(to, *observed);
+  const IdBindingOptions& binding = *id_binding_;
+  if (!binding.enforce) return;
   auto refused = [&](const NodeId& id, const net::Endpoint& at) {
-    return !Admissible(CheckId(id, at, id_binding_), id_binding_);
+    return !Admissible(CheckId(id, at, binding), binding);
   };
   if (outcome->sender && refused(*outcome->sender, to)) {
     outcome = absl::PermissionDeniedError(

@@ -41,14 +41,8 @@ namespace kad::dht {
 class Requester {
  public:
   Requester(const NodeId& self, RpcClient& rpc, RoutingTable& routing_table,
-            net::Clock& clock, const IdBindingOptions& id_binding,
-            PublicAddress& public_address)
-      : self_(self),
-        rpc_(rpc),
-        routing_table_(routing_table),
-        clock_(clock),
-        id_binding_(id_binding),
-        public_address_(public_address) {}
+            net::Clock& clock)
+      : self_(self), rpc_(rpc), routing_table_(routing_table), clock_(clock) {}
   Requester(const Requester&) = delete;
   Requester& operator=(const Requester&) = delete;
 
@@ -56,6 +50,15 @@ class Requester {
   // answer, and the one charged if the request fails.
   void Send(const net::Endpoint& to, std::optional<NodeId> expected,
             Body body, RpcHandlers handlers);
+
+  // Sets the id binding to apply and where observed addresses go (see
+  // the class comment); both borrowed, and must outlive the requester.
+  // Until set: no binding enforced, observed addresses ignored.
+  void set_id_binding(const IdBindingOptions& id_binding,
+                      PublicAddress& public_address) {
+    id_binding_ = &id_binding;
+    public_address_ = &public_address;
+  }
 
   // Sets what runs when an answer brings a new contact into the table
   // (replication hands records to it).
@@ -75,8 +78,8 @@ class Requester {
   RpcClient& rpc_;
   RoutingTable& routing_table_;
   net::Clock& clock_;
-  const IdBindingOptions& id_binding_;
-  PublicAddress& public_address_;
+  const IdBindingOptions* id_binding_ = nullptr;
+  PublicAddress* public_address_ = nullptr;
   absl::AnyInvocable<void(const Contact&)> on_contact_added_;
 };
 
