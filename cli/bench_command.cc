@@ -14,7 +14,10 @@
 #include "absl/time/clock.h"
 #include "bench/lookup_bench.h"
 #include "bench/lookup_report.h"
+#include "bench/rpc_bench.h"
+#include "bench/rpc_report.h"
 #include "bench/udp_lookup_bench.h"
+#include "cli/arguments.h"
 #include "cli/exit_codes.h"
 #include "cli/kademlia_flags.h"
 #include "cli/logging.h"
@@ -230,17 +233,161 @@ void AddLookupFlags(CLI::App& lookup, BenchLookupFlags& flags) {
       ->capture_default_str();
 }
 
+void AddRpcFlags(CLI::App& rpc, BenchRpcFlags& flags) {
+  rpc.add_option("--requests", flags.requests,
+                 "request kinds sent to the node: ping, find_node, "
+                 "find_value_absent, find_value_present (comma-separated)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"ping", "find_node", "find_value_absent",
+                             "find_value_present"}))
+      ->capture_default_str();
+  rpc.add_option("--gates", flags.gates,
+                 "node settings measured: off (no admission control or "
+                 "reply budget), exempt (defaults; loopback exempt), raised "
+                 "(loopback counted, limits raised), default (loopback "
+                 "counted, default limits: one flooding source)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"off", "exempt", "raised", "default"}))
+      ->capture_default_str();
+  rpc.add_option("--baselines", flags.baselines,
+                 "echo servers measured with pings: raw (recvmmsg/sendmmsg), "
+                 "libuv (uv_udp with recvmmsg), or none")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"raw", "libuv", "none"}))
+      ->capture_default_str();
+  rpc.add_option("--duration", flags.duration, "measured time per phase")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  rpc.add_option("--warmup", flags.warmup,
+                 "load before measuring, per phase (0: none)")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  rpc.add_option("--timeout", flags.timeout,
+                 "a request unanswered this long is given up")
+      ->type_name("DURATION")
+      ->capture_default_str();
+  rpc.add_option("--window", flags.window, "requests outstanding (1-4096)")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  rpc.add_option("--batch", flags.batch,
+                 "client datagrams per sendmmsg/recvmmsg (1-1024)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  rpc.add_option("--receive-batch", flags.receive_batch,
+                 "servers' datagrams per recvmmsg (1-20)")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
+  rpc.add_option("--server-cpu", flags.server_cpu,
+                 "pin the server thread to this CPU (-1: not pinned)")
+      ->capture_default_str();
+  rpc.add_option("--client-cpu", flags.client_cpu,
+                 "pin the load generator to this CPU (-1: not pinned)")
+      ->capture_default_str();
+  rpc.add_option("--repeat", flags.repeat,
+                 "rounds over every target; medians are reported")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  rpc.add_option("--value-bytes", flags.value_bytes,
+                 "value size of the record find_value_present reads")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000}))
+      ->capture_default_str();
+  rpc.add_option("--contacts", flags.contacts,
+                 "made-up contacts in the node's routing table")
+      ->check(CLI::Range(int64_t{0}, int64_t{100'000}))
+      ->capture_default_str();
+  rpc.add_flag("--json", flags.json, "print one JSON object");
+  rpc.add_option("--log-level", flags.log_level,
+                 "log level on stderr: trace|debug|info|warn|error")
+      ->check(CLI::IsMember(
+          std::vector<std::string>(std::begin(kLogLevels), std::end(kLogLevels))))
+      ->capture_default_str();
+}
+
+absl::StatusOr<bench::RpcBenchOptions> ToRpcOptions(
+    const BenchRpcFlags& flags) {
+  bench::RpcBenchOptions options;
+  options.requests.clear();
+  for (const std::string& name : flags.requests) {
+    absl::StatusOr<bench::RpcRequest> request = bench::ParseRpcRequest(name);
+    if (!request.ok()) return Annotate(request.status(), "--requests");
+    options.requests.push_back(*request);
+  }
+  options.gates.clear();
+  for (const std::string& name : flags.gates) {
+    absl::StatusOr<bench::RpcGate> gate = bench::ParseRpcGate(name);
+    if (!gate.ok()) return Annotate(gate.status(), "--gates");
+    options.gates.push_back(*gate);
+  }
+  auto has = [&](std::string_view name) {
+    return std::find(flags.baselines.begin(), flags.baselines.end(), name) !=
+           flags.baselines.end();
+  };
+  options.raw_echo = has("raw");
+  options.libuv_echo = has("libuv");
+  const std::pair<const char*, const std::string*> durations[] = {
+      {"--duration", &flags.duration},
+      {"--warmup", &flags.warmup},
+      {"--timeout", &flags.timeout}};
+  absl::Duration* fields[] = {&options.load.duration, &options.load.warmup,
+                              &options.load.timeout};
+  for (size_t i = 0; i < std::size(durations); ++i) {
+    if (fields[i] == &options.load.warmup && flags.warmup == "0") {
+      options.load.warmup = absl::ZeroDuration();  // No warm-up.
+      continue;
+    }
+    absl::StatusOr<absl::Duration> d =
+        ParseDurationArg(durations[i].first, *durations[i].second);
+    if (!d.ok()) return d.status();
+    *fields[i] = *d;
+  }
+  options.load.window = static_cast<size_t>(flags.window);
+  options.load.batch = static_cast<size_t>(flags.batch);
+  options.receive_batch = static_cast<size_t>(flags.receive_batch);
+  options.server_cpu = flags.server_cpu;
+  options.client_cpu = flags.client_cpu;
+  options.repeat = flags.repeat;
+  options.value_bytes = static_cast<size_t>(flags.value_bytes);
+  options.contacts = static_cast<size_t>(flags.contacts);
+  if (absl::Status valid = bench::ValidateRpcBench(options); !valid.ok()) {
+    return valid;
+  }
+  return options;
+}
+
 }  // namespace
 
-std::function<int()> AddBenchCommand(CLI::App& app, BenchLookupFlags& flags) {
+std::function<int()> AddBenchCommand(CLI::App& app, BenchLookupFlags& flags,
+                                     BenchRpcFlags& rpc_flags) {
   CLI::App* bench = app.add_subcommand("bench", "benchmarks");
   bench->require_subcommand(1);
   CLI::App* lookup = bench->add_subcommand(
       "lookup", "lookup latency, hops and messages over an overlay of N nodes");
   AddLookupFlags(*lookup, flags);
-  return [lookup, &flags] {
-    return lookup->parsed() ? RunBenchLookup(flags) : -1;
+  CLI::App* rpc = bench->add_subcommand(
+      "rpc",
+      "one node's request throughput over UDP on 127.0.0.1, against echo "
+      "baselines");
+  AddRpcFlags(*rpc, rpc_flags);
+  return [lookup, rpc, &flags, &rpc_flags] {
+    if (lookup->parsed()) return RunBenchLookup(flags);
+    if (rpc->parsed()) return RunBenchRpc(rpc_flags);
+    return -1;
   };
+}
+
+int RunBenchRpc(const BenchRpcFlags& flags) {
+  SetLogLevel(flags.log_level);
+  absl::StatusOr<bench::RpcBenchOptions> options = ToRpcOptions(flags);
+  if (!options.ok()) return ReportFailure(options.status());
+  InterruptScope interrupt;
+  absl::StatusOr<bench::RpcBenchReport> report =
+      bench::RunRpcBench(*options, &interrupted);
+  if (!report.ok()) return ReportFailure(report.status());
+  std::string text = flags.json ? bench::RpcReportJson(*report).dump() + "\n"
+                                : bench::RpcReportTable(*report);
+  std::fputs(text.c_str(), stdout);
+  std::fflush(stdout);
+  return kExitOk;
 }
 
 int RunBenchLookup(const BenchLookupFlags& flags) {

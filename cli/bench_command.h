@@ -6,6 +6,10 @@
 //       [--in-flight F] [--baseline flooding] [--baseline-lookups B]
 //       [--json | --csv] [--log-level LEVEL]
 //
+//   kad bench rpc [--requests LIST] [--gates LIST] [--baselines LIST]
+//       [--duration D] [--warmup D] [--window W] [--batch B] [--timeout D]
+//       [--server-cpu C] [--client-cpu C] [--repeat N] [--json]
+//
 // Prints a table, or with --json one object (schema: docs/BENCH.md), or
 // with --csv a header and one row. A progress bar goes to stderr when it
 // is a terminal. SIGINT stops the run early: the lookups done so far are
@@ -18,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "dht/kademlia_parameters.h"
@@ -48,12 +53,35 @@ struct BenchLookupFlags {
   std::string log_level = "warn";
 };
 
-// Adds `bench` with its `lookup` subcommand to `app`. The returned runner
-// runs the benchmark if it was parsed (returning its exit code), else
-// returns -1.
-std::function<int()> AddBenchCommand(CLI::App& app, BenchLookupFlags& flags);
+struct BenchRpcFlags {
+  std::vector<std::string> requests = {"ping", "find_node",
+                                       "find_value_absent",
+                                       "find_value_present"};
+  std::vector<std::string> gates = {"off", "exempt", "raised", "default"};
+  std::vector<std::string> baselines = {"raw", "libuv"};  // Or "none".
+  std::string duration = "1s";
+  std::string warmup = "200ms";
+  std::string timeout = "100ms";
+  int64_t window = 256;
+  int64_t batch = 32;
+  int64_t receive_batch = 16;
+  int server_cpu = -1;  // -1: not pinned.
+  int client_cpu = -1;
+  int repeat = 1;
+  int64_t value_bytes = 100;
+  int64_t contacts = 200;
+  bool json = false;
+  std::string log_level = "warn";
+};
+
+// Adds `bench` with its `lookup` and `rpc` subcommands to `app`. The
+// returned runner runs the benchmark that was parsed (returning its exit
+// code), or returns -1 if none was.
+std::function<int()> AddBenchCommand(CLI::App& app, BenchLookupFlags& flags,
+                                     BenchRpcFlags& rpc_flags);
 
 int RunBenchLookup(const BenchLookupFlags& flags);
+int RunBenchRpc(const BenchRpcFlags& flags);
 
 }  // namespace kad::cli
 

@@ -3,6 +3,7 @@
 //
 //   kad node   [--listen HOST:PORT] [--bootstrap HOST:PORT]... [--id HEX]
 //              [--data-dir DIR] [--stats-allow CIDR]...
+//              [--prefix-limit-exempt CIDR|private]...
 //              [--replicate-interval 1h] [--republish-interval 1h]
 //              [--handoff-delay 10s]
 //              [--k 20] [--alpha 3] [--log-level LEVEL]
@@ -17,6 +18,7 @@
 //   kad lookup KEY | --id HEX
 //   kad stats  HOST:PORT
 //   kad bench lookup [--sim | --udp] --nodes N --lookups M ... (bench_command.h)
+//   kad bench rpc [--requests LIST] [--gates LIST] ... (bench_command.h)
 //
 // One-shot commands also take --bootstrap (or $KAD_BOOTSTRAP; not ping or
 // stats), --timeout, --json and --log-level. Exit codes: see exit_codes.h;
@@ -91,6 +93,13 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
       ->add_option("--stats-allow", flags.stats_allow,
                    "subnet whose hosts may ask for this node's stats, besides "
                    "loopback (repeatable)")
+      ->type_name("CIDR")
+      ->allow_extra_args(false);
+  command
+      ->add_option("--prefix-limit-exempt", flags.prefix_limit_exempt,
+                   "subnet, or 'private', whose hosts are distinct enough to "
+                   "escape the per-/24 (/64) limits, besides loopback "
+                   "(repeatable)")
       ->type_name("CIDR")
       ->allow_extra_args(false);
   command
@@ -286,11 +295,12 @@ int Main(int argc, char** argv) {
   LookupFlags lookup;
   StatsFlags stats;
   BenchLookupFlags bench;
+  BenchRpcFlags bench_rpc;
   const Runner runners[] = {AddNode(app, node), AddOverlay(app, overlay),
                             AddKeygen(app, keygen), AddPut(app, put),
                             AddGet(app, get), AddPing(app, ping),
                             AddLookup(app, lookup), AddStats(app, stats),
-                            AddBenchCommand(app, bench)};
+                            AddBenchCommand(app, bench, bench_rpc)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -27,15 +27,22 @@
 namespace kad::cli {
 namespace {
 
-// Parses --stats-allow; a bad subnet is a usage error naming it.
-absl::StatusOr<std::vector<net::Subnet>> ParseStatsAllow(
-    const std::vector<std::string>& texts) {
+// Parses a repeatable subnet flag (--stats-allow, --prefix-limit-exempt);
+// a bad subnet is a usage error naming the flag. "private" stands for the
+// private and link-local ranges (net::PrivateSubnets()).
+absl::StatusOr<std::vector<net::Subnet>> ParseSubnets(
+    absl::string_view flag, const std::vector<std::string>& texts) {
   std::vector<net::Subnet> subnets;
   for (const std::string& text : texts) {
+    if (text == "private") {
+      subnets.insert(subnets.end(), net::PrivateSubnets().begin(),
+                     net::PrivateSubnets().end());
+      continue;
+    }
     absl::StatusOr<net::Subnet> subnet = net::Subnet::Parse(text);
     if (!subnet.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "bad --stats-allow: ", std::string(subnet.status().message())));
+          "bad ", flag, ": ", std::string(subnet.status().message())));
     }
     subnets.push_back(*subnet);
   }
@@ -129,9 +136,15 @@ absl::StatusOr<SessionOptions> NodeSessionOptions(const NodeFlags& flags) {
   node.parallelism = flags.alpha;
   node.id_binding.enforce = flags.enforce_id_binding;
   absl::StatusOr<std::vector<net::Subnet>> stats_allow =
-      ParseStatsAllow(flags.stats_allow);
+      ParseSubnets("--stats-allow", flags.stats_allow);
   if (!stats_allow.ok()) return stats_allow.status();
   node.stats_allow = *std::move(stats_allow);
+  absl::StatusOr<std::vector<net::Subnet>> exempt =
+      ParseSubnets("--prefix-limit-exempt", flags.prefix_limit_exempt);
+  if (!exempt.ok()) return exempt.status();
+  // Loopback stays exempt: it is never a distinct host.
+  node.prefix_limit_exempt.insert(node.prefix_limit_exempt.end(),
+                                  exempt->begin(), exempt->end());
   if (absl::Status set = SetMaintenanceIntervals(flags, node);
       !set.ok()) {
     return set;

@@ -41,6 +41,10 @@ struct NodeFlags {
   // CIDR subnets (10.0.0.0/8, fd00::/8) whose requesters may ask for our
   // stats; loopback always may.
   std::vector<std::string> stats_allow;
+  // CIDR subnets (or "private") whose hosts escape the per-prefix limits of
+  // the routing table and lookups, besides loopback: a LAN whose private
+  // addresses are distinct hosts.
+  std::vector<std::string> prefix_limit_exempt;
   int k = dht::kDefaultBucketSize;       // Kademlia's k.
   int alpha = dht::kDefaultParallelism;  // Kademlia's alpha.
   // Record maintenance (dht::NodeOptions has the meanings): a duration

@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <cstring>
 #include <iterator>
 #include <optional>
@@ -101,6 +103,55 @@ struct PendingSend {
 };
 
 }  // namespace
+
+// Datagrams sent from inside a recvmmsg batch's receive callbacks, held
+// until the batch ends and then sent with one sendmmsg. One per thread, as
+// the receive buffer is: only one transport's batch is delivered at a
+// time, so only that transport fills it; a send by another transport
+// meanwhile flushes it first.
+struct UdpTransport::SendBatch {
+  static constexpr size_t kMaxDatagrams = 64;
+  static constexpr size_t kArenaBytes = kReceiveSlotBytes;
+
+  UdpTransport* owner = nullptr;  // Whose datagrams it holds, if any.
+  size_t count = 0;
+  size_t arena_used = 0;
+  std::array<sockaddr_storage, kMaxDatagrams> addresses;
+  std::array<iovec, kMaxDatagrams> iovecs;
+  std::array<mmsghdr, kMaxDatagrams> messages;
+  std::vector<char> arena = std::vector<char>(kArenaBytes);
+
+  bool Fits(size_t bytes) const {
+    return count < kMaxDatagrams && arena_used + bytes <= kArenaBytes;
+  }
+  // Adds a copy of `datagram` for `address`; Fits() must hold.
+  void Add(const sockaddr_storage& address, std::span<const uint8_t> datagram) {
+    char* bytes = arena.data() + arena_used;
+    std::copy(datagram.begin(), datagram.end(), bytes);
+    arena_used += datagram.size();
+    addresses[count] = address;
+    iovecs[count] = {bytes, datagram.size()};
+    mmsghdr& message = messages[count];
+    message = {};
+    message.msg_hdr.msg_name = &addresses[count];
+    message.msg_hdr.msg_namelen = address.ss_family == AF_INET
+                                      ? sizeof(sockaddr_in)
+                                      : sizeof(sockaddr_in6);
+    message.msg_hdr.msg_iov = &iovecs[count];
+    message.msg_hdr.msg_iovlen = 1;
+    ++count;
+  }
+  void Clear() {
+    owner = nullptr;
+    count = 0;
+    arena_used = 0;
+  }
+};
+
+UdpTransport::SendBatch& UdpTransport::ThreadSendBatch() {
+  thread_local SendBatch batch;
+  return batch;
+}
 
 absl::StatusOr<std::unique_ptr<UdpTransport>> UdpTransport::Create(
     uv_loop_t* loop, const Endpoint& bind, UdpOptions options) {
@@ -216,6 +267,18 @@ absl::Status UdpTransport::Send(const Endpoint& to,
   }
   sockaddr_storage storage;
   ToSockaddr(to, ipv4 && reaches_ipv6_, &storage);
+  SendBatch& batch = ThreadSendBatch();
+  if (batch.owner != nullptr && batch.owner != this) batch.owner->FlushSends();
+  if (in_receive_batch_) {
+    if (!batch.Fits(datagram.size())) FlushSends();
+    if (batch.Fits(datagram.size())) {
+      batch.owner = this;
+      batch.Add(storage, datagram);
+      return absl::OkStatus();
+    }
+  } else if (batch.owner == this) {
+    FlushSends();  // Keeps datagrams in the order they were sent.
+  }
   const auto* address = reinterpret_cast<const sockaddr*>(&storage);
   uv_buf_t buf = uv_buf_init(
       const_cast<char*>(reinterpret_cast<const char*>(datagram.data())),
@@ -226,20 +289,23 @@ absl::Status UdpTransport::Send(const Endpoint& to,
     counters_.bytes_sent += datagram.size();
     return absl::OkStatus();
   }
-  if (rc == UV_EAGAIN) return QueueSend(to, address, datagram);
+  if (rc == UV_EAGAIN) rc = QueueSend(address, datagram);
+  if (rc == 0) return absl::OkStatus();
+  if (rc == UV_ENOBUFS) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot send to ", to.ToString(), ": ",
+                     options_.max_queued_sends, " datagrams already queued"));
+  }
   ++counters_.send_errors;
   return absl::UnavailableError(
       absl::StrCat("cannot send to ", to.ToString(), ": ", uv_strerror(rc)));
 }
 
-absl::Status UdpTransport::QueueSend(const Endpoint& to,
-                                     const sockaddr* address,
-                                     std::span<const uint8_t> datagram) {
+int UdpTransport::QueueSend(const sockaddr* address,
+                            std::span<const uint8_t> datagram) {
   if (uv_udp_get_send_queue_count(handle_) >= options_.max_queued_sends) {
     ++counters_.send_errors;
-    return absl::ResourceExhaustedError(
-        absl::StrCat("cannot send to ", to.ToString(), ": ",
-                     options_.max_queued_sends, " datagrams already queued"));
+    return UV_ENOBUFS;
   }
   auto* pending = new PendingSend{
       {}, std::make_unique<char[]>(datagram.size()), datagram.size()};
@@ -250,13 +316,49 @@ absl::Status UdpTransport::QueueSend(const Endpoint& to,
                            &UdpTransport::OnSent);
       rc != 0) {
     delete pending;
-    ++counters_.send_errors;
-    return absl::UnavailableError(
-        absl::StrCat("cannot send to ", to.ToString(), ": ", uv_strerror(rc)));
+    return rc;
   }
   // Set after the call: libuv runs send callbacks on a later iteration.
   pending->request.data = pending;
-  return absl::OkStatus();
+  return 0;
+}
+
+void UdpTransport::FlushSends() {
+  SendBatch& batch = ThreadSendBatch();
+  if (batch.owner != this) return;
+  size_t next = 0;
+  uv_os_fd_t fd = -1;
+  // Datagrams libuv already queued go first: the batch waits behind them.
+  if (handle_ != nullptr && uv_udp_get_send_queue_count(handle_) == 0 &&
+      uv_fileno(reinterpret_cast<uv_handle_t*>(handle_), &fd) == 0) {
+    while (next < batch.count) {
+      int sent = sendmmsg(fd, &batch.messages[next],
+                          static_cast<unsigned>(batch.count - next), 0);
+      if (sent > 0) {
+        for (int i = 0; i < sent; ++i) {
+          counters_.bytes_sent += batch.iovecs[next + i].iov_len;
+        }
+        counters_.datagrams_sent += static_cast<uint64_t>(sent);
+        next += static_cast<size_t>(sent);
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        break;  // Socket buffer full: libuv queues the rest.
+      } else if (errno != EINTR) {
+        ++counters_.send_errors;  // This datagram is refused; go on.
+        ++next;
+      }
+    }
+  }
+  for (; handle_ != nullptr && next < batch.count; ++next) {
+    const auto* address =
+        reinterpret_cast<const sockaddr*>(&batch.addresses[next]);
+    const iovec& bytes = batch.iovecs[next];
+    if (int rc = QueueSend(address, {static_cast<const uint8_t*>(bytes.iov_base),
+                                     bytes.iov_len});
+        rc != 0 && rc != UV_ENOBUFS) {
+      ++counters_.send_errors;
+    }
+  }
+  batch.Clear();
 }
 
 void UdpTransport::OnSent(uv_udp_send_t* request, int status) {
@@ -280,6 +382,10 @@ void UdpTransport::SetReceiveHandler(ReceiveHandler handler) {
 
 void UdpTransport::Close() {
   if (handle_ == nullptr) return;
+  if (SendBatch& batch = ThreadSendBatch(); batch.owner == this) {
+    batch.Clear();  // Dropped, as queued sends are.
+  }
+  in_receive_batch_ = false;
   uv_udp_recv_stop(handle_);
   handle_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* handle) {
@@ -305,8 +411,14 @@ void UdpTransport::OnReceive(uv_udp_t* handle, ssize_t nread,
   auto* self = static_cast<UdpTransport*>(handle->data);
   if (self == nullptr) return;
   // The buffer is the thread's shared one and is reused, so the final
-  // UV_UDP_MMSG_FREE call of a batch has nothing to free.
-  if (flags & UV_UDP_MMSG_FREE) return;
+  // UV_UDP_MMSG_FREE call of a batch has nothing to free; it ends the
+  // batch, so the replies sent meanwhile go out together.
+  if (flags & UV_UDP_MMSG_FREE) {
+    self->in_receive_batch_ = false;
+    self->FlushSends();
+    return;
+  }
+  if (flags & UV_UDP_MMSG_CHUNK) self->in_receive_batch_ = true;
   if (nread < 0) {
     ++self->counters_.receive_errors;
     spdlog::debug("{}: receive error: {}", self->local_.ToString(),

@@ -1,8 +1,14 @@
 // UdpTransport: net::Transport over one libuv UDP socket.
 //
 // Receives in batches (recvmmsg through UV_UDP_RECVMMSG) into one buffer
-// owned by the transport; sends with uv_udp_try_send and, only when the
-// socket buffer is full, queues a heap copy with uv_udp_send. An IPv6
+// shared by the thread's transports. Datagrams sent from inside the
+// receive handler while a recvmmsg batch is being delivered (replies, in
+// a node) are copied aside and sent together with one sendmmsg when the
+// batch has been delivered; other sends go out at once with
+// uv_udp_try_send. Either way, only when the socket buffer is full is a
+// heap copy queued with uv_udp_send, and datagrams leave in the order
+// they were sent. A batched datagram's Send() returns OK once it is set
+// aside; a socket error on it later is only counted (send_errors). An IPv6
 // socket that is not IPv6-only also reaches IPv4 peers: it sends to them
 // as IPv4-mapped addresses and reports them as plain IPv4 endpoints.
 //
@@ -88,9 +94,15 @@ class UdpTransport : public Transport {
 
   absl::Status Bind(const Endpoint& bind);
   void ApplyBufferSizes();
+  struct SendBatch;
+  static SendBatch& ThreadSendBatch();
   // Queues a copy of `datagram` in libuv while the socket buffer is full.
-  absl::Status QueueSend(const Endpoint& to, const struct sockaddr* address,
-                         std::span<const uint8_t> datagram);
+  // Returns 0, UV_ENOBUFS if max_queued_sends are queued already (counted
+  // as a send error), or libuv's error.
+  int QueueSend(const struct sockaddr* address,
+                std::span<const uint8_t> datagram);
+  // Sends the datagrams this transport set aside during a receive batch.
+  void FlushSends();
   void Deliver(const struct sockaddr* from, std::span<const uint8_t> bytes);
 
   static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
@@ -106,6 +118,8 @@ class UdpTransport : public Transport {
   size_t receive_buffer_bytes_;
   ReceiveHandler handler_;
   uint64_t handler_generation_ = 0;  // Bumped by SetReceiveHandler().
+  // Delivering a recvmmsg batch: sends wait in the thread's SendBatch.
+  bool in_receive_batch_ = false;
   UdpCounters counters_;
 };
 

@@ -130,6 +130,71 @@ TEST(BenchCliTest, BadFlagsAreUsageErrors) {
   EXPECT_EQ(both.exit_code, 2);
 }
 
+TEST(BenchCliTest, RpcBenchCountsRepliesAndPrintsTheDocumentedJson) {
+  Result run = RunKad({"bench", "rpc", "--duration", "200ms", "--warmup",
+                       "50ms", "--requests", "ping,find_node,find_value_present",
+                       "--gates", "off,raised,default", "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  nlohmann::json json = nlohmann::json::parse(run.out, nullptr, false);
+  ASSERT_FALSE(json.is_discarded()) << run.out;
+  EXPECT_EQ(json["benchmark"], "rpc");
+  EXPECT_EQ(json["interrupted"], false);
+  EXPECT_EQ(json["options"]["repeat"], 1);
+  // Two echoes with pings, three node settings with three kinds each.
+  ASSERT_EQ(json["results"].size(), 2u + 3u * 3u);
+  for (const nlohmann::json& result : json["results"]) {
+    const std::string name = result["target"].get<std::string>() + " " +
+                             result["request"].get<std::string>();
+    for (const char* number : {"requests_per_s", "requests_per_cpu_s"}) {
+      EXPECT_TRUE(result[number].is_number()) << name << " " << number;
+    }
+    EXPECT_EQ(result["samples_per_s"].size(), 1u) << name;
+    const nlohmann::json& round = result["median_round"];
+    for (const char* number :
+         {"seconds", "sent_per_s", "replies", "timeouts", "server_cpu_seconds",
+          "request_bytes", "reply_bytes_mean"}) {
+      EXPECT_TRUE(round[number].is_number()) << name << " " << number;
+    }
+    for (const char* stat : {"p50", "p90", "p99", "max"}) {
+      EXPECT_TRUE(round["latency_us"][stat].is_number()) << name << " " << stat;
+    }
+    EXPECT_GT(round["sent_per_s"].get<double>(), 0) << name;
+    EXPECT_TRUE(round["server"]["datagrams_received"].is_number()) << name;
+    // Every target answers, the flooded node too (its burst, at least).
+    EXPECT_GT(round["replies"].get<uint64_t>(), 0u) << name;
+    if (result["target"] == "libuv_echo" || result["target"] == "raw_echo") {
+      EXPECT_TRUE(result["gate"].is_null());
+      continue;
+    }
+    EXPECT_TRUE(result["gate"].is_string()) << name;
+    EXPECT_TRUE(round["server"]["gate"]["admitted"].is_number()) << name;
+    if (result["request"] == "find_node") {
+      EXPECT_EQ(round["reply_contacts"], 20) << name;
+    }
+    if (result["request"] == "find_value_present") {
+      EXPECT_EQ(round["reply_has_record"], true) << name;
+    }
+  }
+  for (const char* ratio :
+       {"libuv_echo/raw_echo", "node_gate_off/libuv_echo",
+        "node_gate_raised/libuv_echo", "node_gate_raised/raw_echo"}) {
+    EXPECT_TRUE(json["ratios"][ratio].is_number()) << ratio;
+    EXPECT_TRUE(json["ratios_wall"][ratio].is_number()) << ratio;
+  }
+  EXPECT_TRUE(json["gate_cost_ns"]["ping"]["raised"].is_number());
+}
+
+TEST(BenchCliTest, RpcBenchBadFlagsAreUsageErrors) {
+  Result gate = RunKad({"bench", "rpc", "--gates", "sometimes"});
+  EXPECT_EQ(gate.exit_code, 2);
+  EXPECT_THAT(gate.err, HasSubstr("--gates"));
+  Result window = RunKad({"bench", "rpc", "--window", "0"});
+  EXPECT_EQ(window.exit_code, 2);
+  Result duration = RunKad({"bench", "rpc", "--duration", "soon"});
+  EXPECT_EQ(duration.exit_code, 2);
+  EXPECT_THAT(duration.err, HasSubstr("--duration"));
+}
+
 TEST(BenchCliTest, UdpLookupsRunOnLoopback) {
   Result run = RunKad({"bench", "lookup", "--udp", "--nodes", "40",
                        "--lookups", "20", "--json"});

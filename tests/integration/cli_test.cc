@@ -486,7 +486,9 @@ TEST_F(CliTest, PingReportsTheNodesIdAndAddress) {
 
 TEST_F(CliTest, StatsReportTheNodesCounters) {
   ASSERT_NO_FATAL_FAILURE(
-      StartNode({"--stats-allow", "10.0.0.0/8", "--stats-allow", "fd00::/8"}));
+      StartNode({"--stats-allow", "10.0.0.0/8", "--stats-allow", "fd00::/8",
+                 "--prefix-limit-exempt", "private",
+                 "--prefix-limit-exempt", "198.18.0.0/15"}));
   // The maintenance flags are accepted, "off" included.
   ASSERT_NO_FATAL_FAILURE(StartNode(
       {"--bootstrap", seed(), "--replicate-interval", "30m",
@@ -607,6 +609,7 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
       {"node", "--listen", "localhost"},
       {"node", "--listen", "127.0.0.1:0", "--stats-allow", "10.0.0/8"},
       {"node", "--listen", "127.0.0.1:0", "--stats-allow", "10.1.0.0/8"},
+      {"node", "--listen", "127.0.0.1:0", "--prefix-limit-exempt", "lan"},
       {"node", "--listen", "127.0.0.1:0", "--replicate-interval", "soon"},
       {"node", "--listen", "127.0.0.1:0", "--handoff-delay", "-1s"},
       {"stats", "127.0.0.1:notaport"},
@@ -629,6 +632,14 @@ TEST_F(CliTest, BadStatsAllowNamesTheFlagAndTheSubnet) {
             "kad: error: bad --stats-allow: bad subnet 'fd00::/129': prefix "
             "length must be a number from 0 to 128 (expected e.g. 10.0.0.0/8 "
             "or fd00::/8)\n");
+}
+
+TEST_F(CliTest, BadPrefixLimitExemptNamesTheFlagAndTheSubnet) {
+  Result node = RunKad({"node", "--listen", "127.0.0.1:0",
+                        "--prefix-limit-exempt", "198.18.0.0/33"});
+  EXPECT_EQ(node.exit_code, 2) << node;
+  EXPECT_THAT(node.err, StartsWith("kad: error: bad --prefix-limit-exempt: "
+                                   "bad subnet '198.18.0.0/33'"));
 }
 
 TEST_F(CliTest, UnreachableBootstrapExitsThreeWithinTheTimeout) {

@@ -183,6 +183,50 @@ TEST_F(UdpTransportTest, BurstArrivesIntact) {
   EXPECT_EQ(b->counters().datagrams_received, at_b.size());
 }
 
+TEST_F(UdpTransportTest, RepliesFromTheHandlerArriveIntactAndInOrder) {
+  // Replies sent while a recvmmsg batch is delivered leave together at the
+  // end of the batch: they must all arrive, unchanged and in order (two per
+  // request, so a batch also holds more replies than requests).
+  constexpr int kCount = 300;
+  std::vector<Received> at_a, at_client;
+  std::unique_ptr<UdpTransport> a = Bind("127.0.0.1:0", &at_a);
+  std::unique_ptr<UdpTransport> client = Bind("127.0.0.1:0", &at_client);
+  ASSERT_TRUE(a && client);
+  UdpTransport* server = a.get();
+  a->SetReceiveHandler(
+      [server](const Endpoint& from, std::span<const uint8_t> datagram) {
+        std::vector<uint8_t> reply(datagram.begin(), datagram.end());
+        ASSERT_TRUE(server->Send(from, reply).ok());
+        reply.push_back(0xff);
+        ASSERT_TRUE(server->Send(from, reply).ok());
+      });
+  for (int i = 0; i < kCount; ++i) {
+    const std::vector<uint8_t> request = {static_cast<uint8_t>(i >> 8),
+                                          static_cast<uint8_t>(i)};
+    ASSERT_TRUE(client->Send(a->local_endpoint(), request).ok());
+  }
+  loop_->RunUntil([&] { return at_client.size() == 2 * kCount; },
+                  absl::Seconds(2));
+  ASSERT_GT(at_client.size(), 0u);
+  EXPECT_EQ(a->counters().send_errors, 0u);
+  EXPECT_EQ(a->counters().datagrams_sent, 2 * a->counters().datagrams_received);
+  int last = -1;
+  for (size_t k = 0; k < at_client.size(); ++k) {
+    const Received& r = at_client[k];
+    ASSERT_GE(r.bytes.size(), 2u);
+    int i = r.bytes[0] << 8 | r.bytes[1];
+    bool second = r.bytes.size() == 3;
+    if (second) {
+      EXPECT_EQ(r.bytes[2], 0xff);
+    }
+    // Each request's plain reply precedes its marked one, and requests
+    // are answered in order (UDP may drop, never reorder, on loopback).
+    EXPECT_GE(2 * i + second, last + 1) << "datagram " << k;
+    last = 2 * i + second;
+    EXPECT_EQ(r.from, a->local_endpoint());
+  }
+}
+
 TEST_F(UdpTransportTest, SendToWrongFamilyIsInvalidArgument) {
   std::vector<Received> sink;
   std::unique_ptr<UdpTransport> t = Bind("127.0.0.1:0", &sink);
