@@ -122,6 +122,7 @@ nlohmann::ordered_json ReportJson(const LookupBenchReport& r) {
   out["churn"] = o.churn;
   out["churn_replaced"] = r.churn_replaced;
   out["in_flight"] = o.in_flight;
+  out["id_binding"] = IdBindingName(o.id_binding);
   out["median_rtt_ms"] = r.median_rtt_ms;
   out["bootstrap_virtual_seconds"] = r.bootstrap_virtual_seconds;
   out["bootstrap_failures"] = r.bootstrap_failures;
@@ -141,7 +142,6 @@ nlohmann::ordered_json ReportJson(const LookupBenchReport& r) {
                    {"stores_dropped", a.stores_dropped},
                    {"finds_answered", a.finds_answered},
                    {"get_success_rate", r.get.success_rate()},
-                   {"id_binding", IdBindingName(o.id_binding)},
                    {"sybils_in_closest", a.sybils_in_closest},
                    {"closest_sybil_cpl", a.closest_sybil_cpl},
                    {"eclipsed_get_success_rate",
