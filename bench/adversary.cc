@@ -34,6 +34,17 @@ dht::NodeId NextTo(const dht::NodeId& target, uint64_t draw) {
 
 }  // namespace
 
+dht::NodeId ClosestBoundId(const dht::NodeId& target,
+                           const net::Endpoint& address,
+                           const dht::IdBindingOptions& binding) {
+  dht::NodeId best;
+  for (uint8_t r = 0; r < (1 << dht::kRandomBits); ++r) {
+    const dht::NodeId candidate = dht::BindTo(target, address, r, binding);
+    if (r == 0 || dht::CloserTo{target}(candidate, best)) best = candidate;
+  }
+  return best;
+}
+
 const char* AttackModeName(AttackMode mode) {
   switch (mode) {
     case AttackMode::kNone:
@@ -94,6 +105,10 @@ MemberHook::Plan Adversaries::PlanMember(size_t index,
     const size_t target = sybil / static_cast<size_t>(options_.sybils_per_key);
     if (target < eclipse_targets_.size()) {
       plan.id = NextTo(eclipse_targets_[target], Mix(seed_ ^ Mix(index)));
+      if (options_.binding) {
+        plan.id = ClosestBoundId(*plan.id, transport.local_endpoint(),
+                                 *options_.binding);
+      }
     }
   }
   plan.wrapper = std::make_unique<HostileTransport>(transport, *this);

@@ -29,6 +29,10 @@
 //    hosts, which share one /64 (net/sim_network.h): one attacker's cheap
 //    Sybils, which the per-prefix limits bound. Otherwise they sit on
 //    IPv4 hosts, counted as distinct hosts (see SimIpv4Hosts()).
+//    Against id binding (`binding` set: the honest nodes enforce it), a
+//    Sybil cannot place its id freely: it takes, of the 8 ids' prefixes
+//    its address allows (dht/id_binding.h), the one closest to its key,
+//    and the key's own bits after it.
 //
 // Determinism: who is an adversary and where eclipse ids go derive from
 // the seed alone; the adversaries' answers from the overlay's state.
@@ -46,6 +50,7 @@
 #include "bench/id_index.h"
 #include "bench/sim_overlay.h"
 #include "dht/contact.h"
+#include "dht/id_binding.h"
 #include "dht/kademlia_parameters.h"
 #include "dht/node_id.h"
 #include "net/clock.h"
@@ -73,7 +78,16 @@ struct AdversaryOptions {
   // Members below this index are honest (member 0 always is). Tests set
   // it with fraction 1 to add Sybils after an honest overlay.
   size_t honest_first = 1;
+  // Eclipse: the id binding the honest nodes enforce, which the Sybils'
+  // ids must then satisfy; nullopt: ids placed freely.
+  std::optional<dht::IdBindingOptions> binding;
 };
+
+// Returns the id bound to `address` (under `binding`) closest to `target`:
+// the best an attacker at that address can do next to `target`.
+dht::NodeId ClosestBoundId(const dht::NodeId& target,
+                           const net::Endpoint& address,
+                           const dht::IdBindingOptions& binding);
 
 class Adversaries final : public MemberHook {
  public:

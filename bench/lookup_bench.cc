@@ -48,7 +48,34 @@ SimOverlayOptions OverlayOptions(const LookupBenchOptions& options) {
   overlay.network.loss = options.loss;
   overlay.node.bucket_size = options.k;
   overlay.node.parallelism = options.alpha;
+  if (options.id_binding != LookupBenchOptions::IdBinding::kOff) {
+    dht::IdBindingOptions& binding = overlay.node.id_binding;
+    binding.verify_private = true;
+    binding.ipv4_prefix_length = 32;  // Each simulated IPv4 host its own.
+    binding.enforce =
+        options.id_binding == LookupBenchOptions::IdBinding::kEnforced;
+  }
   return overlay;
+}
+
+// Fills the report's placement fields: where the eclipse Sybils' ids lie
+// relative to the keys they surround.
+void MeasurePlacement(const IdIndex& index,
+                      const Adversaries& adversaries,
+                      const std::vector<dht::NodeId>& targets, int k,
+                      AdversaryReport& out) {
+  if (out.eclipsed_keys == 0) return;
+  double in_closest = 0;
+  double cpl = 0;
+  for (size_t t = 0; t < out.eclipsed_keys; ++t) {
+    for (size_t i : index.Closest(targets[t], static_cast<size_t>(k))) {
+      if (adversaries.IsAdversary(i)) ++in_closest;
+    }
+    std::vector<dht::Contact> sybil = adversaries.Closest(targets[t], 1);
+    if (!sybil.empty()) cpl += sybil[0].id.CommonPrefixLength(targets[t]);
+  }
+  out.sybils_in_closest = in_closest / out.eclipsed_keys;
+  out.closest_sybil_cpl = cpl / out.eclipsed_keys;
 }
 
 // Builds the overlay, measuring time and heap; fills the bootstrap fields.
@@ -117,6 +144,28 @@ size_t HeapInUse() {
   return info.uordblks + info.hblkhd;
 }
 
+const char* IdBindingName(LookupBenchOptions::IdBinding mode) {
+  switch (mode) {
+    case LookupBenchOptions::IdBinding::kOff:
+      return "off";
+    case LookupBenchOptions::IdBinding::kBound:
+      return "bound";
+    case LookupBenchOptions::IdBinding::kEnforced:
+      return "enforced";
+  }
+  return "off";
+}
+
+absl::StatusOr<LookupBenchOptions::IdBinding> ParseIdBinding(
+    std::string_view text) {
+  using Mode = LookupBenchOptions::IdBinding;
+  for (Mode mode : {Mode::kOff, Mode::kBound, Mode::kEnforced}) {
+    if (text == IdBindingName(mode)) return mode;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown id binding '", std::string(text), "' (off, bound or enforced)"));
+}
+
 absl::Status ValidateLookupBench(const LookupBenchOptions& options) {
   if (options.nodes < 2) {
     return absl::InvalidArgumentError("--nodes must be at least 2");
@@ -149,6 +198,10 @@ absl::Status ValidateLookupBench(const LookupBenchOptions& options) {
     return absl::InvalidArgumentError(
         "--loss, --churn, --baseline, --join oracle and --adversary need "
         "--sim (the simulator)");
+  }
+  if (options.transport == BenchTransport::kUdp &&
+      options.id_binding != LookupBenchOptions::IdBinding::kOff) {
+    return absl::InvalidArgumentError("--id-binding needs --sim");
   }
   return ValidateLinkModel(options.link);
 }
@@ -250,8 +303,12 @@ absl::StatusOr<LookupBenchReport> RunSimLookupBench(
   // node is added; destroyed after it (declared after it).
   std::unique_ptr<Adversaries> adversaries;
   if (options.attack != AttackMode::kNone) {
+    AdversaryOptions adversary = AdversaryOptionsOf(options);
+    if (options.id_binding == LookupBenchOptions::IdBinding::kEnforced) {
+      adversary.binding = OverlayOptions(options).node.id_binding;
+    }
     adversaries = std::make_unique<Adversaries>(
-        AdversaryOptionsOf(options), options.seed ^ 0x7379626c,  // "sybl"
+        adversary, options.seed ^ 0x7379626c,  // "sybl"
         overlay.clock(), EclipseTargets(plan));
     overlay.set_hook(adversaries.get());
   }
@@ -277,6 +334,8 @@ absl::StatusOr<LookupBenchReport> RunSimLookupBench(
     out.eclipsed_gets =
         Summarize(records, 0, 2 * out.eclipsed_keys, report.median_rtt_ms,
                   LookupKind::kGet);
+    MeasurePlacement(initial, *adversaries, EclipseTargets(plan),
+                     options.k, out);
   }
   if (options.baseline_flooding && !report.interrupted) {
     absl::StatusOr<BaselineReport> baseline = RunFloodingBaseline(

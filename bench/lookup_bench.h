@@ -74,7 +74,21 @@ struct LookupBenchOptions {
   double adversary = 0;
   AttackMode attack = AttackMode::kNone;
   bool sybils_share_prefix = true;  // Eclipse: one /64, or spread hosts.
+  // Simulator only: node ids bound to the simulated hosts' addresses
+  // (dht/id_binding.h), which the benchmark then treats as verifiable,
+  // each host its own prefix (as SimIpv4Hosts() is for the per-prefix
+  // limits): kOff, ids random as in production on private addresses;
+  // kBound, honest ids bound and verified contacts preferred; kEnforced,
+  // as kBound with every node enforcing, and eclipse Sybils taking the
+  // best bound ids they can.
+  enum class IdBinding : uint8_t { kOff, kBound, kEnforced };
+  IdBinding id_binding = IdBinding::kOff;
 };
+
+// "off", "bound", "enforced"; and back (InvalidArgument otherwise).
+const char* IdBindingName(LookupBenchOptions::IdBinding mode);
+absl::StatusOr<LookupBenchOptions::IdBinding> ParseIdBinding(
+    std::string_view text);
 
 // Returns InvalidArgument naming the flag-level problem, if any.
 absl::Status ValidateLookupBench(const LookupBenchOptions& options);
@@ -117,6 +131,11 @@ struct AdversaryReport {
   uint64_t finds_answered = 0;  // find_node/find_value answered hostilely.
   // Gets of the eclipsed keys (the first eclipsed_keys keys).
   LookupStatsSummary eclipsed_gets;
+  // Where the eclipse's ids landed, over the eclipsed keys: the mean
+  // number of Sybils among the k nodes closest to the key, and the mean
+  // common prefix length of the key and its closest Sybil.
+  double sybils_in_closest = 0;
+  double closest_sybil_cpl = 0;
 };
 
 struct LookupBenchReport {

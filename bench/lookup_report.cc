@@ -122,6 +122,7 @@ nlohmann::ordered_json ReportJson(const LookupBenchReport& r) {
   out["churn"] = o.churn;
   out["churn_replaced"] = r.churn_replaced;
   out["in_flight"] = o.in_flight;
+  out["id_binding"] = IdBindingName(o.id_binding);
   out["median_rtt_ms"] = r.median_rtt_ms;
   out["bootstrap_virtual_seconds"] = r.bootstrap_virtual_seconds;
   out["bootstrap_failures"] = r.bootstrap_failures;
@@ -141,6 +142,8 @@ nlohmann::ordered_json ReportJson(const LookupBenchReport& r) {
                    {"stores_dropped", a.stores_dropped},
                    {"finds_answered", a.finds_answered},
                    {"get_success_rate", r.get.success_rate()},
+                   {"sybils_in_closest", a.sybils_in_closest},
+                   {"closest_sybil_cpl", a.closest_sybil_cpl},
                    {"eclipsed_get_success_rate",
                     a.eclipsed_gets.lookups > 0
                         ? Json(a.eclipsed_gets.success_rate())
@@ -192,11 +195,17 @@ std::string ReportTable(const LookupBenchReport& r) {
     absl::StrAppendFormat(
         &out,
         "adversaries: %d (%g, %s, %s prefix); get success %.2f %%; %d "
-        "eclipsed keys, their gets %.2f %%; %d stores dropped\n\n",
+        "eclipsed keys, their gets %.2f %%; %d stores dropped\n",
         a.adversaries, o.adversary, AttackModeName(o.attack),
         SybilPrefixName(o),
         100 * r.get.success_rate(), a.eclipsed_keys,
         100 * a.eclipsed_gets.success_rate(), a.stores_dropped);
+    absl::StrAppendFormat(
+        &out,
+        "id binding %s; per eclipsed key: %.1f Sybils among its k closest "
+        "nodes, closest Sybil shares %.1f bits with it\n\n",
+        IdBindingName(o.id_binding), a.sybils_in_closest,
+        a.closest_sybil_cpl);
   }
   absl::StrAppend(&out, TableRows("all lookups", r.all), "\n",
                   TableRows("find_node", r.find_node), "\n",

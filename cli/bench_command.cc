@@ -129,6 +129,10 @@ absl::StatusOr<bench::LookupBenchOptions> ToOptions(
   if (!attack.ok()) return Annotate(attack.status(), "--attack");
   options.attack = *attack;
   options.sybils_share_prefix = flags.sybil_prefix == "shared";
+  absl::StatusOr<bench::LookupBenchOptions::IdBinding> binding =
+      bench::ParseIdBinding(flags.id_binding);
+  if (!binding.ok()) return Annotate(binding.status(), "--id-binding");
+  options.id_binding = *binding;
   if (absl::Status valid = bench::ValidateLookupBench(options); !valid.ok()) {
     return valid;
   }
@@ -210,6 +214,13 @@ void AddLookupFlags(CLI::App& lookup, BenchLookupFlags& flags) {
                     "eclipse: Sybils share one /64 (shared) or sit on "
                     "distinct hosts (spread)")
       ->check(CLI::IsMember({"shared", "spread"}))
+      ->capture_default_str();
+  lookup.add_option("--id-binding", flags.id_binding,
+                    "simulator: bind ids to the simulated hosts' addresses, "
+                    "treated as verifiable: off, bound (verified contacts "
+                    "preferred) or enforced (unbound ids refused; eclipse "
+                    "Sybils take the best bound ids they can)")
+      ->check(CLI::IsMember({"off", "bound", "enforced"}))
       ->capture_default_str();
   CLI::Option* json =
       lookup.add_flag("--json", flags.json, "print one JSON object");

@@ -47,6 +47,7 @@ struct BenchLookupFlags {
   double adversary = 0;             // Fraction of malicious nodes.
   std::string attack = "none";      // "none", "drop" or "eclipse".
   std::string sybil_prefix = "shared";  // Eclipse: "shared" or "spread".
+  std::string id_binding = "off";  // "off", "bound" or "enforced".
   bool json = false;
   bool csv = false;
   std::string log_level = "warn";

@@ -137,6 +137,9 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
                    "off; loopback is exempt")
       ->type_name("BYTES/s")
       ->capture_default_str();
+  command->add_flag("--enforce-id-binding", flags.enforce_id_binding,
+                    "refuse contacts whose id is not bound to their public "
+                    "address (default: off; prefer them only)");
   command
       ->add_option("--max-records", flags.max_records,
                    "most records the node holds")

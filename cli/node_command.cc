@@ -177,6 +177,7 @@ absl::StatusOr<SessionOptions> NodeSessionOptions(const NodeFlags& flags) {
   dht::NodeOptions& node = options.runtime.node;
   node.bucket_size = flags.k;
   node.parallelism = flags.alpha;
+  node.id_binding.enforce = flags.enforce_id_binding;
   absl::StatusOr<std::vector<net::Subnet>> stats_allow =
       ParseSubnets("--stats-allow", flags.stats_allow);
   if (!stats_allow.ok()) return stats_allow.status();

@@ -65,6 +65,9 @@ struct NodeFlags {
   uint64_t max_records = 1'000'000;
   uint64_t max_record_bytes = uint64_t{256} << 20;
   std::string store_admission = "on";
+  // Refuse contacts whose id is not bound to their address
+  // (dht::IdBindingOptions::enforce); off by default (README says why).
+  bool enforce_id_binding = false;
   std::string log_level = "info";
   // Serve GET /metrics (Prometheus) here: HOST:PORT, or PORT for
   // 127.0.0.1:PORT (cli/metrics_server.h). "": no metrics server.

@@ -119,6 +119,9 @@ struct FindNode {
 struct Nodes {
   std::vector<Contact> closest;
   std::string token;
+  // The address the request came from, as the responder saw it (a
+  // trailing extension: absent in answers from nodes that predate it).
+  std::optional<net::Endpoint> observed{};
   friend bool operator==(const Nodes&, const Nodes&) = default;
 };
 // Carries the key itself, not just its id (a departure from the paper's
@@ -134,6 +137,7 @@ struct Value {
   // With a record, as many as fit in the datagram beside it.
   std::vector<Contact> closest;
   std::string token;
+  std::optional<net::Endpoint> observed{};  // As in Nodes.
   friend bool operator==(const Value&, const Value&) = default;
 };
 struct Store {

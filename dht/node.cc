@@ -17,9 +17,13 @@ uint64_t SeedOf(const NodeOptions& options) {
   return (uint64_t{device()} << 32) ^ device();
 }
 
-NodeId IdOf(const NodeOptions& options) {
+NodeId IdOf(const NodeOptions& options, const net::Endpoint& local) {
+  if (options.id) return *options.id;
   std::mt19937_64 id_gen(*options.seed ^ 0x6b61642d6e6f6465);  // "kad-node"
-  return options.id.value_or(NodeId::Random(id_gen));
+  if (Verifiable(local, options.id_binding)) {
+    return RandomBoundId(local, options.id_binding, id_gen);
+  }
+  return NodeId::Random(id_gen);
 }
 
 }  // namespace
@@ -39,7 +43,7 @@ Node::Node(NodeOptions options, net::Transport& transport, net::Clock& clock,
                                    : NodeOptions::SecretSource::kCsprng;
   }
   options.seed = SeedOf(options);
-  const NodeId id = IdOf(options);
+  const NodeId id = IdOf(options, transport.local_endpoint());
   impl_ = std::make_unique<Impl>(id, std::move(options), transport, clock,
                                  store, publications);
 }
@@ -85,6 +89,10 @@ void Node::Stats(const net::Endpoint& endpoint, Callback<StatsReport> done) {
   impl_->Stats(endpoint, std::move(done));
 }
 const NodeId& Node::id() const { return impl_->id(); }
+std::optional<net::Endpoint> Node::public_address() const {
+  return impl_->public_address();
+}
+bool Node::id_bound() const { return impl_->id_bound(); }
 net::Endpoint Node::endpoint() const {
   return impl_->transport().local_endpoint();
 }

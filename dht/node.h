@@ -137,6 +137,12 @@ class Node {
 
   const NodeId& id() const;
   net::Endpoint endpoint() const;
+  // Returns this node's public address (port 0) as a majority of its
+  // peers report it (dht/public_address.h) or, until they agree, its own
+  // address if ids can be verified against it; nullopt if neither.
+  std::optional<net::Endpoint> public_address() const;
+  // Returns whether id() is bound to public_address() (dht/id_binding.h).
+  bool id_bound() const;
   const RoutingTable& routing_table() const;
   const NodeStats& stats() const;
   // Requests refused and replies withheld, by reason (dht/request_gate.h).

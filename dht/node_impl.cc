@@ -29,6 +29,7 @@ RoutingTableOptions TableOptions(const NodeOptions& options,
   table.max_per_subnet = options.max_per_subnet_in_bucket;
   table.max_per_subnet_in_table = options.max_per_subnet_in_table;
   table.prefix_limit_exempt = exempt;
+  table.id_binding = options.id_binding;
   return table;
 }
 
@@ -77,12 +78,14 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
       expiry_interval_(options.expiry_interval),
       republish_interval_(options.republish_interval),
       prefix_limit_exempt_(std::move(options.prefix_limit_exempt)),
+      id_binding_(options.id_binding),
       transport_(transport),
       clock_(clock),
       store_(store, clock,
              {options.store_commit_batch, options.store_commit_delay}),
       routing_table_(id_, TableOptions(options, prefix_limit_exempt_), clock.Now()),
       gen_(*options.seed),
+      public_address_({}, options.id_binding),
       secret_gen_(options.secrets == NodeOptions::SecretSource::kCsprng
                       ? absl::BitGenRef(csprng_)
                       : absl::BitGenRef(gen_)),
@@ -114,10 +117,26 @@ Node::Impl::Impl(const NodeId& id, NodeOptions options,
                    gen_),
       gate_(options.admission, options.reply_budget, GateSeedOf(options)),
       timers_(clock) {
+  requester_.set_id_binding(id_binding_, public_address_);
   if (!options.read_only) {
     requester_.set_on_contact_added(
         [this](const Contact& contact) { replication_.OnContactAdded(contact); });
   }
+}
+
+std::optional<net::Endpoint> Node::Impl::public_address() const {
+  if (std::optional<net::Endpoint> decided = public_address_.Decided()) {
+    return decided;
+  }
+  const net::Endpoint local = transport_.local_endpoint();
+  if (Verifiable(local, id_binding_)) return local.WithPort(0);
+  return std::nullopt;
+}
+
+bool Node::Impl::id_bound() const {
+  std::optional<net::Endpoint> address = public_address();
+  return address.has_value() &&
+         CheckId(id_, *address, id_binding_) == IdCheck::kVerified;
 }
 
 Node::Impl::~Impl() {

@@ -25,6 +25,7 @@
 #include "dht/latency_window.h"
 #include "dht/lookup_driver.h"
 #include "dht/node.h"
+#include "dht/public_address.h"
 #include "dht/publisher.h"
 #include "absl/random/bit_gen_ref.h"
 #include "dht/csprng.h"
@@ -60,6 +61,8 @@ class Node::Impl {
   void AdoptContacts(std::span<const Contact> contacts);
 
   const NodeId& id() const { return id_; }
+  std::optional<net::Endpoint> public_address() const;
+  bool id_bound() const;
   net::Transport& transport() const { return transport_; }
   const RoutingTable& routing_table() const { return routing_table_; }
   const NodeStats& stats() const { return stats_; }
@@ -95,6 +98,7 @@ class Node::Impl {
   const absl::Duration republish_interval_;
   // The routing table's and lookups' options refer to it.
   const std::vector<net::Subnet> prefix_limit_exempt_;
+  const IdBindingOptions id_binding_;
   net::Transport& transport_;
   net::Clock& clock_;
   // Wraps the store given; every piece uses it, and store answers wait
@@ -103,6 +107,7 @@ class Node::Impl {
   NodeStats stats_;
   RoutingTable routing_table_;
   SplitMix64 gen_;
+  PublicAddress public_address_;  // What peers say our address is.
   Csprng csprng_;
   // Token secrets and transaction ids: csprng_ or gen_ (NodeOptions::secrets).
   absl::BitGenRef secret_gen_;

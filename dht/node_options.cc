@@ -42,6 +42,12 @@ absl::Status ValidateNodeOptions(const NodeOptions& options) {
     return absl::InvalidArgumentError(absl::StrCat(
         "lookup_max_requests must be at least k (", options.bucket_size, ")"));
   }
+  if (const IdBindingOptions& b = options.id_binding;
+      b.ipv4_prefix_length < 8 || b.ipv4_prefix_length > 32 ||
+      b.ipv6_prefix_length < 16 || b.ipv6_prefix_length > 128) {
+    return absl::InvalidArgumentError(
+        "id_binding prefix lengths must be 8-32 (IPv4) and 16-128 (IPv6)");
+  }
   if (!IsPositive(options.lookup_deadline)) {
     return absl::InvalidArgumentError("lookup_deadline must be positive");
   }

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "dht/admission_control.h"
+#include "dht/id_binding.h"
 #include "dht/kademlia_parameters.h"
 #include "dht/node_id.h"
 #include "dht/reply_budget.h"
@@ -29,7 +30,10 @@ namespace kad::dht {
 ReplyBudgetOptions DefaultReplyBudget();
 
 struct NodeOptions {
-  std::optional<NodeId> id;  // Default: random, drawn from `seed`.
+  // Default: random, drawn from `seed` — bound to the transport's local
+  // address when ids can be verified against it (a node listening on its
+  // public address; dht/id_binding.h).
+  std::optional<NodeId> id;
   // Seeds the node's randomness (id, token secrets, transaction ids,
   // refresh targets). Default: drawn from std::random_device. Set it to
   // reproduce a simulated run.
@@ -95,6 +99,12 @@ struct NodeOptions {
   // (positive). A lookup that hits one ends with what it has.
   int lookup_max_requests = kDefaultLookupMaxRequests;
   absl::Duration lookup_deadline = kDefaultLookupDeadline;
+  // Id binding (dht/id_binding.h): which ids verify from which
+  // addresses, and whether contacts whose ids do not are refused
+  // (`kad node --enforce-id-binding`). Default: verified contacts are
+  // preferred, nothing is refused (id_binding.enforce = false; README,
+  // "Id binding", says why).
+  IdBindingOptions id_binding;
   // Besides loopback, requesters in these subnets may ask for our stats.
   // Default: none (loopback only).
   std::vector<net::Subnet> stats_allow;

@@ -41,11 +41,12 @@ Body RequestHandler::Handle(const Message& request, const net::Endpoint& from,
   if (std::holds_alternative<Ping>(request.body)) return Pong{from};
   if (const auto* find = std::get_if<FindNode>(&request.body)) {
     return Nodes{ClosestFor(find->target, request.sender),
-                 tokens_.Issue(from, now)};
+                 tokens_.Issue(from, now), from};
   }
   if (const auto* find = std::get_if<FindValue>(&request.body)) {
     Value value;
     value.token = tokens_.Issue(from, now);
+    value.observed = from;
     value.closest = ClosestFor(NodeId::ForKey(find->key), request.sender);
     if (auto record = store_.Get(find->key, now); record.ok()) {
       value.record = *std::move(record);
@@ -71,6 +72,11 @@ void RequestHandler::FitInDatagram(Value& value, absl::Time now) const {
   std::vector<Contact> closest = std::move(value.closest);
   value.closest.clear();
   auto bare = EncodeMessage(Message{~TransactionId{0}, NodeId(), value}, now);
+  if (value.observed && (!bare.ok() || bare->size() >= kMaxDatagramBytes)) {
+    // The record leaves no room for the observed address: it is optional.
+    value.observed.reset();
+    bare = EncodeMessage(Message{~TransactionId{0}, NodeId(), value}, now);
+  }
   if (!bare.ok() || bare->size() >= kMaxDatagramBytes) return;
   size_t room = (kMaxDatagramBytes - bare->size()) / kMaxContactBytes;
   if (closest.size() > room) closest.resize(room);

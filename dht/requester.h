@@ -7,6 +7,14 @@
 // has answered us), a failure charges the node the request expected, and
 // when a full bucket wants its oldest entry checked, that ping is sent.
 //
+// It also hears, from every answer that carries one, the address the
+// responder saw us at (dht/public_address.h), and applies id binding
+// (dht/id_binding.h): with enforcement on, an answer whose sender's id
+// does not verify from its address reaches `on_done` as a failure
+// (PermissionDenied), and contacts whose ids do not verify from theirs
+// are removed from the closest lists of find_node and find_value
+// answers, so no lookup uses them.
+//
 // Handlers follow RpcClient's contract (dht/rpc_client.h); the table is
 // updated just before `on_done` runs.
 //
@@ -20,7 +28,9 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "dht/contact.h"
+#include "dht/id_binding.h"
 #include "dht/message.h"
+#include "dht/public_address.h"
 #include "dht/routing_table.h"
 #include "dht/rpc_client.h"
 #include "net/clock.h"
@@ -41,6 +51,15 @@ class Requester {
   void Send(const net::Endpoint& to, std::optional<NodeId> expected,
             Body body, RpcHandlers handlers);
 
+  // Sets the id binding to apply and where observed addresses go (see
+  // the class comment); both borrowed, and must outlive the requester.
+  // Until set: no binding enforced, observed addresses ignored.
+  void set_id_binding(const IdBindingOptions& id_binding,
+                      PublicAddress& public_address) {
+    id_binding_ = &id_binding;
+    public_address_ = &public_address;
+  }
+
   // Sets what runs when an answer brings a new contact into the table
   // (replication hands records to it).
   void set_on_contact_added(absl::AnyInvocable<void(const Contact&)> fn) {
@@ -48,6 +67,9 @@ class Requester {
   }
 
  private:
+  // Reports the observed address `outcome` carries, and applies id
+  // binding to it (see the class comment).
+  void Screen(const net::Endpoint& to, absl::StatusOr<Message>& outcome);
   void NoteOutcome(const net::Endpoint& to,
                    const std::optional<NodeId>& expected,
                    const absl::StatusOr<Message>& outcome);
@@ -56,6 +78,8 @@ class Requester {
   RpcClient& rpc_;
   RoutingTable& routing_table_;
   net::Clock& clock_;
+  const IdBindingOptions* id_binding_ = nullptr;
+  PublicAddress* public_address_ = nullptr;
   absl::AnyInvocable<void(const Contact&)> on_contact_added_;
 };
 

@@ -115,6 +115,7 @@ RoutingEntry RoutingTable::EntryOf(const Slot& slot) const {
 RoutingTable::Slot RoutingTable::MakeSlot(const Contact& contact,
                                           uint32_t seen) {
   Slot slot{.id = contact.id, .seen = seen, .port = contact.endpoint.port()};
+  slot.verified = Verified(contact);
   std::span<const uint8_t> address = contact.endpoint.address();
   if (contact.endpoint.family() == net::Family::kIpv6) {
     slot.ipv6 = true;
@@ -194,6 +195,11 @@ RoutingTable::Update RoutingTable::OnResponse(const Contact& contact,
                                               absl::Time now) {
   const Update rejected{Update::Kind::kRejected, std::nullopt};
   if (contact.id == self_) return rejected;
+  if (options_.id_binding.enforce &&
+      !Admissible(CheckId(contact.id, contact.endpoint, options_.id_binding),
+                  options_.id_binding)) {
+    return rejected;
+  }
   size_t index = BucketIndex(contact.id);
   if (FindSlot(index, contact.id) != nullptr) {
     return Refresh(index, contact, now);
@@ -204,6 +210,9 @@ RoutingTable::Update RoutingTable::OnResponse(const Contact& contact,
   if (SubnetFull(index, contact)) return rejected;
   if (bucket.live.size() < static_cast<size_t>(options_.bucket_size)) {
     AddLive(bucket, MakeSlot(contact, SecondsOf(now)));
+    return {Update::Kind::kAdded, std::nullopt};
+  }
+  if (DisplaceUnverified(bucket, contact, now)) {
     return {Update::Kind::kAdded, std::nullopt};
   }
   return Cache(bucket, contact, now);
@@ -495,7 +504,8 @@ RoutingTable::Update RoutingTable::Cache(Bucket& bucket,
   cache.insert(cache.begin(), entry);
   Update update{Update::Kind::kCached, std::nullopt};
   for (Slot& slot : bucket.live) {
-    if (slot.questioned) continue;
+    // An unverified newcomer never puts a verified entry in question.
+    if (slot.questioned || (slot.verified && !entry.verified)) continue;
     // Least recently seen first: if this one is presumed alive, all are.
     absl::Time last_seen = epoch_ + absl::Seconds(slot.seen);
     if (now - last_seen < options_.presumed_alive_for) break;
@@ -504,6 +514,24 @@ RoutingTable::Update RoutingTable::Cache(Bucket& bucket,
     break;
   }
   return update;
+}
+
+bool RoutingTable::Verified(const Contact& contact) const {
+  return CheckId(contact.id, contact.endpoint, options_.id_binding) ==
+         IdCheck::kVerified;
+}
+
+bool RoutingTable::DisplaceUnverified(Bucket& bucket, const Contact& contact,
+                                      absl::Time now) {
+  // Least recently seen first.
+  auto unverified = std::find_if(bucket.live.begin(), bucket.live.end(),
+                                 [](const Slot& s) { return !s.verified; });
+  if (unverified == bucket.live.end() || !Verified(contact)) return false;
+  bucket.live.erase(unverified);
+  std::erase_if(bucket.replacements,
+                [&](const Slot& s) { return s.id == contact.id; });
+  AddLive(bucket, MakeSlot(contact, SecondsOf(now)));
+  return true;
 }
 
 void RoutingTable::AddLive(Bucket& bucket, Slot entry) {
@@ -525,8 +553,13 @@ void RoutingTable::FillFromCache(size_t index) {
   Bucket& bucket = buckets_[index];
   while (bucket.live.size() < static_cast<size_t>(options_.bucket_size) &&
          !bucket.replacements.empty()) {
-    Slot candidate = bucket.replacements.front();
-    bucket.replacements.erase(bucket.replacements.begin());
+    // Verified candidates first, then the most recent.
+    auto pick = std::find_if(bucket.replacements.begin(),
+                             bucket.replacements.end(),
+                             [](const Slot& s) { return s.verified; });
+    if (pick == bucket.replacements.end()) pick = bucket.replacements.begin();
+    Slot candidate = *pick;
+    bucket.replacements.erase(pick);
     // Entries may have claimed its endpoint or subnet since it was cached.
     Contact contact = ContactOf(candidate);
     if (EndpointTaken(contact.endpoint, contact.id) ||

@@ -24,7 +24,9 @@
 //   - each replacement cache holds at most replacement_cache_size contacts,
 //     most recent first, none of them also an entry, with the same subnet
 //     limit applied to the cache on its own;
-//   - a bucket with room has an empty replacement cache.
+//   - a bucket with room has an empty replacement cache;
+//   - with id_binding.enforce, no entry's id fails to verify from its
+//     address (dht/id_binding.h).
 //
 // Where this departs from the Kademlia paper:
 //   - Only a node that answered one of our requests enters the table
@@ -53,6 +55,13 @@
 //     may the id move. A failure charged through OnFailure(Contact) counts
 //     only against an entry at that endpoint, so requests sent to an
 //     impostor's address cannot wear down the real entry.
+//   - Verified contacts first (id binding, dht/id_binding.h): a contact
+//     whose id verifies from its address takes the place of the
+//     least-recently-seen unverified entry of a full bucket (which is
+//     dropped); an unverified newcomer never has a verified entry pinged
+//     for eviction; a replacement cache promotes verified candidates
+//     first. With id_binding.enforce, a contact whose id fails to verify
+//     is rejected.
 //
 // Memory (a simulated overlay of a million nodes keeps a million tables): an
 // entry or replacement candidate is a 32-byte Slot — the id, the time it was
@@ -83,6 +92,7 @@
 #include "absl/random/bit_gen_ref.h"
 #include "absl/time/time.h"
 #include "dht/contact.h"
+#include "dht/id_binding.h"
 #include "dht/kademlia_parameters.h"
 #include "dht/node_id.h"
 #include "net/endpoint.h"
@@ -109,6 +119,9 @@ struct RoutingTableOptions {
   // (BEP 5's "good" node: heard from in the last 15 minutes); a newcomer
   // meanwhile waits in the replacement cache. Zero pings every time.
   absl::Duration presumed_alive_for = absl::Minutes(15);
+  // Which ids verify from which addresses, and whether to refuse those
+  // that do not (see the class comment). Default: not enforced.
+  IdBindingOptions id_binding;
 };
 
 struct RoutingEntry {
@@ -139,8 +152,9 @@ class RoutingTable {
       kAdded,      // Now an entry.
       kRefreshed,  // Was an entry; last_seen, failures and endpoint updated.
       kCached,     // Bucket full: kept in its replacement cache.
-      // Own id, endpoint owned by another id, subnet full, or a known id
-      // answering from a new endpoint while its old one has not failed.
+      // Own id, endpoint owned by another id, subnet full, a known id
+      // answering from a new endpoint while its old one has not failed,
+      // or (id_binding.enforce) an id that does not verify.
       kRejected,
     } kind;
     // Set with kCached when the least-recently-seen entry not already
@@ -206,6 +220,7 @@ class RoutingTable {
     // Handed out as ping_to_evict, verdict pending.
     bool questioned : 1 = false;
     bool ipv6 : 1 = false;
+    bool verified : 1 = false;  // Its id verifies from its address.
   };
   static_assert(sizeof(Slot) == 32, "a million tables hold ~340M slots");
   struct Bucket {
@@ -241,6 +256,11 @@ class RoutingTable {
   uint32_t SecondsOf(absl::Time time) const;
   RoutingEntry EntryOf(const Slot& slot) const;
   Update Cache(Bucket& bucket, const Contact& candidate, absl::Time now);
+  // Puts `contact` (verified) in the place of the least-recently-seen
+  // unverified entry of full bucket `bucket`; returns false if none.
+  bool DisplaceUnverified(Bucket& bucket, const Contact& contact,
+                          absl::Time now);
+  bool Verified(const Contact& contact) const;
   void AddLive(Bucket& bucket, Slot entry);
   void RemoveLive(size_t bucket, size_t position);
   void FillFromCache(size_t bucket);

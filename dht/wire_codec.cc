@@ -49,6 +49,27 @@ constexpr std::array<size_t, kMaxMessageType + 1> kBodyFields = {
     2,   // offer_reply: wanted, token
 };
 
+// Trailing body fields a type may carry beyond kBodyFields (extensions
+// that older senders leave out), by wire value.
+constexpr std::array<size_t, kMaxMessageType + 1> kOptionalFields = {
+    0, 0, 0,
+    1,  // nodes: observed endpoint
+    0,
+    1,  // value: observed endpoint
+    0, 0, 0, 0, 0, 0, 0,
+};
+
+// Returns how many of its optional trailing fields `body` carries.
+size_t OptionalFieldsOf(const Body& body) {
+  if (const auto* nodes = std::get_if<Nodes>(&body)) {
+    return nodes->observed.has_value() ? 1 : 0;
+  }
+  if (const auto* value = std::get_if<Value>(&body)) {
+    return value->observed.has_value() ? 1 : 0;
+  }
+  return 0;
+}
+
 absl::Status Malformed(std::string_view reason) {
   return absl::InvalidArgumentError(
       absl::StrCat("malformed datagram: ", std::string(reason)));
@@ -64,6 +85,7 @@ void WriteBody(FieldWriter& w, const FindNode& find) {
 void WriteBody(FieldWriter& w, const Nodes& nodes) {
   w.Contacts(nodes.closest);
   w.Token(nodes.token);
+  w.TrailingEndpoint(nodes.observed);
 }
 void WriteBody(FieldWriter& w, const FindValue& find) { w.Key(find.key); }
 void WriteBody(FieldWriter& w, const Value& value) {
@@ -74,6 +96,7 @@ void WriteBody(FieldWriter& w, const Value& value) {
   }
   w.Contacts(value.closest);
   w.Token(value.token);
+  w.TrailingEndpoint(value.observed);
 }
 void WriteBody(FieldWriter& w, const Store& store) {
   w.Record(store.record);
@@ -145,7 +168,8 @@ absl::StatusOr<std::vector<uint8_t>> EncodeOrFail(const Message& message,
   std::vector<uint8_t> out;
   out.reserve(kMaxDatagramBytes);
   FieldWriter w(out, now);
-  w.Array(kHeaderFields + kBodyFields[message.body.index()]);
+  w.Array(kHeaderFields + kBodyFields[message.body.index()] +
+          OptionalFieldsOf(message.body));
   w.Uint(kProtocolVersion);
   w.Uint(message.body.index());
   w.Uint(message.transaction_id);
@@ -238,6 +262,7 @@ Body ReadBody(MessageType type, FieldReader& r, size_t fields) {
       Nodes nodes;
       nodes.closest = r.Contacts();
       nodes.token = r.Token();
+      nodes.observed = r.TrailingEndpoint("observed");
       return nodes;
     }
     case MessageType::kFindValue:
@@ -247,6 +272,7 @@ Body ReadBody(MessageType type, FieldReader& r, size_t fields) {
       value.record = r.OptionalRecord();
       value.closest = r.Contacts();
       value.token = r.Token();
+      value.observed = r.TrailingEndpoint("observed");
       return value;
     }
     case MessageType::kStore: {
@@ -312,10 +338,15 @@ absl::StatusOr<Message> ReadMessage(const msgpack::object& root,
       message_type == MessageType::kStatsReply &&
       fields.size() == kHeaderFields + kStatsReplyFirstFields;
   if (size_t expected = kHeaderFields + kBodyFields[type];
-      fields.size() != expected && !older_stats_reply) {
-    return Malformed(absl::StrCat(MessageTypeName(message_type), " has ",
-                                  fields.size(), " fields; expected ",
-                                  expected));
+      !older_stats_reply &&
+      (fields.size() < expected ||
+       fields.size() > expected + kOptionalFields[type])) {
+    return Malformed(absl::StrCat(
+        MessageTypeName(message_type), " has ", fields.size(),
+        " fields; expected ", expected,
+        kOptionalFields[type] == 0
+            ? ""
+            : absl::StrCat(" to ", expected + kOptionalFields[type])));
   }
   Message message;
   message.transaction_id = static_cast<TransactionId>(

@@ -15,15 +15,19 @@
 //   sender          bin of exactly 20 bytes (a NodeId), or nil for a
 //                   read-only client.
 //
-// Body fields by type (the element count is exact: 4 + body fields):
+// Body fields by type (the element count is exact: 4 + body fields, plus
+// the optional trailing fields a type lists, which older senders leave
+// out; a decoder that predates one rejects it):
 //
 //   0 ping          (none)
 //   1 pong          endpoint                      observed address
 //   2 find_node     bin20                         target
 //   3 nodes         array of contact, bin         closest, token
+//                   [+ endpoint]                  [observed address]
 //   4 find_value    bin                           key (the key itself)
 //   5 value         record or nil, array of contact, bin
 //                                                 record, closest, token
+//                   [+ endpoint]                  [observed address]
 //   6 store         record, bin, uint64 or nil    record, token, expected
 //                                                 seq (compare-and-swap)
 //   7 stored        (none)

@@ -167,6 +167,11 @@ void FieldWriter::Endpoint(const net::Endpoint& endpoint) {
   Uint(endpoint.port());
 }
 
+void FieldWriter::TrailingEndpoint(
+    const std::optional<net::Endpoint>& endpoint) {
+  if (endpoint) Endpoint(*endpoint);
+}
+
 void FieldWriter::Contacts(const std::vector<Contact>& contacts) {
   if (contacts.size() > kMaxContactsPerMessage) {
     return Fail(absl::StrCat(contacts.size(), " contacts; the limit is ",
@@ -355,6 +360,12 @@ net::Endpoint FieldReader::Endpoint(std::string_view field) {
       std::span(reinterpret_cast<const uint8_t*>(address.data()),
                 address.size()),
       port);
+}
+
+std::optional<net::Endpoint> FieldReader::TrailingEndpoint(
+    std::string_view field) {
+  if (next_ >= elements_.size()) return std::nullopt;
+  return Endpoint(field);
 }
 
 std::vector<Contact> FieldReader::Contacts() {

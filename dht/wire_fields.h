@@ -87,6 +87,8 @@ class FieldWriter {
   void Sender(const std::optional<NodeId>& sender);
 
   void Endpoint(const net::Endpoint& endpoint);
+  // Packs `endpoint` if set, else nothing: a trailing field.
+  void TrailingEndpoint(const std::optional<net::Endpoint>& endpoint);
   // Fails if there are more than kMaxContactsPerMessage.
   void Contacts(const std::vector<Contact>& contacts);
   // Fails if longer than kMaxTokenBytes.
@@ -148,6 +150,9 @@ class FieldReader {
   std::optional<NodeId> Sender();
   // Reads an endpoint array whose family and address length agree.
   net::Endpoint Endpoint(std::string_view field);
+  // Reads an endpoint if an element is left, else returns nullopt: a
+  // trailing field that older senders leave out.
+  std::optional<net::Endpoint> TrailingEndpoint(std::string_view field);
   // Reads the "closest" array of at most kMaxContactsPerMessage contacts.
   std::vector<Contact> Contacts();
   std::string Token();

@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "dht/id_binding.h"
 #include "dht/routing_table.h"
+#include "dht/split_mix64.h"
 #include "spdlog/spdlog.h"
 #include "storage/memory_store.h"
 
@@ -42,10 +44,13 @@ absl::StatusOr<std::unique_ptr<NodeRuntime>> NodeRuntime::Create(
     std::unique_ptr<DataDir> data_dir) {
   std::unique_ptr<NodeRuntime> runtime(
       new NodeRuntime(clock, std::move(data_dir), options));
+  runtime->id_given_ = options.node.id.has_value();
+  runtime->id_binding_ = options.node.id_binding;
   absl::StatusOr<bool> save_id = runtime->AdoptSavedState(options);
   if (!save_id.ok()) return save_id.status();
   runtime->seeds_ = std::move(options.seeds);
   const uint64_t jitter_seed = JitterSeed(options.node);
+  runtime->rekey_seed_ = jitter_seed ^ 0x72656b6579;  // "rekey"
   runtime->node_ =
       std::make_unique<dht::Node>(std::move(options.node), transport, clock,
                                   *runtime->store_, runtime->publications_);
@@ -94,6 +99,36 @@ void NodeRuntime::Start() {
   if (stats_interval_ != absl::InfiniteDuration()) {
     Every(stats_interval_, stats_interval_, [this] { LogStats(); });
   }
+  Every(kContactSavePeriod, kContactSavePeriod, [this] { CheckIdBinding(); });
+}
+
+std::optional<dht::NodeId> NodeRuntime::CheckIdBinding() {
+  const std::optional<net::Endpoint> address = node_->public_address();
+  if (!address || node_->id_bound() || address == rebound_for_) {
+    return std::nullopt;
+  }
+  rebound_for_ = address;
+  const std::string id = node_->id().ToHex();
+  const std::string at = address->AddressString();
+  if (dir_ == nullptr || id_given_) {
+    spdlog::info(
+        "id {} is not bound to our public address {}: peers that enforce id "
+        "binding refuse it ({})",
+        id, at,
+        id_given_ ? "the id was given" : "no data dir to keep a bound one in");
+    return std::nullopt;
+  }
+  dht::SplitMix64 gen(rekey_seed_);
+  const dht::NodeId bound = dht::RandomBoundId(*address, id_binding_, gen);
+  if (absl::Status saved = dir_->SaveId(bound); !saved.ok()) {
+    spdlog::warn("{}", saved.ToString());
+    return std::nullopt;
+  }
+  spdlog::warn(
+      "id {} is not bound to our public address {}; saved {}, bound to it, "
+      "in {}: the node uses it from its next start",
+      id, at, bound.ToHex(), dir_->path());
+  return bound;
 }
 
 absl::Status NodeRuntime::SaveContacts() const {
@@ -117,13 +152,20 @@ void NodeRuntime::LogStats() const {
       "malformed {}, rpc timeouts {} retransmits {} failures {}, "
       "lookups {}, "
       "replication: {} offers, {} records pushed, {} bytes, "
-      "refused: {} requests, {} replies ({} bytes)",
+      "refused: {} requests, {} replies ({} bytes), "
+      "public address {} (id {})",
       node_->routing_table().size(), held.records, held.bytes,
       stats.datagrams_in, stats.datagrams_out, stats.malformed_in,
       stats.rpc_timeouts, stats.rpc_retransmits, stats.rpc_failures,
       stats.lookups_finished, stats.offers_sent, stats.records_pushed,
       stats.maintenance_bytes, stats.requests_refused, stats.replies_withheld,
-      stats.reply_bytes_withheld);
+      stats.reply_bytes_withheld, PublicAddressText(),
+      node_->id_bound() ? "bound" : "not bound");
+}
+
+std::string NodeRuntime::PublicAddressText() const {
+  const std::optional<net::Endpoint> address = node_->public_address();
+  return address ? address->AddressString() : "unknown";
 }
 
 }  // namespace kad::runtime

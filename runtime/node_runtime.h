@@ -23,6 +23,19 @@
 // node starts a new overlay), and logs a line of counters every
 // stats_interval.
 //
+// Id binding (dht/id_binding.h): a node's id is fixed while it runs (its
+// routing table, lookups and records are all placed by it), so the
+// runtime re-keys between runs, not during one. Every kContactSavePeriod
+// it compares the id with the public address the node has learnt from
+// its peers (dht::Node::public_address); if the id is not bound to it,
+// it draws an id bound to that address and, with a data dir and no id
+// given in the options, saves it there: the node runs with it from its
+// next start (a warning says so). Without a data dir, or with an id the
+// caller chose, it only logs. Asking the seeds before choosing an id was
+// the alternative; it needs several seeds to agree (one host's word is
+// not a majority) and delays every start, while a node's address rarely
+// changes between runs.
+//
 // Ownership: the transport and clock are borrowed and must outlive the
 // runtime. Destroying it destroys the node first (pending callbacks are
 // destroyed uncalled), then cancels the runtime's timers and closes the
@@ -32,6 +45,8 @@
 #define KAD_RUNTIME_NODE_RUNTIME_H_
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
@@ -95,6 +110,10 @@ class NodeRuntime {
   // Saves the routing table's contacts to the data dir now; OK without
   // one. Errors: as DataDir::SaveContacts.
   absl::Status SaveContacts() const;
+  // Checks the id against the learnt public address now, as Start()'s
+  // timer does (see the class comment). Returns the bound id saved for
+  // the next start, if it saved one.
+  std::optional<dht::NodeId> CheckIdBinding();
 
   dht::Node& node() { return *node_; }
   const dht::Node& node() const { return *node_; }
@@ -117,6 +136,7 @@ class NodeRuntime {
   // contacts into `options`. Returns whether a new id must be saved.
   absl::StatusOr<bool> AdoptSavedState(NodeRuntimeOptions& options);
   void LogStats() const;
+  std::string PublicAddressText() const;
   // Runs `fn` after `first`, then every `period`, until destroyed.
   void Every(absl::Duration first, absl::Duration period,
              absl::AnyInvocable<void()> fn);
@@ -128,6 +148,11 @@ class NodeRuntime {
   storage::PublicationStore* publications_;
   std::vector<net::Endpoint> seeds_;
   absl::Duration stats_interval_;
+  dht::IdBindingOptions id_binding_;
+  bool id_given_ = false;  // The caller chose the id: never re-keyed.
+  // The public address a bound id was last drawn (or logged) for.
+  std::optional<net::Endpoint> rebound_for_;
+  uint64_t rekey_seed_ = 0;
   dht::TimerSet timers_;  // Contact saving, stats.
   std::unique_ptr<Joiner> joiner_;
   // Declared last, so destroyed first: before the stores it uses and the

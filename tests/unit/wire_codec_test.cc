@@ -459,6 +459,66 @@ TEST(WireCodecTest, RecordGoldensRoundTripAndAreInTheDocAndCorpus) {
   }
 }
 
+// A nodes answer with the trailing observed field (an extension: the
+// "nodes" golden above, without it, is what older nodes send and still
+// decodes, with observed unset).
+const char kNodesObservedHex[] =
+    "97"                                              // array of 7
+    "0103"                                            // version 1, type 3
+    "cd012c"                                          // transaction id 300
+    "c414a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"    // sender
+    "91"                                              // closest: 1 contact
+    "92c414c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3"  // [id,
+    "9304c404c6336401cd107e"                          //  [4, addr, 4222]]
+    "c408746f6b2d30313233"                            // token
+    "9304c404cb00710dcdc350";  // observed: [4, 203.0.113.13, 50000]
+
+TEST(WireCodecTest, NodesObservedGoldenPinsTheExtension) {
+  const Message message =
+      Make(300, Id(0xa0),
+           Nodes{{Contact{Id(0xc0), kV4}},
+                 "tok-0123",
+                 net::Endpoint::Ipv4({203, 0, 113, 13}, 50000)});
+  std::vector<uint8_t> bytes = Encode(message);
+  EXPECT_EQ(ToHex(bytes), kNodesObservedHex);
+  absl::StatusOr<Message> decoded = DecodeMessage(bytes, kNow);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, message);
+  EXPECT_THAT(ReadSourceFile("docs/PROTOCOL.md"), HasSubstr(ToHex(bytes)));
+  EXPECT_EQ(ReadSourceFile("tests/fuzz/corpus/nodes_observed"),
+            std::string(bytes.begin(), bytes.end()));
+}
+
+TEST(WireCodecTest, AnswersWithoutObservedStillDecode) {
+  for (const Golden& golden : Goldens()) {
+    if (golden.name != std::string("nodes") &&
+        golden.name != std::string("value")) {
+      continue;
+    }
+    SCOPED_TRACE(golden.name);
+    absl::StatusOr<Message> decoded = DecodeMessage(FromHex(golden.hex), kNow);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    const Body& body = decoded->body;
+    if (const auto* nodes = std::get_if<Nodes>(&body)) {
+      EXPECT_EQ(nodes->observed, std::nullopt);
+    } else {
+      EXPECT_EQ(std::get<Value>(body).observed, std::nullopt);
+    }
+  }
+}
+
+TEST(WireCodecTest, ValueCarriesObservedAndNothingMoreTrails) {
+  Value value{std::nullopt, {}, "t", net::Endpoint::Ipv4({203, 0, 113, 13}, 1)};
+  std::vector<uint8_t> bytes = Encode(Make(1, Id(1), value));
+  absl::StatusOr<Message> decoded = DecodeMessage(bytes, kNow);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(std::get<Value>(decoded->body), value);
+  // One more trailing element than the extension allows is refused.
+  ++bytes[0];  // fixarray 8 -> 9
+  for (uint8_t b : FromHex("9304c404cb00710d01")) bytes.push_back(b);
+  ExpectRejected(bytes, "value has 9 fields; expected 7 to 8");
+}
+
 TEST(WireCodecTest, SignedRecordKeyIsDerivedNotSent) {
   // The address of a signed record is not on the wire: the receiver
   // derives it, so no sender can pair a record with another address.
@@ -554,6 +614,10 @@ TEST(WireCodecTest, LargestMessagesFitOneDatagram) {
       {Make(0xffffffff, Id(1),
             Nodes{Ipv6Contacts(kMaxContactsPerMessage), token}),
        987},
+      {Make(0xffffffff, Id(1),
+            Nodes{Ipv6Contacts(kMaxContactsPerMessage), token,
+                  Ipv6Contacts(1)[0].endpoint}),
+       1010},
       {Make(0xffffffff, Id(1),
             Value{std::nullopt, Ipv6Contacts(kMaxContactsPerMessage), token}),
        988},
