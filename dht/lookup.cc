@@ -48,22 +48,25 @@ Lookup::Candidate* Lookup::FindCandidate(const NodeId& id) {
   return it == shortlist_.end() ? nullptr : &it->second;
 }
 
+bool Lookup::Widened() const {
+  return widened_ || replies_without_progress_ >= options_.parallelism;
+}
+
 int Lookup::SlotLimit() const {
-  // A round of alpha replies without progress: ask all k closest at once.
-  return replies_without_progress_ >= options_.parallelism
-             ? options_.bucket_size
-             : options_.parallelism;
+  // Without progress: all the k closest at once (and the spares).
+  return Widened() ? options_.bucket_size + options_.spare
+                   : options_.parallelism;
 }
 
 std::optional<Contact> Lookup::NextToQuery() {
-  if (in_flight_ >= SlotLimit() || capped()) return std::nullopt;
-  // Candidates still in the running for the k closest: a slow one is,
-  // until it fails (Done() waits for it), so it does not make room for
-  // the next candidate, only frees its slot.
-  int active = 0;
+  if (in_flight_ >= SlotLimit() || capped() || Done()) return std::nullopt;
+  const int places = options_.bucket_size + (Widened() ? options_.spare : 0);
+  int taken = 0;
+  bool replied = false;
   for (auto& [distance, candidate] : shortlist_) {
-    if (!Counts(candidate)) continue;
-    if (++active > options_.bucket_size) break;
+    if (!HoldsPlace(candidate, replied)) continue;
+    if (++taken > places) break;
+    if (candidate.state == State::kReplied) replied = true;
     if (candidate.state == State::kNew) {
       candidate.state = State::kInFlight;
       ++in_flight_;
@@ -72,6 +75,19 @@ std::optional<Contact> Lookup::NextToQuery() {
     }
   }
   return std::nullopt;
+}
+
+bool Lookup::AmongKClosest(const NodeId& id) const {
+  const NodeId wanted = id.DistanceTo(target_);
+  int taken = 0;
+  bool replied = false;
+  for (const auto& [distance, candidate] : shortlist_) {
+    if (!HoldsPlace(candidate, replied)) continue;
+    if (++taken > options_.bucket_size) break;
+    if (distance == wanted) return true;
+    if (candidate.state == State::kReplied) replied = true;
+  }
+  return false;
 }
 
 void Lookup::Settle(Candidate& candidate, State state) {
@@ -91,8 +107,12 @@ void Lookup::OnReply(const NodeId& from, std::span<const Contact> closer) {
   for (const Contact& contact : closer) Add(contact, depth);
   if (shortlist_.begin()->first < best_before) {
     replies_without_progress_ = 0;
+    widened_ = false;
   } else {
     ++replies_without_progress_;
+    // One of the k closest knows nobody closer: the neighbourhood is found.
+    // (`candidate` may have moved: the shortlist is a btree.)
+    if (AmongKClosest(from)) widened_ = true;
   }
 }
 
@@ -121,13 +141,13 @@ bool Lookup::Done() const {
     }
     return true;
   }
-  int active = 0;
+  // The k closest holding a place must all have replied: a slow one has
+  // none unless it is ahead of every reply (it may be the closest of all).
+  int taken = 0;
   for (const auto& [distance, candidate] : shortlist_) {
-    if (!Counts(candidate)) continue;
-    if (++active > options_.bucket_size) break;
-    // A slow request still holds completion: its node may be among the k
-    // closest, and a lookup that ends without it reports the wrong set.
+    if (!HoldsPlace(candidate, taken > 0)) continue;
     if (candidate.state != State::kReplied) return false;
+    if (++taken == options_.bucket_size) break;
   }
   return true;
 }

@@ -9,21 +9,26 @@
 //  - At most `parallelism` (alpha) requests occupy slots at once; each
 //    candidate is asked at most once.
 //  - When `parallelism` consecutive replies bring nothing closer than the
-//    closest candidate known before them (a round without progress), the
-//    lookup asks all of the k closest not yet asked at once; progress
+//    closest candidate known before them (a round without progress), or
+//    one of the k closest candidates replies without progress (the
+//    lookup has reached the target's neighbourhood), the lookup asks all
+//    of the k closest not yet asked at once, and `spare` more beyond them
+//    (so a straggler among the k closest is already covered); progress
 //    returns it to alpha.
-//  - A slow request (its timeout passed) frees its slot, so the lookup
-//    goes on asking other candidates among the k closest, but is not
-//    forgotten: a late reply still counts, and until it fails its node
-//    keeps its place among the k closest (nobody farther is asked in its
-//    place; that cost 8 % more datagrams per join).
-//  - Done when the k closest candidates that have not failed have all
-//    replied (fewer than k if fewer are left), as the paper has it. A slow
-//    one among them holds completion until it replies or fails: ending
-//    without it would drop a node that may be the closest of all (with
-//    long-tailed RTTs, 2 % of the true k closest were lost that way). The
-//    RPC layer bounds the wait (it gives up after a few timeouts) and
-//    resends meanwhile, so a lost datagram costs one timeout.
+//  - A slow request (OnSlow: RpcClient's slow mark, 1.25 RTTs, passed)
+//    frees its slot and its place among the k closest: the lookup asks
+//    the next candidate in its place and may finish without it, on the k
+//    closest that answered. Its late reply still counts if it comes before
+//    the end (it takes its place back); after the end it misses the
+//    driver's map. One exception keeps the head of the result right: a
+//    slow candidate closer than every candidate that replied holds
+//    completion until it replies or fails (it may be the closest node of
+//    all; ending without it reported the second closest as the closest).
+//    The RPC layer bounds that wait (it resends at the slow mark and gives
+//    up after a few timeouts).
+//  - Done when the k closest candidates that have neither failed nor gone
+//    slow have all replied (fewer than k if fewer are left).
+//    Measurements behind these rules: docs/BENCH.md, "Lookup latency".
 //  - Per-prefix limit (against Sybils): among the candidates in distance
 //    order, at most `max_per_subnet` from one /24 (IPv4) or /64 (IPv6)
 //    count; the rest are skipped — never asked, never waited for, never
@@ -66,11 +71,15 @@ struct LookupOptions {
   // Borrowed: must outlive the lookup. Default: loopback only.
   std::span<const net::Subnet> prefix_limit_exempt = net::LoopbackSubnets();
   // Requests one lookup may send, widening included. A full lookup sends
-  // about 24 (at most 48 measured at 10,000 nodes, 1 % loss).
+  // about 29 (at most 52 measured at 10,000 nodes, 1 % loss).
   int max_requests = kDefaultLookupMaxRequests;
+  // Candidates beyond the k closest asked when the lookup widens (see
+  // above): each covers a straggler among the k closest, at one request.
+  int spare = 1;
   // LookupDriver ends a lookup once this long has passed since it
   // started, at its next answer or timeout, with what it has (a lookup
-  // normally takes a few RTTs; 2.4 s at most measured).
+  // normally takes a few RTTs; 1.2 s at most measured at 10,000 nodes,
+  // 1 % loss).
   absl::Duration deadline = kDefaultLookupDeadline;
 };
 
@@ -92,7 +101,9 @@ class Lookup {
 
   // `from` answered with `closer` contacts (may be empty).
   void OnReply(const NodeId& from, std::span<const Contact> closer);
-  // `from`'s request passed its timeout; it stays in flight without a slot.
+  // `from`'s request passed its slow mark: it frees its slot and (unless
+  // it is closer than every reply) its place among the k closest; a reply
+  // from it still counts until the lookup is done.
   void OnSlow(const NodeId& from);
   // `from` failed for good (gave up, error, wrong answer).
   void OnFailure(const NodeId& from);
@@ -127,9 +138,19 @@ class Lookup {
   static bool Counts(const Candidate& candidate) {
     return candidate.state != State::kFailed && !candidate.excess;
   }
+  // Whether the candidate holds a place among the k closest, given
+  // whether a closer candidate has replied: it counts, and is not slow
+  // behind a reply (see the rules above).
+  static bool HoldsPlace(const Candidate& candidate, bool closer_replied) {
+    return Counts(candidate) &&
+           !(candidate.state == State::kSlow && closer_replied);
+  }
   Candidate* FindCandidate(const NodeId& id);
   void Settle(Candidate& candidate, State state);
   int SlotLimit() const;
+  bool Widened() const;
+  // Whether candidate `id` is among the k closest holding a place.
+  bool AmongKClosest(const NodeId& id) const;
 
   NodeId target_;
   LookupOptions options_;
@@ -138,6 +159,7 @@ class Lookup {
   int in_flight_ = 0;  // Candidates in kInFlight (holding a slot).
   int requests_sent_ = 0;
   int replies_without_progress_ = 0;
+  bool widened_ = false;  // One of the k closest replied without progress.
 };
 
 }  // namespace kad::dht

@@ -1,5 +1,6 @@
 #include "dht/rpc_client.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -102,13 +103,57 @@ void RpcClient::Send(const net::Endpoint& to, std::optional<NodeId> expected,
   Pending& pending = pending_[id];
   pending = Pending{to, expected,
                     std::make_unique<Message>(std::move(message)), now, 0, 0,
-                    std::move(handlers)};
+                    std::move(handlers), absl::ZeroDuration()};
   ArmTimer(id, pending);
 }
 
+absl::Duration RpcClient::SlowMark(const net::Endpoint& endpoint) const {
+  if (options_.slow_after_rtts <= 0 || !all_peers_rtt_.has_sample()) {
+    return absl::InfiniteDuration();
+  }
+  // The typical RTT, or the peer's own if it is shorter: a peer known to
+  // be slow is exactly the straggler a lookup should stop waiting for.
+  absl::Duration typical = all_peers_rtt_.smoothed();
+  if (const RttEstimator* peer = rtt_.Find(endpoint); peer != nullptr) {
+    typical = std::min(typical, peer->smoothed());
+  }
+  return std::max(typical * options_.slow_after_rtts, options_.timeouts.min);
+}
+
 void RpcClient::ArmTimer(TransactionId id, Pending& pending) {
-  pending.timer = timers_.Schedule(TimeoutFor(pending.to),
-                                  [this, id] { OnTimer(id); });
+  const absl::Duration timeout = TimeoutFor(pending.to);
+  if (pending.timeouts == 0 && pending.handlers.on_slow) {
+    const absl::Duration slow = SlowMark(pending.to);
+    if (slow < timeout) {
+      pending.slow_rest = timeout - slow;
+      pending.timer = timers_.Schedule(slow, [this, id] { OnSlowTimer(id); });
+      return;
+    }
+  }
+  pending.timer = timers_.Schedule(timeout, [this, id] { OnTimer(id); });
+}
+
+void RpcClient::Resend(Pending& pending) {
+  size_t bytes = 0;
+  // A failed send is not final: the next timeout tries again, or gives up.
+  if (SendMessage(transport_, stats_, pending.to, *pending.request,
+                  clock_.Now(), &bytes)
+          .ok()) {
+    ++stats_.rpc_retransmits;
+    if (pending.handlers.on_traffic) pending.handlers.on_traffic(bytes);
+  }
+}
+
+void RpcClient::OnSlowTimer(TransactionId id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  Pending& pending = it->second;
+  pending.timer = timers_.Schedule(pending.slow_rest,
+                                   [this, id] { OnTimer(id); });
+  Resend(pending);
+  auto slow = std::move(pending.handlers.on_slow);
+  pending.handlers.on_slow = nullptr;
+  slow();  // May send more requests; `pending` may move: not used after.
 }
 
 void RpcClient::OnTimer(TransactionId id) {
@@ -128,14 +173,7 @@ void RpcClient::OnTimer(TransactionId id) {
     done(std::move(timed_out));
     return;
   }
-  size_t bytes = 0;
-  // A failed send is not final: the next timeout tries again, or gives up.
-  if (SendMessage(transport_, stats_, pending.to, *pending.request,
-                  clock_.Now(), &bytes)
-          .ok()) {
-    ++stats_.rpc_retransmits;
-    if (pending.handlers.on_traffic) pending.handlers.on_traffic(bytes);
-  }
+  Resend(pending);
   ArmTimer(id, pending);
   if (pending.timeouts == 1) {
     ++stats_.rpc_timeouts;

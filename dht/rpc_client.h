@@ -7,21 +7,31 @@
 // it carries that sender id. Anything else is counted and dropped.
 //
 // Timeouts: each request gets the peer's RTO (RttEstimator; peers without
-// a sample get the RTO of all samples so far). When it passes, `on_slow`
-// runs (the first time), the request is sent again — same transaction id,
-// re-encoded — and keeps waiting; after `give_up_after_timeouts` timeouts
-// it fails with DeadlineExceeded. An answer to any copy before that
-// completes it. A lost datagram thus costs one timeout, not a failure:
-// a lookup waits for the k closest nodes, so a request lost on its way to
-// one of them would otherwise hold the lookup for every timeout.
+// a sample get the RTO of all samples so far). When it passes, the request
+// is sent again — same transaction id, re-encoded — and keeps waiting;
+// after `give_up_after_timeouts` timeouts it fails with DeadlineExceeded.
+// An answer to any copy before that completes it. A lost datagram thus
+// costs one timeout, not a failure.
+//
+// Slow mark: a request with an `on_slow` handler (a lookup's) is marked
+// slow earlier than its RTO, at `slow_after_rtts` times the typical RTT
+// (the smoothed RTT of all peers, or the peer's own if shorter; never
+// below RttBounds::min, so a fast link sees no spurious copies); then
+// `on_slow` runs and the request is sent once more (not counted as a
+// timeout). The RTO of all peers is several median RTTs with long-tailed
+// RTTs, so a lookup told only at the RTO waited that long for every
+// straggler and every lost datagram; at the mark it asks someone else and
+// the extra copy recovers a loss one RTT later (docs/BENCH.md). Without
+// any sample yet there is no mark (`on_slow` runs at the first timeout).
 //
 // RTT samples count from the first copy. When that copy was lost the
 // sample overstates the RTT by the timeouts passed, which raises that
 // peer's RTO — the safe direction; Karn's rule (no sample from a
 // retransmitted request) would instead leave a slow peer, whose first copy
-// is merely late, without a sample and timing out for ever. Per-peer estimators are kept only for the `rtt_peers` most
-// recently measured peers (RecentRtts), so the client's memory does not
-// grow with every peer it ever met.
+// is merely late, without a sample and timing out for ever. Per-peer
+// estimators are kept only for the `rtt_peers` most recently measured peers
+// (RecentRtts), so the client's memory does not grow with every peer it
+// ever met.
 //
 // Handlers: `on_done` runs exactly once (the response, or an error);
 // `on_slow` at most once, before it. Neither runs inside Send(). The
@@ -63,10 +73,13 @@ struct RpcOptions {
   // Peers whose own RTT is remembered (most recently measured first); the
   // rest get the all-peers timeout. 32 bytes each, allocated as used.
   size_t rtt_peers = 64;
+  // The slow mark of requests with `on_slow`, in typical RTTs (see
+  // above); 0: `on_slow` at the first timeout.
+  double slow_after_rtts = 1.25;
 };
 
 struct RpcHandlers {
-  absl::AnyInvocable<void()> on_slow;  // Optional.
+  absl::AnyInvocable<void()> on_slow;  // Optional; see "Slow mark".
   absl::AnyInvocable<void(absl::StatusOr<Message>)> on_done;
   absl::AnyInvocable<void(size_t bytes)> on_traffic = nullptr;  // Optional.
 };
@@ -101,12 +114,16 @@ class RpcClient {
     net::TimerId timer = 0;
     int timeouts = 0;
     RpcHandlers handlers;
+    absl::Duration slow_rest;  // From the slow mark to the RTO.
   };
 
   TransactionId NewTransactionId();
   absl::Duration TimeoutFor(const net::Endpoint& endpoint) const;
   void ArmTimer(TransactionId id, Pending& pending);
   void OnTimer(TransactionId id);
+  void OnSlowTimer(TransactionId id);
+  void Resend(Pending& pending);
+  absl::Duration SlowMark(const net::Endpoint& endpoint) const;
   void FailSoon(RpcHandlers handlers, absl::Status status);
 
   RpcOptions options_;

@@ -129,17 +129,24 @@ TEST(LookupTest, WaitsForASlowRequestWhenNobodyElseAnswered) {
   EXPECT_EQ(lookup.Closest().size(), 1u);
 }
 
-TEST(LookupTest, ASlowMemberOfTheKClosestHoldsCompletion) {
+// k = 3 and no spares: the rules on stragglers, one at a time.
+LookupOptions SmallLookup(int spare = 0) {
+  LookupOptions options{3, 3};
+  options.spare = spare;
+  return options;
+}
+
+TEST(LookupTest, ASlowClosestCandidateHoldsCompletion) {
   StaticNetwork net(6, 12);
   NodeId target;
   std::vector<Contact> all = net.ClosestTo(target, 6);
-  Lookup lookup(target, {3, 3}, all);
+  Lookup lookup(target, SmallLookup(), all);
   std::vector<Contact> asked;
   while (auto next = lookup.NextToQuery()) asked.push_back(*next);
   ASSERT_EQ(asked.size(), 3u);
   EXPECT_EQ(asked[0].id, all[0].id);
-  // The closest goes slow: its slot is free, but it is still one of the
-  // k closest, so nobody farther is asked in its place.
+  // The closest goes slow before anyone replied: it may be the closest
+  // node of all, so it keeps its place and nobody is asked instead.
   lookup.OnSlow(all[0].id);
   EXPECT_FALSE(lookup.NextToQuery().has_value());
   for (const Contact& c : {all[1], all[2]}) lookup.OnReply(c.id, {});
@@ -152,11 +159,106 @@ TEST(LookupTest, ASlowMemberOfTheKClosestHoldsCompletion) {
   EXPECT_EQ(closest[0].id, all[0].id);
 }
 
+TEST(LookupTest, FinishesWithoutAStragglerOnceKOthersReplied) {
+  StaticNetwork net(6, 15);
+  NodeId target;
+  std::vector<Contact> all = net.ClosestTo(target, 6);
+  Lookup lookup(target, SmallLookup(), all);
+  while (lookup.NextToQuery()) {
+  }
+  lookup.OnReply(all[0].id, {});
+  // Slow behind a reply: its place goes to the next candidate.
+  lookup.OnSlow(all[1].id);
+  auto instead = lookup.NextToQuery();
+  ASSERT_TRUE(instead.has_value());
+  EXPECT_EQ(instead->id, all[3].id);
+  lookup.OnReply(all[2].id, {});
+  EXPECT_FALSE(lookup.Done());
+  lookup.OnReply(all[3].id, {});
+  ASSERT_TRUE(lookup.Done()) << "k = 3 replied; the straggler is not needed";
+  EXPECT_FALSE(lookup.NextToQuery().has_value());
+  std::vector<Contact> closest = lookup.Closest();
+  ASSERT_EQ(closest.size(), 3u);
+  EXPECT_EQ(closest[0].id, all[0].id);
+  EXPECT_EQ(closest[1].id, all[2].id);
+  EXPECT_EQ(closest[2].id, all[3].id);
+}
+
+TEST(LookupTest, AStragglersReplyBeforeTheEndTakesItsPlaceBack) {
+  StaticNetwork net(6, 16);
+  NodeId target;
+  std::vector<Contact> all = net.ClosestTo(target, 6);
+  Lookup lookup(target, SmallLookup(), all);
+  while (lookup.NextToQuery()) {
+  }
+  lookup.OnReply(all[0].id, {});
+  lookup.OnSlow(all[1].id);
+  ASSERT_EQ(lookup.NextToQuery()->id, all[3].id);
+  lookup.OnReply(all[2].id, {});
+  lookup.OnReply(all[1].id, {});  // Late, but before the end: it counts.
+  // The k closest (0, 1, 2) have replied: done, without waiting for the
+  // fourth, asked in the straggler's place.
+  ASSERT_TRUE(lookup.Done());
+  std::vector<Contact> closest = lookup.Closest();
+  ASSERT_EQ(closest.size(), 3u);
+  EXPECT_EQ(closest[1].id, all[1].id);
+  EXPECT_EQ(closest[2].id, all[2].id);
+}
+
+TEST(LookupTest, AsksNobodyOnceDone) {
+  StaticNetwork net(8, 17);
+  NodeId target;
+  std::vector<Contact> all = net.ClosestTo(target, 8);
+  Lookup lookup(target, SmallLookup(), all);
+  while (lookup.NextToQuery()) {
+  }
+  for (const Contact& c : {all[0], all[1], all[2]}) lookup.OnReply(c.id, {});
+  ASSERT_TRUE(lookup.Done());
+  EXPECT_FALSE(lookup.NextToQuery().has_value());
+  EXPECT_EQ(lookup.requests_sent(), 3);
+}
+
+TEST(LookupTest, WidensWithASpareWhenOneOfTheKClosestKnowsNobodyCloser) {
+  StaticNetwork net(50, 18);
+  NodeId target;
+  std::vector<Contact> all = net.ClosestTo(target, 50);
+  LookupOptions options{20, 3};
+  options.spare = 1;
+  Lookup lookup(target, options, all);
+  std::vector<Contact> asked;
+  while (auto next = lookup.NextToQuery()) asked.push_back(*next);
+  ASSERT_EQ(asked.size(), 3u);
+  // One reply, from one of the k closest, with nothing closer: the
+  // neighbourhood is found, no need for a whole round without progress.
+  lookup.OnReply(all[0].id, {});
+  while (auto next = lookup.NextToQuery()) asked.push_back(*next);
+  // The other 17 of the k closest and one spare beyond them.
+  ASSERT_EQ(asked.size(), 21u);
+  EXPECT_EQ(asked.back().id, all[20].id);
+}
+
+TEST(LookupTest, AReplyFromAFarCandidateWithoutProgressDoesNotWiden) {
+  StaticNetwork net(50, 19);
+  NodeId target;
+  std::vector<Contact> all = net.ClosestTo(target, 50);
+  // A far seed is asked first: the others are not known yet.
+  const std::vector<Contact> far = {all[49]};
+  Lookup lookup(target, {20, 2}, far);
+  ASSERT_EQ(lookup.NextToQuery()->id, all[49].id);
+  lookup.AddSeeds(std::vector<Contact>(all.begin(), all.begin() + 25));
+  ASSERT_EQ(lookup.NextToQuery()->id, all[0].id);
+  // The far seed, no longer among the k closest, replies with nothing:
+  // half a round without progress, and no sign of the neighbourhood.
+  lookup.OnReply(all[49].id, {});
+  ASSERT_TRUE(lookup.NextToQuery().has_value());
+  EXPECT_FALSE(lookup.NextToQuery().has_value()) << "still alpha = 2";
+}
+
 TEST(LookupTest, ASlowMemberThatFailsMakesRoomForTheNext) {
   StaticNetwork net(6, 13);
   NodeId target;
   std::vector<Contact> all = net.ClosestTo(target, 6);
-  Lookup lookup(target, {3, 3}, all);
+  Lookup lookup(target, SmallLookup(), all);
   while (lookup.NextToQuery()) {
   }
   lookup.OnSlow(all[0].id);

@@ -584,6 +584,53 @@ TEST_F(RpcClientTest, TimeoutAdaptsToMeasuredRtt) {
   EXPECT_GE(waited, RttBounds{}.min) << waited;
 }
 
+TEST_F(RpcClientTest, SlowMarkComesBeforeTheTimeoutWithOneMoreCopy) {
+  Outcome measured;
+  Ping(kPeerId, measured);
+  Hop();
+  Reply(requests_.back(), PongFor(requests_.back()));
+  Hop();
+  ASSERT_EQ(measured.done_calls, 1);  // SRTT 20 ms, RTO 60 ms.
+
+  const absl::Time sent = clock_.Now();
+  Outcome outcome;
+  Ping(kPeerId, outcome);
+  while (outcome.slow_calls == 0 && clock_.RunNext()) {
+  }
+  ASSERT_EQ(outcome.slow_calls, 1);
+  // 1.25 SRTTs is 25 ms; the mark never comes before RttBounds::min.
+  EXPECT_EQ(*outcome.slow_at - sent, RttBounds{}.min);
+  EXPECT_EQ(stats_.rpc_timeouts, 0u) << "the mark is not a timeout";
+  EXPECT_EQ(stats_.rpc_retransmits, 1u);
+  Hop();
+  ASSERT_EQ(requests_.size(), 3u);  // The first ping, the request, a copy.
+  EXPECT_EQ(requests_[2].message.transaction_id,
+            requests_[1].message.transaction_id);
+  Reply(requests_[2], PongFor(requests_[2]));
+  Hop();
+  EXPECT_EQ(outcome.done_calls, 1);
+  EXPECT_TRUE(outcome.result.ok());
+  EXPECT_EQ(outcome.slow_calls, 1);
+}
+
+TEST_F(RpcClientTest, NoSlowMarkWithoutAnOnSlowHandler) {
+  Outcome measured;
+  Ping(kPeerId, measured);
+  Hop();
+  Reply(requests_.back(), PongFor(requests_.back()));
+  Hop();
+  const absl::Time sent = clock_.Now();
+  Outcome outcome;
+  RpcHandlers handlers = Track(outcome);
+  handlers.on_slow = nullptr;
+  client_->Send(peer_endpoint(), kPeerId, dht::Ping{}, std::move(handlers));
+  while (stats_.rpc_retransmits == 0 && clock_.RunNext()) {
+  }
+  // The only copy is the RTO's (SRTT 20 ms + 4 x 10 ms).
+  EXPECT_EQ(clock_.Now() - sent, absl::Milliseconds(60));
+  EXPECT_EQ(stats_.rpc_timeouts, 1u);
+}
+
 TEST_F(RpcClientTest, UnmeasuredPeerGetsTheTimeoutOfAllSamples) {
   for (int i = 0; i < 8; ++i) {
     Outcome outcome;
