@@ -48,6 +48,7 @@ SimOverlayOptions OverlayOptions(const LookupBenchOptions& options) {
   overlay.network.loss = options.loss;
   overlay.node.bucket_size = options.k;
   overlay.node.parallelism = options.alpha;
+  overlay.node.disjoint_paths = options.disjoint_paths;
   return overlay;
 }
 
@@ -130,6 +131,7 @@ absl::Status ValidateLookupBench(const LookupBenchOptions& options) {
   dht::NodeOptions node;
   node.bucket_size = options.k;
   node.parallelism = options.alpha;
+  node.disjoint_paths = options.disjoint_paths;
   if (absl::Status valid = dht::ValidateNodeOptions(node); !valid.ok()) {
     return valid;
   }

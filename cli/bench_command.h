@@ -42,6 +42,7 @@ struct BenchLookupFlags {
   double adversary = 0;             // Fraction of malicious nodes.
   std::string attack = "none";      // "none", "drop" or "eclipse".
   std::string sybil_prefix = "shared";  // Eclipse: "shared" or "spread".
+  int disjoint_paths = dht::kDefaultDisjointPaths;  // Of gets and puts.
   bool json = false;
   bool csv = false;
   std::string log_level = "warn";

@@ -127,6 +127,7 @@ absl::StatusOr<SessionOptions> NodeSessionOptions(const NodeFlags& flags) {
   dht::NodeOptions& node = options.runtime.node;
   node.bucket_size = flags.k;
   node.parallelism = flags.alpha;
+  node.disjoint_paths = flags.disjoint_paths;
   absl::StatusOr<std::vector<net::Subnet>> stats_allow =
       ParseStatsAllow(flags.stats_allow);
   if (!stats_allow.ok()) return stats_allow.status();

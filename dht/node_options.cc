@@ -1,5 +1,7 @@
 #include "dht/node_options.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace kad::dht {
@@ -41,6 +43,10 @@ absl::Status ValidateNodeOptions(const NodeOptions& options) {
   if (options.lookup_max_requests < options.bucket_size) {
     return absl::InvalidArgumentError(absl::StrCat(
         "lookup_max_requests must be at least k (", options.bucket_size, ")"));
+  }
+  if (const int most = std::min(kMaxDisjointPaths, options.bucket_size);
+      options.disjoint_paths < 1 || options.disjoint_paths > most) {
+    return OutOfRange("disjoint_paths", 1, most);
   }
   if (!IsPositive(options.lookup_deadline)) {
     return absl::InvalidArgumentError("lookup_deadline must be positive");
