@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 
 namespace kad::dht {
 namespace {
@@ -18,7 +19,7 @@ LookupOptions PathOptions(LookupOptions options, int paths, int path) {
 DisjointLookup::DisjointLookup(const NodeId& target, LookupOptions options,
                                int paths, std::span<const Contact> seeds,
                                std::optional<NodeId> self)
-    : bucket_size_(options.bucket_size) {
+    : options_(options) {
   assert(paths >= 1);
   paths_.reserve(static_cast<size_t>(paths));
   for (int path = 0; path < paths; ++path) {
@@ -107,10 +108,28 @@ std::vector<Contact> DisjointLookup::Closest() const {
             [&](const Contact& a, const Contact& b) {
               return closer(a.id, b.id);
             });
-  if (static_cast<int>(closest.size()) > bucket_size_) {
-    closest.resize(static_cast<size_t>(bucket_size_));
+  closest = LimitPrefixes(std::move(closest));
+  if (static_cast<int>(closest.size()) > options_.bucket_size) {
+    closest.resize(static_cast<size_t>(options_.bucket_size));
   }
   return closest;
+}
+
+std::vector<Contact> DisjointLookup::LimitPrefixes(
+    std::vector<Contact> sorted) const {
+  std::vector<Contact> kept;
+  kept.reserve(sorted.size());
+  for (Contact& contact : sorted) {
+    if (!net::AnyContains(options_.prefix_limit_exempt, contact.endpoint)) {
+      const auto same = std::count_if(
+          kept.begin(), kept.end(), [&](const Contact& other) {
+            return net::SamePrefix(other.endpoint, contact.endpoint);
+          });
+      if (same >= options_.max_per_subnet) continue;
+    }
+    kept.push_back(std::move(contact));
+  }
+  return kept;
 }
 
 int DisjointLookup::hops() const {

@@ -31,9 +31,12 @@
 //    may send max_requests / d of them (the remainder to the first paths).
 //    The deadline is the driver's and covers all paths alike.
 //  - Done when every path is done. Closest() is the k closest of the union
-//    of the paths' results (distinct nodes, since the paths are disjoint);
-//    a put stores there and a get read-repairs there (see
-//    dht/publisher.h). With d = 1 this is exactly one Lookup.
+//    of the paths' results (distinct nodes, since the paths are disjoint),
+//    with the per-prefix limit (LookupOptions::max_per_subnet) applied to
+//    the union as each path applies it to its own: d paths must not let
+//    one /24 or /64 into the result d times over. A put stores there and
+//    a get read-repairs there (see dht/publisher.h). With d = 1 this is
+//    exactly one Lookup.
 //
 // Memory: besides the paths, a claim per node asked (at most max_requests).
 //
@@ -91,7 +94,10 @@ class DisjointLookup {
   std::vector<Contact> Unclaimed(int path,
                                  std::span<const Contact> contacts) const;
 
-  int bucket_size_;
+  // Returns `sorted` without the nodes beyond the per-prefix limit.
+  std::vector<Contact> LimitPrefixes(std::vector<Contact> sorted) const;
+
+  LookupOptions options_;
   std::vector<Lookup> paths_;
   // Node -> the path that asked it. Empty with a single path.
   absl::flat_hash_map<NodeId, int> claims_;

@@ -30,7 +30,7 @@ inline constexpr absl::Duration kDefaultLookupDeadline = absl::Seconds(30);
 // dht/disjoint_lookup.h): the default is chosen from the adversarial
 // benchmark (docs/BENCH.md, "Disjoint paths"); at most kMaxDisjointPaths
 // (and at most k, so every path starts from a share of the k closest).
-inline constexpr int kDefaultDisjointPaths = 1;
+inline constexpr int kDefaultDisjointPaths = 2;
 inline constexpr int kMaxDisjointPaths = 16;
 
 // A response carries at most kMaxContactsPerMessage contacts, so a larger

@@ -225,6 +225,26 @@ TEST(DisjointLookupTest, OnePathIsExactlyALookup) {
   EXPECT_EQ(disjoint.requests_sent(), single.requests_sent());
 }
 
+// Each path keeps at most max_per_subnet of one /24; so must their union,
+// or d paths would let d times as many Sybils of one host into a put.
+TEST(DisjointLookupTest, TheUnionKeepsThePerPrefixLimit) {
+  std::mt19937_64 gen(7);
+  const NodeId target = NodeId::Random(gen);
+  std::vector<Contact> sybils;
+  for (uint8_t host = 1; host <= 4; ++host) {
+    sybils.push_back(Contact{NodeId::RandomWithPrefix(target, 40 + host, gen),
+                             net::Endpoint::Ipv4({100, 200, 0, host}, 4000)});
+  }
+  LookupOptions options = Options();
+  options.max_per_subnet = 2;
+  DisjointLookup lookup(target, options, 2, SortedBy(target, sybils));
+  while (auto next = lookup.NextToQuery()) lookup.OnReply(next->id, {});
+  ASSERT_TRUE(lookup.Done());
+  EXPECT_EQ(lookup.path(0).Closest().size(), 2u);
+  EXPECT_EQ(lookup.path(1).Closest().size(), 2u);
+  EXPECT_EQ(lookup.Closest().size(), 2u);
+}
+
 TEST(DisjointLookupTest, IgnoresAnswersFromNodesNoPathAsked) {
   PoisonedNetwork net(100, 10, 6);
   DisjointLookup lookup(net.target(), Options(), 2, net.Holders());
