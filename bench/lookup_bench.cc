@@ -55,6 +55,7 @@ SimOverlayOptions OverlayOptions(const LookupBenchOptions& options) {
     binding.enforce =
         options.id_binding == LookupBenchOptions::IdBinding::kEnforced;
   }
+  overlay.node.disjoint_paths = options.disjoint_paths;
   return overlay;
 }
 
@@ -179,6 +180,7 @@ absl::Status ValidateLookupBench(const LookupBenchOptions& options) {
   dht::NodeOptions node;
   node.bucket_size = options.k;
   node.parallelism = options.alpha;
+  node.disjoint_paths = options.disjoint_paths;
   if (absl::Status valid = dht::ValidateNodeOptions(node); !valid.ok()) {
     return valid;
   }

@@ -62,6 +62,8 @@ struct LookupBenchOptions {
   double churn = 0;
   int k = dht::kDefaultBucketSize;       // Kademlia's k.
   int alpha = dht::kDefaultParallelism;  // Kademlia's alpha.
+  // S/Kademlia's d: disjoint lookup paths of every get and put.
+  int disjoint_paths = dht::kDefaultDisjointPaths;
   int in_flight = 64;  // Lookups (and puts) running at once.
   // The flooding baseline (simulator): search again for the first
   // baseline_lookups lookups' targets by flooding.

@@ -116,6 +116,7 @@ nlohmann::ordered_json ReportJson(const LookupBenchReport& r) {
   out["interrupted"] = r.interrupted;
   out["k"] = o.k;
   out["alpha"] = o.alpha;
+  out["disjoint_paths"] = o.disjoint_paths;
   out["join"] = o.join == JoinMethod::kOracle ? "oracle" : "protocol";
   out["rtt_model"] = o.transport == BenchTransport::kSim ? o.rtt_model : "";
   out["loss"] = o.loss;
@@ -163,9 +164,10 @@ std::string ReportCsv(const LookupBenchReport& report) {
 std::string ReportTable(const LookupBenchReport& r) {
   const LookupBenchOptions& o = r.options;
   std::string out = absl::StrFormat(
-      "kad bench lookup: %d %s nodes, %d lookups, seed %d (k %d, alpha %d",
+      "kad bench lookup: %d %s nodes, %d lookups, seed %d (k %d, alpha %d, "
+      "d %d",
       r.nodes, o.transport == BenchTransport::kSim ? "simulated" : "UDP",
-      r.lookups, o.seed, o.k, o.alpha);
+      r.lookups, o.seed, o.k, o.alpha, o.disjoint_paths);
   if (o.transport == BenchTransport::kSim) {
     absl::StrAppendFormat(&out, ", rtt %s, loss %g, churn %g", o.rtt_model,
                           o.loss, o.churn);

@@ -2,6 +2,7 @@
 """Plots `kad bench lookup --json` reports, Kademlia beside the flooding baseline.
 
 Usage: python3 bench/plot.py out.png run-1000.json run-10000.json ...
+       python3 bench/plot.py --adversary out.png run-F-d.json ...
 
 Draws three panels into one PNG: (1) the latency CDF of each run, from its
 `latency_cdf` [[ms, fraction], ...] points when present, else from the
@@ -9,6 +10,12 @@ p50/p90/p99/max percentiles; (2) hops and (3) messages (rpcs) per lookup
 against the number of nodes on a log axis (messages log-log, each flooding
 point labelled with its multiple of Kademlia's). Runs with a `baseline`
 object (`--baseline flooding`) add the flooding curves, dashed.
+
+With --adversary, the reports are runs of one overlay under the drop
+attack (`--adversary F --attack drop`; a report without `adversary` is
+F = 0) with several `--disjoint-paths d`: three panels of one line per d
+against F, (1) get success, (2) RPCs per get (mean), (3) get latency p50
+(solid) and p99 (dotted) in multiples of the median RTT.
 """
 import json
 import sys
@@ -114,9 +121,72 @@ def plot_versus_nodes(ax, reports, field, title, ylabel, log_y):
     ax.legend(fontsize="small")
 
 
+def adversary_fraction(report):
+    """Returns (attack, F) of a report; an honest run is ("drop", 0)."""
+    adversary = report.get("adversary")
+    if not adversary:
+        return "drop", 0.0
+    return adversary.get("attack", "?"), float(adversary.get("fraction", 0))
+
+
+def plot_adversary(out, paths):
+    """Draws get success, RPCs and latency against F, one line per d."""
+    series = {}  # d -> [(F, report)]
+    for path in paths:
+        report = load(path)
+        attack, fraction = adversary_fraction(report)
+        if attack != "drop":
+            fail(f"{path}: attack {attack!r}; --adversary plots the drop attack")
+        if not isinstance(report.get("get"), dict):
+            fail(f"{path}: no `get` object")
+        d = int(report.get("disjoint_paths", 1))
+        series.setdefault(d, []).append((fraction, report))
+    figure, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    colors = plt.cm.viridis([i / max(1, len(series) - 1) * 0.85
+                             for i in range(len(series))])
+    for (d, runs), color in zip(sorted(series.items()), colors):
+        runs.sort(key=lambda run: run[0])
+        fs = [f for f, _ in runs]
+        gets = [r["get"] for _, r in runs]
+        label = f"d = {d}"
+        axes[0].plot(fs, [100 * g["success_rate"] for g in gets], marker="o",
+                     color=color, label=label)
+        axes[1].plot(fs, [g["rpcs"]["mean"] for g in gets], marker="o",
+                     color=color, label=label)
+        axes[2].plot(fs, [g["latency_rtt"]["p50"] for g in gets], marker="o",
+                     color=color, label=f"{label}, p50")
+        axes[2].plot(fs, [g["latency_rtt"]["p99"] for g in gets], marker="s",
+                     linestyle=":", color=color, label=f"{label}, p99")
+    axes[0].axhline(99, color="tab:red", linestyle="--", linewidth=1,
+                    label="target 99 %")
+    axes[0].set(xlabel="fraction of nodes dropping (F)", ylabel="gets that succeed (%)",
+                title="Get success under the drop attack")
+    axes[1].set(xlabel="F", ylabel="RPCs per get (mean)", title="Cost: RPCs per get")
+    axes[2].set(xlabel="F", ylabel="get latency (× median RTT)",
+                title="Get latency, p50 and p99")
+    axes[1].set_ylim(bottom=0)
+    axes[2].set_ylim(bottom=0)
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small")
+    first = next(iter(series.values()))[0][1]
+    figure.suptitle(f"kad bench lookup --adversary F --attack drop --disjoint-paths d: "
+                    f"{first['nodes']:,} simulated nodes ({first.get('join', '?')} join), "
+                    f"seed {first.get('seed', '?')}, loss {first.get('loss', '?')}")
+    figure.tight_layout()
+    try:
+        figure.savefig(out, dpi=110)
+    except OSError as e:
+        fail(f"cannot write {out}: {e.strerror}")
+    print(f"wrote {out}")
+
+
 def main(argv):
+    if len(argv) >= 4 and argv[1] == "--adversary" and argv[2].endswith(".png"):
+        return plot_adversary(argv[2], argv[3:])
     if len(argv) < 3 or not argv[1].endswith(".png"):
-        fail("usage: python3 bench/plot.py out.png run.json [run.json ...]")
+        fail("usage: python3 bench/plot.py out.png run.json [run.json ...]\n"
+             "       python3 bench/plot.py --adversary out.png run.json [run.json ...]")
     reports = sorted((load(path) for path in argv[2:]), key=lambda r: r["nodes"])
     figure, axes = plt.subplots(1, 3, figsize=(16, 4.8))
     plot_latency(axes[0], reports)

@@ -49,6 +49,7 @@ absl::StatusOr<LookupBenchReport> Run(const LookupBenchOptions& options,
   overlay_options.listen_base = net::Endpoint::Ipv4({127, 0, 0, 1}, 0);
   overlay_options.node.bucket_size = options.k;
   overlay_options.node.parallelism = options.alpha;
+  overlay_options.node.disjoint_paths = options.disjoint_paths;
   overlay_options.seed = options.seed;
   const size_t heap_before = HeapInUse();
   const absl::Time wall_start = absl::Now();

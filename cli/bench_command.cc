@@ -117,6 +117,7 @@ absl::StatusOr<bench::LookupBenchOptions> ToOptions(
   options.churn = flags.churn;
   options.k = flags.k;
   options.alpha = flags.alpha;
+  options.disjoint_paths = flags.disjoint_paths;
   options.in_flight = flags.in_flight;
   options.baseline_flooding = flags.baseline == "flooding";
   options.baseline_lookups =
@@ -190,6 +191,7 @@ void AddLookupFlags(CLI::App& lookup, BenchLookupFlags& flags) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   AddKademliaFlags(lookup, flags.k, flags.alpha);
+  AddDisjointPathsFlag(lookup, flags.disjoint_paths);
   lookup.add_option("--in-flight", flags.in_flight,
                     "lookups running at once (1-4096)")
       ->check(CLI::Range(1, 4096))

@@ -48,6 +48,7 @@ struct BenchLookupFlags {
   std::string attack = "none";      // "none", "drop" or "eclipse".
   std::string sybil_prefix = "shared";  // Eclipse: "shared" or "spread".
   std::string id_binding = "off";  // "off", "bound" or "enforced".
+  int disjoint_paths = dht::kDefaultDisjointPaths;  // Of gets and puts.
   bool json = false;
   bool csv = false;
   std::string log_level = "warn";

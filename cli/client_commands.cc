@@ -182,8 +182,8 @@ absl::StatusOr<T> AskOverlay(
     const ClientFlags& flags, absl::Duration timeout,
     absl::FunctionRef<void(dht::Node&, dht::Node::Callback<T>)> ask) {
   Budget budget = Budget::Starting(timeout);
-  absl::StatusOr<std::unique_ptr<Session>> session =
-      JoinAsClient(BootstrapTexts(flags.bootstrap), budget);
+  absl::StatusOr<std::unique_ptr<Session>> session = JoinAsClient(
+      BootstrapTexts(flags.bootstrap), budget, flags.disjoint_paths);
   if (!session.ok()) return session.status();
   dht::Node& node = (*session)->node();
   return (*session)->Await<T>(

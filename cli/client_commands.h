@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "dht/kademlia_parameters.h"
+
 namespace kad::cli {
 
 // Flags every one-shot command takes. Durations and addresses are kept as
@@ -17,6 +19,8 @@ struct ClientFlags {
   std::string timeout = "10s";         // Bounds the whole command.
   bool json = false;                   // One JSON object on stdout.
   std::string log_level = "warn";
+  // --disjoint-paths D (put and get only): S/Kademlia's d.
+  int disjoint_paths = dht::kDefaultDisjointPaths;
 };
 
 // Which kind of record a put or get is about (storage/record.h).

@@ -40,4 +40,15 @@ void AddKademliaFlags(CLI::App& command, int& k, int& alpha) {
       ->capture_default_str();
 }
 
+void AddDisjointPathsFlag(CLI::App& command, int& paths) {
+  command
+      .add_option("--disjoint-paths", paths,
+                  absl::StrCat("get and put look the key up over this many "
+                               "disjoint paths (S/Kademlia's d, 1-",
+                               dht::kMaxDisjointPaths, ", at most k)"))
+      ->type_name("D")
+      ->check(NodeOptionCheck(&dht::NodeOptions::disjoint_paths))
+      ->capture_default_str();
+}
+
 }  // namespace kad::cli

@@ -7,13 +7,14 @@
 //              [--replicate-interval 1h] [--republish-interval 1h]
 //              [--handoff-delay 10s] [--commit-batch 256]
 //              [--commit-delay 10ms]
-//              [--k 20] [--alpha 3] [--log-level LEVEL]
+//              [--k 20] [--alpha 3] [--disjoint-paths D] [--log-level LEVEL]
 //   kad keygen [--key FILE] [--force]
 //   kad put    NAME [VALUE | --file PATH | -] [--ttl DURATION] [--seq N]
 //              [--cas N] [--key FILE] [--open]
 //   kad put    --immutable [VALUE | --file PATH | -] [--ttl DURATION]
 //   kad get    NAME [--owner HEX] [--key FILE] | ADDRESS | --hash HEX
 //   kad get    --open NAME
+//   (put and get also take --disjoint-paths D)
 //   kad overlay --nodes N [--listen-base HOST:PORT] [--out FILE]
 //   kad ping   HOST:PORT
 //   kad lookup KEY | --id HEX
@@ -175,6 +176,7 @@ Runner AddNode(CLI::App& app, NodeFlags& flags) {
                    "bare PORT means 127.0.0.1:PORT (default: off)")
       ->type_name("HOST:PORT");
   AddKademliaFlags(*command, flags.k, flags.alpha);
+  AddDisjointPathsFlag(*command, flags.disjoint_paths);
   AddLogLevel(*command, flags.log_level);
   return [command, &flags] { return command->parsed() ? RunNode(flags) : -1; };
 }
@@ -248,6 +250,7 @@ Runner AddPut(CLI::App& app, PutFlags& flags) {
                    "version number (default: now, in microseconds)")
       ->type_name("N");
   AddClientFlags(*command, flags.client, /*with_bootstrap=*/true);
+  AddDisjointPathsFlag(*command, flags.client.disjoint_paths);
   return [command, value, &flags] {
     if (!command->parsed()) return -1;
     flags.value_given = value->count() > 0;
@@ -271,6 +274,7 @@ Runner AddGet(CLI::App& app, GetFlags& flags) {
       ->excludes(open);
   AddKeyFile(*command, flags.kind.key_file);
   AddClientFlags(*command, flags.client, /*with_bootstrap=*/true);
+  AddDisjointPathsFlag(*command, flags.client.disjoint_paths);
   return [command, &flags] { return command->parsed() ? RunGet(flags) : -1; };
 }
 

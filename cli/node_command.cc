@@ -178,6 +178,7 @@ absl::StatusOr<SessionOptions> NodeSessionOptions(const NodeFlags& flags) {
   node.bucket_size = flags.k;
   node.parallelism = flags.alpha;
   node.id_binding.enforce = flags.enforce_id_binding;
+  node.disjoint_paths = flags.disjoint_paths;
   absl::StatusOr<std::vector<net::Subnet>> stats_allow =
       ParseSubnets("--stats-allow", flags.stats_allow);
   if (!stats_allow.ok()) return stats_allow.status();

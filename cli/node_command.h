@@ -48,6 +48,7 @@ struct NodeFlags {
   std::vector<std::string> prefix_limit_exempt;
   int k = dht::kDefaultBucketSize;       // Kademlia's k.
   int alpha = dht::kDefaultParallelism;  // Kademlia's alpha.
+  int disjoint_paths = dht::kDefaultDisjointPaths;  // S/Kademlia's d.
   // Record maintenance (dht::NodeOptions has the meanings): a duration
   // ("90s", "1h") or "off".
   std::string replicate_interval = "1h";  // Re-offer held records.

@@ -49,15 +49,18 @@ absl::Status Session::TimedOut(const Budget& budget) {
                    " (see --timeout)"));
 }
 
-absl::StatusOr<std::unique_ptr<Session>> ClientSession(net::Family family) {
+absl::StatusOr<std::unique_ptr<Session>> ClientSession(net::Family family,
+                                                      int disjoint_paths) {
   SessionOptions options;
   options.bind = WildcardFor(family);
   options.runtime.node.read_only = true;
+  options.runtime.node.disjoint_paths = disjoint_paths;
   return Session::Create(std::move(options));
 }
 
 absl::StatusOr<std::unique_ptr<Session>> JoinAsClient(
-    const std::vector<std::string>& bootstrap, const Budget& budget) {
+    const std::vector<std::string>& bootstrap, const Budget& budget,
+    int disjoint_paths) {
   absl::StatusOr<std::vector<net::Endpoint>> seeds = ResolveAll(bootstrap);
   if (!seeds.ok()) return seeds.status();
   if (seeds->empty()) {
@@ -70,7 +73,8 @@ absl::StatusOr<std::unique_ptr<Session>> JoinAsClient(
         return seed.family() == net::Family::kIpv6;
       });
   absl::StatusOr<std::unique_ptr<Session>> session =
-      ClientSession(all_ipv6 ? net::Family::kIpv6 : net::Family::kIpv4);
+      ClientSession(all_ipv6 ? net::Family::kIpv6 : net::Family::kIpv4,
+                    disjoint_paths);
   if (!session.ok()) return session.status();
   std::string seed_list = absl::StrJoin(bootstrap, ", ");
   absl::StatusOr<int> joined =

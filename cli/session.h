@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "dht/kademlia_parameters.h"
 #include "dht/node.h"
 #include "net/endpoint.h"
 #include "net/udp_transport.h"
@@ -108,15 +109,18 @@ class Session {
 };
 
 // Creates a read-only session on the wildcard address of `family`
-// (0.0.0.0:0, or [::]:0 which reaches IPv4 peers too).
-absl::StatusOr<std::unique_ptr<Session>> ClientSession(net::Family family);
+// (0.0.0.0:0, or [::]:0 which reaches IPv4 peers too), whose gets and puts
+// run `disjoint_paths` disjoint lookups.
+absl::StatusOr<std::unique_ptr<Session>> ClientSession(
+    net::Family family, int disjoint_paths = dht::kDefaultDisjointPaths);
 
 // Joins the overlay for a one-shot command: resolves `bootstrap` (HOST:PORT
 // entries), creates a read-only session that can reach them and bootstraps
 // through them within `budget`. Errors: InvalidArgument for a bad address;
 // Unavailable if no entry is given or no seed answers; DeadlineExceeded.
 absl::StatusOr<std::unique_ptr<Session>> JoinAsClient(
-    const std::vector<std::string>& bootstrap, const Budget& budget);
+    const std::vector<std::string>& bootstrap, const Budget& budget,
+    int disjoint_paths = dht::kDefaultDisjointPaths);
 
 }  // namespace kad::cli
 

@@ -26,6 +26,13 @@ inline constexpr int kDefaultLookupMaxPerSubnet = 2;
 inline constexpr int kDefaultLookupMaxRequests = 100;
 inline constexpr absl::Duration kDefaultLookupDeadline = absl::Seconds(30);
 
+// Disjoint lookup paths for get and put (S/Kademlia's d,
+// dht/disjoint_lookup.h): the default is chosen from the adversarial
+// benchmark (docs/BENCH.md, "Disjoint paths"); at most kMaxDisjointPaths
+// (and at most k, so every path starts from a share of the k closest).
+inline constexpr int kDefaultDisjointPaths = 2;
+inline constexpr int kMaxDisjointPaths = 16;
+
 // A response carries at most kMaxContactsPerMessage contacts, so a larger
 // k could never be filled by one answer.
 inline constexpr int kMaxBucketSize = static_cast<int>(kMaxContactsPerMessage);

@@ -130,6 +130,13 @@ void Lookup::OnFailure(const NodeId& from) {
   }
 }
 
+void Lookup::Exclude(const NodeId& id) {
+  Candidate* candidate = FindCandidate(id);
+  if (candidate != nullptr && candidate->state == State::kNew) {
+    candidate->state = State::kFailed;
+  }
+}
+
 bool Lookup::Done() const {
   if (capped()) {
     // Nobody new will be asked: done once every request sent has settled.

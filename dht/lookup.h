@@ -107,6 +107,10 @@ class Lookup {
   void OnSlow(const NodeId& from);
   // `from` failed for good (gave up, error, wrong answer).
   void OnFailure(const NodeId& from);
+  // Another path of a disjoint lookup (dht/disjoint_lookup.h) claimed
+  // `id`: this lookup never asks, waits for or returns it, as if it had
+  // failed. No effect on a candidate this lookup already asked.
+  void Exclude(const NodeId& id);
 
   bool Done() const;
   // Returns the up to k closest candidates that replied, ascending.

@@ -21,13 +21,14 @@ LookupDriver::LookupDriver(LookupOptions options, const NodeId& self,
 
 LookupId LookupDriver::Start(const NodeId& target,
                              std::optional<std::string> value_key,
-                             Finish finish, Satisfied satisfied) {
+                             Finish finish, Satisfied satisfied, int paths) {
   routing_table_.Touch(target, clock_.Now());
   std::vector<Contact> seeds =
       routing_table_.Closest(target, options_.bucket_size);
   const LookupId id = next_id_++;
   auto entry = std::make_unique<Entry>(
-      Entry{LookupRun(Lookup(target, options_, seeds, self_), clock_.Now()),
+      Entry{LookupRun(DisjointLookup(target, options_, paths, seeds, self_),
+                      clock_.Now()),
             std::move(satisfied), std::move(finish)});
   entry->run.value_key = std::move(value_key);
   runs_.emplace(id, std::move(entry));

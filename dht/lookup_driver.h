@@ -6,7 +6,9 @@
 // failure back to the Lookup, keeps the write tokens and (for find_value)
 // the records the replicas returned, and ends the run when the Lookup is
 // done or the caller is satisfied. Find, put, get, bootstrap and bucket
-// refresh are all its clients.
+// refresh are all its clients. A run may be d lookups over disjoint node
+// sets (dht/disjoint_lookup.h; get and put use them): the request cap and
+// the deadline below hold for all its paths together.
 //
 // Every run sends at most LookupOptions::max_requests requests (the
 // Lookup's cap) and ends at the first answer, slowness or failure after
@@ -43,6 +45,7 @@
 #include "absl/time/time.h"
 #include "dht/contact.h"
 #include "dht/latency_window.h"
+#include "dht/disjoint_lookup.h"
 #include "dht/lookup.h"
 #include "dht/node_id.h"
 #include "dht/node_stats.h"
@@ -59,10 +62,10 @@ using LookupId = uint64_t;
 
 // One running lookup and what it has gathered.
 struct LookupRun {
-  LookupRun(Lookup lookup, absl::Time started)
+  LookupRun(DisjointLookup lookup, absl::Time started)
       : lookup(std::move(lookup)), started(started) {}
 
-  Lookup lookup;
+  DisjointLookup lookup;  // One path unless the client asked for more.
   absl::Time started;
   int failures = 0;
   uint64_t bytes = 0;  // Request and response datagram bytes.
@@ -89,9 +92,10 @@ class LookupDriver {
   LookupDriver& operator=(const LookupDriver&) = delete;
 
   // Starts a lookup of `target`: find_value of `value_key` if given, else
-  // find_node. `finish` gets the run when it ends.
+  // find_node, over `paths` disjoint paths (at least 1). `finish` gets the
+  // run when it ends.
   LookupId Start(const NodeId& target, std::optional<std::string> value_key,
-                 Finish finish, Satisfied satisfied = nullptr);
+                 Finish finish, Satisfied satisfied = nullptr, int paths = 1);
 
   // Returns the counters of `run` as of now.
   LookupStats StatsOf(const LookupRun& run) const;

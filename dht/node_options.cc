@@ -1,5 +1,7 @@
 #include "dht/node_options.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace kad::dht {
@@ -47,6 +49,10 @@ absl::Status ValidateNodeOptions(const NodeOptions& options) {
       b.ipv6_prefix_length < 16 || b.ipv6_prefix_length > 128) {
     return absl::InvalidArgumentError(
         "id_binding prefix lengths must be 8-32 (IPv4) and 16-128 (IPv6)");
+  }
+  if (const int most = std::min(kMaxDisjointPaths, options.bucket_size);
+      options.disjoint_paths < 1 || options.disjoint_paths > most) {
+    return OutOfRange("disjoint_paths", 1, most);
   }
   if (!IsPositive(options.lookup_deadline)) {
     return absl::InvalidArgumentError("lookup_deadline must be positive");

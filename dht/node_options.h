@@ -105,6 +105,12 @@ struct NodeOptions {
   // preferred, nothing is refused (id_binding.enforce = false; README,
   // "Id binding", says why).
   IdBindingOptions id_binding;
+  // Get and put run this many lookups over disjoint node sets
+  // (S/Kademlia's d, dht/disjoint_lookup.h), so colluding nodes that
+  // capture one path leave the others to reach honest replicas; they share
+  // lookup_max_requests and lookup_deadline. 1 to kMaxDisjointPaths and at
+  // most bucket_size. Find, join and refresh lookups keep one path.
+  int disjoint_paths = kDefaultDisjointPaths;
   // Besides loopback, requesters in these subnets may ask for our stats.
   // Default: none (loopback only).
   std::vector<net::Subnet> stats_allow;

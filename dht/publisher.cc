@@ -51,7 +51,8 @@ void Publisher::Put(storage::Record record,
                   done = std::move(done)](LookupRun& run) mutable {
                    StoreOnClosest(std::move(record), expected_seq, run,
                                   std::move(done));
-                 });
+                 },
+                 nullptr, options_.disjoint_paths);
 }
 
 void Publisher::Republish() {

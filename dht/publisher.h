@@ -1,9 +1,15 @@
 // Publisher: put — stores a record on the k nodes closest to its key —
 // and the republishing of the records this node put.
 //
-// A put looks the key up (LookupDriver), then sends store, with the write
-// token each node handed out during the lookup, to the k closest nodes
-// found, and keeps a copy in the local store if this node is among them.
+// A put looks the key up (LookupDriver) over `disjoint_paths` disjoint
+// paths (dht/disjoint_lookup.h), then sends store, with the write token
+// each node handed out during the lookup, to the k closest nodes found by
+// all paths together, and keeps a copy in the local store if this node is
+// among them. (The k closest of the union, not k per path: the paths end
+// next to the key, so the union's k closest are the key's neighbourhood,
+// which is where gets look; a captured path adds its colluders only where
+// they are truly among the closest. Storing k per path would cost d times
+// the stores for copies gets seldom reach.)
 // It reports how many stored it; a node that refuses because it holds a
 // newer version, the same seq with another value, or another seq than the
 // put's compare-and-swap expected, is a conflict, not a store. This
@@ -39,6 +45,7 @@ struct PublisherOptions {
   // Kademlia's k: nodes asked to store a record.
   int bucket_size = kDefaultBucketSize;
   bool read_only = false;  // Stores nothing locally, republishes nothing.
+  int disjoint_paths = 1;  // S/Kademlia's d (dht/node_options.h).
 };
 
 class Publisher {

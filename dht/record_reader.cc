@@ -67,7 +67,8 @@ void RecordReader::Get(std::string key, Accept accept,
           if (Acceptable(run.values[checked].second, key, accept)) ++valid;
         }
         return valid >= quorum;
-      });
+      },
+      options_.disjoint_paths);
 }
 
 void RecordReader::Finish(const std::string& key, Accept accept,

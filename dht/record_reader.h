@@ -1,10 +1,12 @@
 // RecordReader: get — finds a key's record among the replicas closest to
 // it, returns the newest version, and repairs the replicas that lag.
 //
-// A get runs a find_value lookup (LookupDriver) that ends as soon as
-// `get_quorum` replicas have answered with a record (counting this node's
-// own copy), or when the lookup is done. The highest version among them
-// wins (storage/record.h's version order). Read repair then stores it on
+// A get runs a find_value lookup (LookupDriver) over `disjoint_paths`
+// disjoint paths (dht/disjoint_lookup.h) that ends as soon as `get_quorum`
+// replicas have answered with a valid record (counting this node's own
+// copy), on whichever paths, or when every path is done. The highest
+// version among them wins (storage/record.h's version order): one path
+// that reaches an honest replica is enough, whatever the others met. Read repair then stores it on
 // the nodes that answered with an older version, and on those that
 // answered with none while closer to the key than the farthest holder;
 // this node's own copy is brought up to date too.
@@ -39,6 +41,7 @@ struct RecordReaderOptions {
   // Replicas whose answer ends the lookup early (dht/node.h's get_quorum).
   int get_quorum = 3;
   bool read_only = false;  // Holds no records of its own.
+  int disjoint_paths = 1;  // S/Kademlia's d (dht/node_options.h).
 };
 
 class RecordReader {

@@ -31,6 +31,23 @@ TEST(NodeOptionsTest, ParallelismMustBeBetweenOneAndK) {
   EXPECT_TRUE(ValidateNodeOptions(options).ok());
 }
 
+TEST(NodeOptionsTest, DisjointPathsAreBetweenOneAndTheirLimitAndAtMostK) {
+  NodeOptions options;
+  options.disjoint_paths = 0;
+  EXPECT_FALSE(ValidateNodeOptions(options).ok());
+  options.disjoint_paths = kMaxDisjointPaths;
+  EXPECT_TRUE(ValidateNodeOptions(options).ok());
+  options.disjoint_paths = kMaxDisjointPaths + 1;
+  absl::Status status = ValidateNodeOptions(options);
+  EXPECT_NE(status.message().find("disjoint_paths"), std::string::npos);
+  options.bucket_size = 4;  // Every path needs a share of the k seeds.
+  options.lookup_max_requests = 100;
+  options.disjoint_paths = 5;
+  EXPECT_FALSE(ValidateNodeOptions(options).ok());
+  options.disjoint_paths = 4;
+  EXPECT_TRUE(ValidateNodeOptions(options).ok());
+}
+
 TEST(NodeOptionsTest, PerSubnetLimitsMustBePositive) {
   for (int NodeOptions::*field :
        {&NodeOptions::max_per_subnet_in_bucket,
