@@ -57,10 +57,25 @@ class PoisonedNetwork {
   const Contact& FarHonest(int i) const { return honest_[honest_.size() - 1 - i]; }
   const Contact& Colluder(int i) const { return colluders_[i]; }
 
+  // Honest nodes answer with the k honest nodes closest to the target;
+  // colluder i with the k colluders from i on (wrapping), so that together
+  // they name all of them: more colluders than a lookup's k closest and its
+  // spare, every one closer than the holders.
   std::vector<Contact> AnswerOf(const NodeId& from) const {
-    const std::vector<Contact>& known = IsColluder(from) ? colluders_ : honest_;
-    return {known.begin(),
-            known.begin() + std::min<size_t>(kK, known.size())};
+    if (!IsColluder(from)) {
+      return {honest_.begin(),
+              honest_.begin() + std::min<size_t>(kK, honest_.size())};
+    }
+    const size_t first = std::find_if(colluders_.begin(), colluders_.end(),
+                                      [&](const Contact& c) {
+                                        return c.id == from;
+                                      }) -
+                         colluders_.begin();
+    std::vector<Contact> answer;
+    for (size_t i = 0; i < std::min<size_t>(kK, colluders_.size()); ++i) {
+      answer.push_back(colluders_[(first + i) % colluders_.size()]);
+    }
+    return answer;
   }
 
   // Runs `lookup` to the end, every request answered at once, and returns
@@ -152,12 +167,16 @@ TEST(DisjointLookupTest, SharesTheSeedsOutInDistanceOrder) {
   }
 }
 
-// The attack the paths defend against, on one path: a colluder among the
-// seeds names colluders closer than anyone honest, they name one another,
+// The attack the paths defend against, on one path: colluders among the
+// seeds name colluders closer than anyone honest, they name one another,
 // and the lookup ends among them without asking a single holder.
+// (Two colluders among the first alpha seeds name more colluders than the
+// k closest and the spare a widened lookup asks at once.)
 TEST(DisjointLookupTest, OnePathMeetingAColluderNeverReachesAHolder) {
   PoisonedNetwork net(300, 30, 3);
-  DisjointLookup lookup(net.target(), Options(), 1, SeedsWithOneColluder(net));
+  const std::vector<Contact> seeds = {net.Colluder(0), net.Colluder(1),
+                                      net.FarHonest(0)};
+  DisjointLookup lookup(net.target(), Options(), 1, seeds);
   const auto asked = net.Run(lookup);
   EXPECT_FALSE(ReachedAHolder(net, asked));
   for (const Contact& contact : lookup.Closest()) {
