@@ -1,5 +1,6 @@
 #include "cli/overlay_command.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -43,9 +44,18 @@ void DrawProgress(const bench::UdpOverlay& overlay, int nodes,
   std::fflush(stderr);
 }
 
+// Returns the CPU time (user and system) this process has used.
+absl::Duration CpuTime() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return absl::DurationFromTimeval(usage.ru_utime) +
+         absl::DurationFromTimeval(usage.ru_stime);
+}
+
 // Joins every node, with a progress bar on stderr when it is a terminal.
 void JoinAll(bench::UdpOverlay& overlay, int nodes) {
   const absl::Time started = absl::Now();
+  const absl::Duration cpu_before = CpuTime();
   const bool tty = isatty(STDERR_FILENO) != 0;
   absl::Time next_draw = started;
   overlay.JoinAll([&](size_t) {
@@ -56,10 +66,10 @@ void JoinAll(bench::UdpOverlay& overlay, int nodes) {
     return true;
   });
   if (tty) DrawProgress(overlay, nodes, started, true);
-  spdlog::warn("overlay of {} nodes up in {:.1f} s ({} failed to join)",
-               overlay.joined().size(),
-               absl::ToDoubleSeconds(absl::Now() - started),
-               overlay.failed_joins());
+  spdlog::warn(
+      "overlay of {} nodes up in {:.2f} s, {:.2f} s of CPU ({} failed to join)",
+      overlay.joined().size(), absl::ToDoubleSeconds(absl::Now() - started),
+      absl::ToDoubleSeconds(CpuTime() - cpu_before), overlay.failed_joins());
 }
 
 void Announce(bench::UdpOverlay& overlay, std::FILE* out) {

@@ -93,11 +93,20 @@ void Bootstrapper::LookUpSelf(int attempt) {
     if (run.lookup.Closest().empty() && attempt < kSeedPingAttempts) {
       return LookUpSelf(attempt + 1);
     }
-    for (const NodeId& target : routing_table_.TargetsFartherThanNearest(gen_)) {
-      lookups_.Start(target, std::nullopt, [](LookupRun&) {});
-    }
+    RefreshEmptyFartherBuckets();
     Finish();
   });
+}
+
+void Bootstrapper::RefreshEmptyFartherBuckets() {
+  // Buckets farther than the nearest neighbour's never split, so a
+  // target's common prefix length with us is its bucket's index.
+  const std::vector<BucketInfo> buckets = routing_table_.Buckets();
+  for (const NodeId& target : routing_table_.TargetsFartherThanNearest(gen_)) {
+    const auto bucket = static_cast<size_t>(self_.CommonPrefixLength(target));
+    if (buckets[bucket].size > 0) continue;  // The self-lookup passed here.
+    lookups_.Start(target, std::nullopt, [](LookupRun&) {});
+  }
 }
 
 void Bootstrapper::Finish() {
