@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bench/cpu_pinning.h"
+#include "bench/udp_socket.h"
 #include "dht/wire_codec.h"
 
 namespace kad::bench {
@@ -27,7 +28,6 @@ constexpr uint32_t kIdMarker = 0x80000000u;  // Forces a uint32 encoding.
 constexpr uint32_t kGenerationMask = (kIdMarker - 1) >> kSlotBits;
 constexpr size_t kMaxBatch = 1024;
 constexpr size_t kReceiveSlotBytes = 2048;  // Beyond any kad datagram.
-constexpr int kSocketBufferBytes = 4 << 20;
 constexpr uint8_t kUint32Marker = 0xce;  // MessagePack uint32.
 constexpr size_t kTypeOffset = 2;        // [fixarray, version, type, ...]
 
@@ -62,11 +62,9 @@ absl::StatusOr<int> OpenClientSocket(const net::Endpoint& server) {
   if (server.family() != net::Family::kIpv4) {
     return absl::InvalidArgumentError("the load generator speaks IPv4 only");
   }
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::UnavailableError("cannot open a UDP socket");
-  int size = kSocketBufferBytes;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+  absl::StatusOr<int> opened = OpenBufferedUdpSocket();
+  if (!opened.ok()) return opened.status();
+  const int fd = *opened;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(server.port());

@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bench/cpu_pinning.h"
+#include "bench/udp_socket.h"
 #include "dht/contact.h"
 #include "dht/node.h"
 #include "net/udp_transport.h"
@@ -27,7 +28,6 @@
 namespace kad::bench {
 namespace {
 
-constexpr int kSocketBufferBytes = 4 << 20;
 constexpr size_t kRawSlotBytes = 2048;  // Beyond any kad datagram (1,280).
 // libuv reads each datagram of a recvmmsg batch into its own 64 KiB slot.
 constexpr size_t kUvSlotBytes = 64 * 1024;
@@ -39,11 +39,9 @@ const net::Endpoint kBind = net::Endpoint::Ipv4({127, 0, 0, 1}, 0);
 
 // Opens a non-blocking UDP socket on 127.0.0.1:0 with large buffers.
 absl::StatusOr<int> OpenRawSocket(net::Endpoint& bound) {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::UnavailableError("cannot open a UDP socket");
-  int size = kSocketBufferBytes;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+  absl::StatusOr<int> opened = OpenBufferedUdpSocket();
+  if (!opened.ok()) return opened.status();
+  const int fd = *opened;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
