@@ -284,7 +284,8 @@ def token_of(sock, target):
         except socket.timeout:
             continue
         if source == target and message_type(datagram) == NODES:
-            return unpack(datagram)[0][-1]
+            # [version, type, id, sender, closest, token, [observed]]
+            return unpack(datagram)[0][5]
     raise RuntimeError("no token from %s:%d" % target)
 
 
