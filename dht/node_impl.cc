@@ -33,21 +33,24 @@ RoutingTableOptions TableOptions(const NodeOptions& options,
   return table;
 }
 
-// Keys the request gate's hash tables; drawn apart from the node's own
-// generator so that turning the gate on or off changes nothing else.
-uint64_t GateSeedOf(const NodeOptions& options) {
-  SplitMix64 gen(*options.seed ^ 0x6761746573656564);  // "gateseed"
+// Returns a seed drawn apart from the node's own generator (by `salt`), so
+// that turning a piece that uses it on or off changes nothing else.
+uint64_t SeedApart(const NodeOptions& options, uint64_t salt) {
+  SplitMix64 gen(*options.seed ^ salt);
   return gen();
 }
 
-// The node's store admission, if on, keyed by a seed drawn apart from the
-// node's own generator (as the gate's).
+// Keys the request gate's hash tables.
+uint64_t GateSeedOf(const NodeOptions& options) {
+  return SeedApart(options, 0x6761746573656564);  // "gateseed"
+}
+
+// The node's store admission, if on, keyed by a seed of its own.
 std::unique_ptr<StoreAdmission> StoreAdmissionOf(const NodeOptions& options,
                                                  const RoutingTable& table) {
   if (!options.store_admission || options.read_only) return nullptr;
   StoreAdmissionOptions admission = *options.store_admission;
-  SplitMix64 gen(*options.seed ^ 0x73746f726561646d);  // "storeadm"
-  admission.seed = gen();
+  admission.seed = SeedApart(options, 0x73746f726561646d);  // "storeadm"
   return std::make_unique<StoreAdmission>(admission, options.bucket_size,
                                           table);
 }
