@@ -107,28 +107,25 @@ void Replicator::NoteOffered(const Offer& offer, const OfferReply& reply) {
 
 bool Replicator::QueueHandoff(const Contact& contact) {
   const bool was_empty = handoffs_.empty();
-  const bool queued =
-      std::any_of(handoffs_.begin(), handoffs_.end(),
-                  [&](const Contact& c) { return c.id == contact.id; });
+  const bool queued = std::find(handoffs_.begin(), handoffs_.end(),
+                                contact.id) != handoffs_.end();
   if (!queued && handoffs_.size() < kMaxQueuedHandoffs) {
-    handoffs_.push_back(contact);
+    handoffs_.push_back(contact.id);
   }
   return was_empty && !handoffs_.empty();
 }
 
 std::vector<OfferPlan> Replicator::PlanHandoffs(
     const std::vector<RecordSummary>& held, const RoutingTable& table) {
-  std::vector<Contact> queued = std::move(handoffs_);
+  std::vector<NodeId> queued = std::move(handoffs_);
   handoffs_.clear();
-  std::sort(queued.begin(), queued.end(),
-            [](const Contact& a, const Contact& b) { return a.id < b.id; });
+  std::sort(queued.begin(), queued.end());
   Batches batches;
   for (const RecordSummary& summary : held) {
     for (const Contact& peer : Replicas(NodeId::ForKey(summary.key), table)) {
-      auto it = std::lower_bound(
-          queued.begin(), queued.end(), peer.id,
-          [](const Contact& c, const NodeId& id) { return c.id < id; });
-      if (it != queued.end() && it->id == peer.id) Add(batches, peer, summary);
+      if (std::binary_search(queued.begin(), queued.end(), peer.id)) {
+        Add(batches, peer, summary);
+      }
     }
   }
   return Pack(std::move(batches));
