@@ -83,8 +83,17 @@ absl::Status UdpOverlay::Build() {
 }
 
 void UdpOverlay::JoinAll(absl::FunctionRef<bool(size_t settled)> keep_going) {
-  joined_.push_back(0);  // The first node starts the overlay.
-  StartNextJoins();
+  if (options_.entry.empty()) {
+    joined_.push_back(0);  // The first node starts the overlay.
+    StartNextJoins();
+  } else {
+    // The others wait for node 0: they join through the nodes joined here.
+    ++in_flight_;
+    members_[0].runtime->node().Bootstrap(
+        options_.entry, [this](absl::StatusOr<int> joined) {
+          OnJoined(0, joined.ok());
+        });
+  }
   while (in_flight_ > 0) {
     loop_.RunUntil([&] { return in_flight_ == 0; }, kCheckPeriod);
     if (!keep_going(joined_.size() + failed_)) {
@@ -94,6 +103,11 @@ void UdpOverlay::JoinAll(absl::FunctionRef<bool(size_t settled)> keep_going) {
 }
 
 void UdpOverlay::StartNextJoins() {
+  if (joined_.empty()) {  // Node 0 could not enter: nobody to join through.
+    failed_ += options_.nodes - next_;
+    next_ = options_.nodes;
+    return;
+  }
   while (in_flight_ < kParallelJoins && next_ < options_.nodes) {
     const int index = next_++;
     std::vector<net::Endpoint> seeds;

@@ -4,8 +4,11 @@
 //
 // Create() binds every socket (ports from the base upward, or all chosen
 // by the OS when the base port is 0) and builds every node; JoinAll()
-// joins them: the first starts the overlay, every later one bootstraps
-// through a few nodes that have already joined, kParallelJoins at a time.
+// joins them: the first starts the overlay (or joins through `entry`, an
+// overlay running elsewhere), every later one bootstraps through a few
+// nodes that have already joined, kParallelJoins at a time. Several
+// UdpOverlays on their own loops and threads, all but the first entering
+// through the first's node 0, make one overlay (`kad overlay --threads`).
 //
 // Ownership: the loop and clock are borrowed and must outlive the
 // overlay, which destroys its nodes before their transports. Not
@@ -35,6 +38,9 @@ struct UdpOverlayOptions {
   net::Endpoint listen_base;  // Port p: nodes get p, p+1, ...; 0: OS picks.
   dht::NodeOptions node;      // k, alpha and the rest, for every node.
   uint64_t seed = 1;          // Picks the nodes each join goes through.
+  // Nodes of an overlay running elsewhere that node 0 joins through; empty:
+  // node 0 starts a new overlay.
+  std::vector<net::Endpoint> entry;
 };
 
 // Raises the soft open-file limit far enough for `sockets`, or returns

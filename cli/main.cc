@@ -15,7 +15,7 @@
 //   kad get    NAME [--owner HEX] [--key FILE] | ADDRESS | --hash HEX
 //   kad get    --open NAME
 //   (put and get also take --disjoint-paths D)
-//   kad overlay --nodes N [--listen-base HOST:PORT] [--out FILE]
+//   kad overlay --nodes N [--listen-base HOST:PORT] [--out FILE] [--threads T]
 //   kad ping   HOST:PORT
 //   kad lookup KEY | --id HEX
 //   kad stats  HOST:PORT
@@ -195,6 +195,11 @@ Runner AddOverlay(CLI::App& app, OverlayFlags& flags) {
   command->add_option("--out", flags.out,
                       "write '<id> <address>' for every node to this file")
       ->type_name("FILE");
+  command
+      ->add_option("--threads", flags.threads,
+                   "event loops, one thread each; 0: one per core (at most 8)")
+      ->check(CLI::Range(0, 64))
+      ->capture_default_str();
   AddKademliaFlags(*command, flags.k, flags.alpha);
   AddLogLevel(*command, flags.log_level);
   return

@@ -1,12 +1,15 @@
-// `kad overlay`: many real UDP nodes in one process, on one event loop.
+// `kad overlay`: many real UDP nodes in one process.
 //
 // Binds --nodes sockets (ports from --listen-base upward, or all OS-chosen
-// with port 0), joins them to each other — the first starts the overlay,
-// every later one bootstraps through a few nodes that have already joined,
-// `kParallelJoins` at a time — with a progress bar on stderr when it is a
-// terminal, then prints "bootstrap <address>" lines on stdout (flushed),
-// writes "<id> <address>" for every node to --out if asked, and serves
-// until SIGINT or SIGTERM.
+// with port 0), split over --threads event loops, one thread each (default:
+// one per core, at most 8). Joins them to each other — the first node
+// starts the overlay, each other thread's first node joins through it, and
+// every later node bootstraps through a few nodes its thread has already
+// joined, `kParallelJoins` at a time per thread — with a progress bar on
+// stderr when it is a terminal, then prints "bootstrap <address>" lines on
+// stdout (flushed), writes "<id> <address>" for every node to --out if
+// asked, and serves until SIGINT or SIGTERM. Nodes on different threads
+// share nothing but the network.
 //
 // Errors (one line, exit 2): more nodes than the file-descriptor limit
 // allows; exit 3: a port that cannot be bound.
@@ -25,6 +28,7 @@ struct OverlayFlags {
   std::string out;                          // Endpoint list file; "" none.
   int k = dht::kDefaultBucketSize;       // Kademlia's k.
   int alpha = dht::kDefaultParallelism;  // Kademlia's alpha.
+  int threads = 0;  // Event loops, one thread each; 0: one per core (max 8).
   std::string log_level = "warn";
 };
 

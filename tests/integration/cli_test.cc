@@ -692,6 +692,43 @@ TEST_F(CliTest, OverlayOfTwoHundredNodesAnswersPutAndGet) {
       << overlay->err().text();
 }
 
+TEST_F(CliTest, OverlayOnThreeThreadsIsOneOverlay) {
+  char path[] = "/tmp/kad-overlay-out.XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::unique_ptr<KadProcess> overlay = KadProcess::Start(
+      {"overlay", "--nodes", "90", "--threads", "3", "--out", path});
+  ASSERT_NE(overlay, nullptr);
+  ASSERT_TRUE(overlay->out().WaitFor(
+      [](const std::string& text) {
+        return !LineValue(text, "bootstrap ").empty();
+      },
+      SteadyClock::now() + kCommandDeadline))
+      << overlay->err().text();
+  EXPECT_THAT(overlay->err().text(), HasSubstr("on 3 threads"));
+  // --out lists every thread's nodes; the last line is the last thread's.
+  std::ifstream file(path);
+  std::vector<std::string> addresses;
+  for (std::string id, address; file >> id >> address;) {
+    addresses.push_back(address);
+  }
+  std::remove(path);
+  ASSERT_EQ(addresses.size(), 90u);
+  const std::string seed = LineValue(overlay->out().text(), "bootstrap ");
+  Result put = RunKad({"put", "threads", "one", "--json", "--bootstrap", seed});
+  ASSERT_EQ(put.exit_code, 0) << put;
+  EXPECT_EQ(ParseJson(put)["stored"], 20);
+  // Read through a node of the last thread: the threads' nodes know
+  // each other.
+  Result get = RunKad({"get", "threads", "--bootstrap", addresses.back()});
+  ASSERT_EQ(get.exit_code, 0) << get;
+  EXPECT_EQ(get.out, "one");
+  overlay->Signal(SIGTERM);
+  EXPECT_EQ(overlay->Wait(SteadyClock::now() + kStartDeadline), 0)
+      << overlay->err().text();
+}
+
 TEST_F(CliTest, OverlayRefusesAnImpossibleNodeCount) {
   Result zero = RunKad({"overlay", "--nodes", "0"});
   EXPECT_EQ(zero.exit_code, 2) << zero;
