@@ -670,16 +670,20 @@ TEST_F(CliTest, NodeExitsZeroOnSigterm) {
   EXPECT_EQ(code, 0) << nodes_[0].process->err().text();
 }
 
+// Waits for a `kad overlay` to print its first "bootstrap <address>" line.
+bool WaitForBootstrapLine(KadProcess& overlay) {
+  return overlay.out().WaitFor(
+      [](const std::string& text) {
+        return !LineValue(text, "bootstrap ").empty();
+      },
+      SteadyClock::now() + kCommandDeadline);
+}
+
 TEST_F(CliTest, OverlayOfTwoHundredNodesAnswersPutAndGet) {
   std::unique_ptr<KadProcess> overlay =
       KadProcess::Start({"overlay", "--nodes", "200"});
   ASSERT_NE(overlay, nullptr);
-  ASSERT_TRUE(overlay->out().WaitFor(
-      [](const std::string& text) {
-        return !LineValue(text, "bootstrap ").empty();
-      },
-      SteadyClock::now() + kCommandDeadline))
-      << overlay->err().text();
+  ASSERT_TRUE(WaitForBootstrapLine(*overlay)) << overlay->err().text();
   const std::string seed = LineValue(overlay->out().text(), "bootstrap ");
   Result put = RunKad({"put", "many", "nodes", "--json", "--bootstrap", seed});
   ASSERT_EQ(put.exit_code, 0) << put;
@@ -700,12 +704,7 @@ TEST_F(CliTest, OverlayOnThreeThreadsIsOneOverlay) {
   std::unique_ptr<KadProcess> overlay = KadProcess::Start(
       {"overlay", "--nodes", "90", "--threads", "3", "--out", path});
   ASSERT_NE(overlay, nullptr);
-  ASSERT_TRUE(overlay->out().WaitFor(
-      [](const std::string& text) {
-        return !LineValue(text, "bootstrap ").empty();
-      },
-      SteadyClock::now() + kCommandDeadline))
-      << overlay->err().text();
+  ASSERT_TRUE(WaitForBootstrapLine(*overlay)) << overlay->err().text();
   EXPECT_THAT(overlay->err().text(), HasSubstr("on 3 threads"));
   // --out lists every thread's nodes; the last line is the last thread's.
   std::ifstream file(path);
