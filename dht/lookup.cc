@@ -102,12 +102,20 @@ int Lookup::SlotLimit() const {
 
 std::optional<Contact> Lookup::NextToQuery() {
   if (in_flight_ >= SlotLimit() || capped() || Done()) return std::nullopt;
-  const int places = options_.bucket_size + (Widened() ? options_.spare : 0);
+  const bool widened = Widened();
+  const int places = options_.bucket_size + (widened ? options_.spare : 0);
   int taken = 0;
+  int covered = 0;  // Slow candidates the spares cover (see the rules).
   bool replied = false;
   for (const Rank& rank : ranks_) {
     Candidate& candidate = candidates_[rank.index];
-    if (!HoldsPlace(candidate, replied)) continue;
+    if (!HoldsPlace(candidate, replied)) {
+      if (!(widened && candidate.state == State::kSlow && !candidate.excess &&
+            covered < options_.spare)) {
+        continue;
+      }
+      ++covered;  // Still takes a place to ask: a spare already covers it.
+    }
     if (++taken > places) break;
     if (candidate.state == State::kReplied) replied = true;
     if (candidate.state == State::kNew) {

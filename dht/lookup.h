@@ -20,7 +20,11 @@
 //    the next candidate in its place and may finish without it, on the k
 //    closest that answered. Its late reply still counts if it comes before
 //    the end (it takes its place back); after the end it misses the
-//    driver's map. One exception keeps the head of the result right: a
+//    driver's map. Once the lookup has widened, the first `spare` slow
+//    candidates (in distance order) still take a place for asking, though
+//    not for completion: the spares, asked with the widening, already
+//    stand in for them, so only a slow candidate beyond the spares makes
+//    the lookup ask someone new. One exception keeps the head of the result right: a
 //    slow candidate closer than every candidate that replied holds
 //    completion until it replies or fails (it may be the closest node of
 //    all; ending without it reported the second closest as the closest).
@@ -84,8 +88,9 @@ struct LookupOptions {
   // about 29 (at most 52 measured at 10,000 nodes, 1 % loss).
   int max_requests = kDefaultLookupMaxRequests;
   // Candidates beyond the k closest asked when the lookup widens (see
-  // above): each covers a straggler among the k closest, at one request.
-  int spare = 1;
+  // above): each stands in for a straggler among the k closest, asked
+  // before the straggler is known (3: docs/BENCH.md, "Lookup latency").
+  int spare = 3;
   // LookupDriver ends a lookup once this long has passed since it
   // started, at its next answer or timeout, with what it has (a lookup
   // normally takes a few RTTs; 1.2 s at most measured at 10,000 nodes,
