@@ -3,17 +3,21 @@
 //
 // A join pings every seed (a few times each: one lost datagram must not
 // fail a join), then looks up our own id (tried again if nobody answered
-// it) and refreshes the buckets farther away than our nearest neighbour
-// that the self-lookup left empty. A read-only node stops after the pings.
+// it) and refreshes the ranges farther away than our nearest neighbour
+// (one per common prefix length with us) that the self-lookup left empty.
+// A read-only node stops after the pings.
 //
 // Where this departs from the Kademlia paper: the paper refreshes every
-// bucket farther than the nearest neighbour. A bucket that holds a node
-// which answered the self-lookup is already a route into its range, and
-// its refresh costs ~25 find_node requests plus the probes of the nodes
-// asked (~70 datagrams); skipping those halves the CPU of a simulated
-// 10,000-node join while lookups need ~0.1 more hops on average (the
-// table keeps filling from traffic, and the hourly refresh covers any
-// bucket left untouched; docs/BENCH.md, "Joins and memory").
+// bucket farther than the nearest neighbour, each with a full lookup.
+// A range that holds a node which answered the self-lookup is already a
+// route into it, and is skipped; the others get a narrow lookup that
+// converges on k/2 nodes rather than k (LookupDriver's `width`): it still
+// fills the range with the nodes that answer it, without the ~16 requests
+// a full lookup's last widening sends at once. A full refresh costs ~45
+// find_node requests plus the probes of the nodes asked; docs/BENCH.md,
+// "Joins and memory", has what each rule saves and costs. The table keeps
+// filling from traffic, and the hourly refresh covers any bucket left
+// untouched.
 // It fails with Unavailable, naming the seeds, if no seed answers.
 //
 // The seeds of the last join with any are kept: RejoinIfCutOff starts a

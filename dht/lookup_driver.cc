@@ -1,5 +1,6 @@
 #include "dht/lookup_driver.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "dht/release_if_sparse.h"
@@ -21,13 +22,16 @@ LookupDriver::LookupDriver(LookupOptions options, const NodeId& self,
 
 LookupId LookupDriver::Start(const NodeId& target,
                              std::optional<std::string> value_key,
-                             Finish finish, Satisfied satisfied, int paths) {
+                             Finish finish, Satisfied satisfied, int paths,
+                             int width) {
+  LookupOptions options = options_;
+  if (width > 0) options.bucket_size = std::min(width, options.bucket_size);
   routing_table_.Touch(target, clock_.Now());
   std::vector<Contact> seeds =
-      routing_table_.Closest(target, options_.bucket_size);
+      routing_table_.Closest(target, options.bucket_size);
   const LookupId id = next_id_++;
   auto entry = std::make_unique<Entry>(
-      Entry{LookupRun(DisjointLookup(target, options_, paths, seeds, self_),
+      Entry{LookupRun(DisjointLookup(target, options, paths, seeds, self_),
                       clock_.Now()),
             std::move(satisfied), std::move(finish)});
   entry->run.value_key = std::move(value_key);

@@ -93,9 +93,12 @@ class LookupDriver {
 
   // Starts a lookup of `target`: find_value of `value_key` if given, else
   // find_node, over `paths` disjoint paths (at least 1). `finish` gets the
-  // run when it ends.
+  // run when it ends. `width`, if positive and below k, is how many
+  // closest nodes the run converges on instead of k: for lookups that
+  // need a route into a range, not its k closest (bucket refreshes).
   LookupId Start(const NodeId& target, std::optional<std::string> value_key,
-                 Finish finish, Satisfied satisfied = nullptr, int paths = 1);
+                 Finish finish, Satisfied satisfied = nullptr, int paths = 1,
+                 int width = 0);
 
   // Returns the counters of `run` as of now.
   LookupStats StatsOf(const LookupRun& run) const;

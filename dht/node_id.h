@@ -70,7 +70,13 @@ class NodeId {
     if (auto c = a.BigEndian<W64>(8) <=> b.BigEndian<W64>(8); c != 0) return c;
     return a.BigEndian<uint32_t>(16) <=> b.BigEndian<uint32_t>(16);
   }
-  friend bool operator==(const NodeId&, const NodeId&) = default;
+  // Word-wise too: the default is a memcmp call, and routing-table scans
+  // compare ids on every datagram.
+  friend bool operator==(const NodeId& a, const NodeId& b) {
+    return ((a.Raw<uint64_t>(0) ^ b.Raw<uint64_t>(0)) |
+            (a.Raw<uint64_t>(8) ^ b.Raw<uint64_t>(8)) |
+            (a.Raw<uint32_t>(16) ^ b.Raw<uint32_t>(16))) == 0;
+  }
 
   template <typename H>
   friend H AbslHashValue(H h, const NodeId& id) {
@@ -82,12 +88,19 @@ class NodeId {
   }
 
  private:
+  // Bytes [offset, offset + sizeof(Word)) in native byte order.
+  template <typename Word>
+  Word Raw(size_t offset) const {
+    Word word;
+    std::memcpy(&word, bytes_.data() + offset, sizeof(word));
+    return word;
+  }
+
   // The big-endian number in bytes [offset, offset + sizeof(Word)).
   template <typename Word>
   Word BigEndian(size_t offset) const {
     static_assert(sizeof(Word) == 4 || sizeof(Word) == 8);
-    Word word;
-    std::memcpy(&word, bytes_.data() + offset, sizeof(word));
+    Word word = Raw<Word>(offset);
     if constexpr (std::endian::native == std::endian::little) {
       if constexpr (sizeof(Word) == 8) {
         word = __builtin_bswap64(word);

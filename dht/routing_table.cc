@@ -1,6 +1,7 @@
 #include "dht/routing_table.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstring>
 #include <iterator>
@@ -51,17 +52,30 @@ struct DistanceKey {
 };
 static_assert(NodeId::kBytes == 20, "DistanceKey covers 160 bits");
 
-uint64_t BigEndianXor(const uint8_t* a, const uint8_t* b, int bytes) {
-  uint64_t word = 0;
-  for (int i = 0; i < bytes; ++i) word = (word << 8) | (a[i] ^ b[i]);
+// The big-endian number of a[0, sizeof(Word)) XOR b[0, sizeof(Word)): one
+// load and one byte swap per word (a byte loop was most of Closest).
+template <typename Word>
+Word BigEndianXor(const uint8_t* a, const uint8_t* b) {
+  Word x;
+  Word y;
+  std::memcpy(&x, a, sizeof x);
+  std::memcpy(&y, b, sizeof y);
+  Word word = x ^ y;
+  if constexpr (std::endian::native == std::endian::little) {
+    if constexpr (sizeof(Word) == 8) {
+      word = __builtin_bswap64(word);
+    } else {
+      word = __builtin_bswap32(word);
+    }
+  }
   return word;
 }
 
 DistanceKey DistanceBetween(const NodeId& a, const NodeId& b) {
   const uint8_t* x = a.bytes().data();
   const uint8_t* y = b.bytes().data();
-  return {BigEndianXor(x, y, 8), BigEndianXor(x + 8, y + 8, 8),
-          static_cast<uint32_t>(BigEndianXor(x + 16, y + 16, 4))};
+  return {BigEndianXor<uint64_t>(x, y), BigEndianXor<uint64_t>(x + 8, y + 8),
+          BigEndianXor<uint32_t>(x + 16, y + 16)};
 }
 
 // Returns the position of the slot with `id` in `slots`, or slots.size()
@@ -204,7 +218,12 @@ RoutingTable::Update RoutingTable::OnResponse(const Contact& contact,
   if (FindSlot(index, contact.id) != nullptr) {
     return Refresh(index, contact, now);
   }
-  if (EndpointTaken(contact.endpoint, contact.id)) return rejected;
+  // A newcomer may not take an entry's endpoint. The scan covers the whole
+  // table, so it runs only where the newcomer could become an entry: a
+  // replacement candidate is checked again when it is promoted.
+  if (WouldAdmit(contact.id) && EndpointTaken(contact.endpoint, contact.id)) {
+    return rejected;
+  }
   index = SplitFor(contact.id);
   Bucket& bucket = buckets_[index];
   if (SubnetFull(index, contact)) return rejected;
@@ -334,15 +353,22 @@ std::vector<NodeId> RoutingTable::TargetsToRefresh(absl::Time now,
   return targets;
 }
 
-std::vector<NodeId> RoutingTable::TargetsFartherThanNearest(
+std::vector<NodeId> RoutingTable::TargetsInEmptyFartherRanges(
     absl::BitGenRef gen) const {
-  size_t nearest = buckets_.size();
-  while (nearest > 0 && buckets_[nearest - 1].live.empty()) --nearest;
+  std::array<bool, NodeId::kBits + 1> held{};
+  int nearest = -1;  // The nearest neighbour's common prefix length.
+  for (const Bucket& bucket : buckets_) {
+    for (const Slot& slot : bucket.live) {
+      const int shared = self_.CommonPrefixLength(slot.id);
+      held[shared] = true;
+      nearest = std::max(nearest, shared);
+    }
+  }
   std::vector<NodeId> targets;
-  if (nearest == 0) return targets;
-  // Buckets [0, nearest - 1) are farther than the nearest neighbour's.
-  for (size_t i = 0; i + 1 < nearest; ++i) {
-    targets.push_back(RandomIdIn(i, gen));
+  for (int shared = 0; shared < nearest; ++shared) {
+    if (!held[shared]) {
+      targets.push_back(NodeId::RandomWithPrefix(self_, shared, gen));
+    }
   }
   return targets;
 }
@@ -526,7 +552,10 @@ bool RoutingTable::DisplaceUnverified(Bucket& bucket, const Contact& contact,
   // Least recently seen first.
   auto unverified = std::find_if(bucket.live.begin(), bucket.live.end(),
                                  [](const Slot& s) { return !s.verified; });
-  if (unverified == bucket.live.end() || !Verified(contact)) return false;
+  if (unverified == bucket.live.end() || !Verified(contact) ||
+      EndpointTaken(contact.endpoint, contact.id)) {
+    return false;
+  }
   bucket.live.erase(unverified);
   std::erase_if(bucket.replacements,
                 [&](const Slot& s) { return s.id == contact.id; });

@@ -195,10 +195,14 @@ class RoutingTable {
   // Returns one random id inside each bucket untouched for refresh_interval,
   // in bucket order, and marks those buckets touched.
   std::vector<NodeId> TargetsToRefresh(absl::Time now, absl::BitGenRef gen);
-  // Returns one random id inside each bucket farther from us than our
-  // nearest neighbour's (bootstrap's "refresh all farther buckets"); empty
-  // when the table is.
-  std::vector<NodeId> TargetsFartherThanNearest(absl::BitGenRef gen) const;
+  // Returns one random id for each common prefix length with us shorter
+  // than our nearest neighbour's that no entry has, shortest first: the
+  // ranges farther than the nearest neighbour that a join must still
+  // reach (bootstrap's "refresh all farther buckets", less those it
+  // already holds a route into). Ranges still inside the last bucket
+  // count, so a later split cannot uncover an empty one. Empty when the
+  // table is.
+  std::vector<NodeId> TargetsInEmptyFartherRanges(absl::BitGenRef gen) const;
 
   // Returns every entry's contact, by bucket, then by id.
   std::vector<Contact> AllContacts() const;

@@ -367,12 +367,20 @@ absl::StatusOr<Message> DecodeOrFail(std::span<const uint8_t> datagram,
     return Malformed(absl::StrCat(datagram.size(), " bytes; the limit is ",
                                   kMaxDatagramBytes));
   }
+  // The parsed objects live in one zone per thread, emptied after every
+  // datagram (its first chunk kept): a zone of their own cost every
+  // datagram an 8 KB allocation. Nothing decoded refers to the zone.
+  thread_local msgpack::zone zone;
+  struct EmptyAfter {
+    msgpack::zone& zone;
+    ~EmptyAfter() { zone.clear(); }
+  } empty_after{zone};
   size_t offset = 0;
-  msgpack::object_handle handle;
+  msgpack::object parsed;
   try {
-    handle = msgpack::unpack(reinterpret_cast<const char*>(datagram.data()),
-                             datagram.size(), offset, ReferenceDatagram,
-                             nullptr, wire::UnpackLimit());
+    parsed = msgpack::unpack(
+        zone, reinterpret_cast<const char*>(datagram.data()), datagram.size(),
+        offset, ReferenceDatagram, nullptr, wire::UnpackLimit());
   } catch (const msgpack::insufficient_bytes&) {
     return Malformed("truncated");
   } catch (const msgpack::unpack_error& e) {
@@ -382,7 +390,7 @@ absl::StatusOr<Message> DecodeOrFail(std::span<const uint8_t> datagram,
     return Malformed(absl::StrCat(datagram.size() - offset,
                                   " trailing bytes after the message"));
   }
-  return ReadMessage(handle.get(), now);
+  return ReadMessage(parsed, now);
 }
 
 }  // namespace

@@ -160,6 +160,36 @@ TEST_F(LookupDriverTest, FindsTheTrueKClosestFromAFewSeeds) {
   EXPECT_EQ(driven_->driver->running(), 0u);
 }
 
+TEST_F(LookupDriverTest, ANarrowRunConvergesOnItsWidthWithFewerRequests) {
+  for (int i = 0; i < 3; ++i) Know(everyone_[i]);
+  SplitMix64 gen(5);
+  const NodeId target = NodeId::Random(gen);
+  std::optional<std::vector<Contact>> wide, narrow;
+  int wide_requests = 0, narrow_requests = 0;
+  driven_->driver->Start(target, std::nullopt, [&](LookupRun& run) {
+    wide = run.lookup.Closest();
+    wide_requests = run.lookup.requests_sent();
+  });
+  clock_.RunUntilIdle(absl::Minutes(5));
+  Driven fresh(network_, clock_, NodeId::Random(gen));
+  for (int i = 0; i < 3; ++i)
+    fresh.table.OnResponse(everyone_[i], clock_.Now());
+  fresh.driver->Start(
+      target, std::nullopt,
+      [&](LookupRun& run) {
+        narrow = run.lookup.Closest();
+        narrow_requests = run.lookup.requests_sent();
+      },
+      /*satisfied=*/nullptr, /*paths=*/1, /*width=*/5);
+  clock_.RunUntilIdle(absl::Minutes(5));
+  ASSERT_TRUE(wide.has_value() && narrow.has_value());
+  EXPECT_EQ(*wide, TrueClosest(target, kBucketSize));
+  // Five answered nodes, not necessarily the true five closest: a narrow
+  // run explores less.
+  EXPECT_EQ(narrow->size(), 5u);
+  EXPECT_LT(narrow_requests, wide_requests);
+}
+
 TEST_F(LookupDriverTest, FinishRunsFromTheLoopNeverInsideStart) {
   int finished = 0;
   driven_->driver->Start(everyone_[0].id, std::nullopt, [&](LookupRun& run) {

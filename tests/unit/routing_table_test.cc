@@ -511,18 +511,21 @@ TEST(RoutingTableTest, RefreshTargetsFallInsideStaleBuckets) {
             1u);
 }
 
-TEST(RoutingTableTest, TargetsFartherThanNearestCoverFartherBuckets) {
+TEST(RoutingTableTest, TargetsCoverTheEmptyRangesFartherThanTheNearest) {
   Harness h;
-  EXPECT_TRUE(h.table.TargetsFartherThanNearest(h.gen).empty());
+  EXPECT_TRUE(h.table.TargetsInEmptyFartherRanges(h.gen).empty());
   for (int i = 0; i < 20; ++i) h.Answer(h.Local(0));
-  for (int i = 0; i < 20; ++i) h.Answer(h.Local(4));
   h.Answer(h.Local(2));
-  // Buckets: 0 full, 1 empty, 2 one contact, 3 (last) the CPL-4 contacts.
-  ASSERT_EQ(h.table.Buckets().size(), 4u);
-  std::vector<NodeId> targets = h.table.TargetsFartherThanNearest(h.gen);
+  for (int i = 0; i < 5; ++i) h.Answer(h.Local(4));
+  h.Answer(h.Local(6));
+  // Two buckets: 0 (full) and the last, which holds CPLs 2, 4 and 6 and
+  // has never split: ranges 1, 3 and 5 are empty, all inside it.
+  ASSERT_EQ(h.table.Buckets().size(), 2u);
+  std::vector<NodeId> targets = h.table.TargetsInEmptyFartherRanges(h.gen);
   ASSERT_EQ(targets.size(), 3u);
+  const int expected[] = {1, 3, 5};
   for (size_t i = 0; i < targets.size(); ++i) {
-    EXPECT_EQ(h.self.CommonPrefixLength(targets[i]), static_cast<int>(i));
+    EXPECT_EQ(h.self.CommonPrefixLength(targets[i]), expected[i]);
   }
 }
 
