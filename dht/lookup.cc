@@ -1,6 +1,8 @@
 #include "dht/lookup.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 namespace kad::dht {
 
@@ -10,15 +12,51 @@ Lookup::Lookup(const NodeId& target, LookupOptions options,
   for (const Contact& seed : seeds) Add(seed, /*depth=*/1);
 }
 
+namespace {
+
+// Returns the big-endian number in bytes [offset, offset + sizeof(Word)).
+template <typename Word>
+Word BigEndianWord(const NodeId& id, size_t offset) {
+  Word word;
+  std::memcpy(&word, id.bytes().data() + offset, sizeof(word));
+  if constexpr (std::endian::native == std::endian::little) {
+    if constexpr (sizeof(Word) == 8) {
+      word = __builtin_bswap64(word);
+    } else {
+      word = __builtin_bswap32(word);
+    }
+  }
+  return word;
+}
+
+}  // namespace
+
+Lookup::Rank Lookup::RankOf(const NodeId& id) const {
+  const NodeId distance = id.DistanceTo(target_);
+  return Rank{BigEndianWord<uint64_t>(distance, 0),
+              BigEndianWord<uint64_t>(distance, 8),
+              BigEndianWord<uint32_t>(distance, 16)};
+}
+
+std::vector<Lookup::Rank>::const_iterator Lookup::LowerBound(
+    const Rank& rank) const {
+  return std::lower_bound(
+      ranks_.begin(), ranks_.end(), rank,
+      [](const Rank& a, const Rank& b) { return a.Closer(b); });
+}
+
 bool Lookup::Add(const Contact& contact, int depth) {
   if (self_ && contact.id == *self_) return false;
-  auto [it, inserted] = shortlist_.try_emplace(contact.id.DistanceTo(target_),
-                                               Candidate{contact});
-  if (!inserted) {
-    it->second.depth = std::min(it->second.depth, depth);
+  Rank rank = RankOf(contact.id);
+  const auto at = LowerBound(rank);
+  if (at != ranks_.end() && at->SameDistance(rank)) {
+    Candidate& known = candidates_[at->index];
+    known.depth = std::min(known.depth, depth);
     return false;
   }
-  it->second.depth = depth;
+  rank.index = static_cast<uint32_t>(candidates_.size());
+  ranks_.insert(at, rank);
+  candidates_.push_back(Candidate{contact, State::kNew, depth});
   if (!net::AnyContains(options_.prefix_limit_exempt, contact.endpoint)) {
     LimitPrefixOf(contact.endpoint);
   }
@@ -27,7 +65,8 @@ bool Lookup::Add(const Contact& contact, int depth) {
 
 void Lookup::LimitPrefixOf(const net::Endpoint& endpoint) {
   int seen = 0;
-  for (auto& [distance, candidate] : shortlist_) {
+  for (const Rank& rank : ranks_) {
+    Candidate& candidate = candidates_[rank.index];
     if (!net::SamePrefix(candidate.contact.endpoint, endpoint) ||
         net::AnyContains(options_.prefix_limit_exempt,
                          candidate.contact.endpoint)) {
@@ -44,8 +83,11 @@ int Lookup::AddSeeds(std::span<const Contact> seeds) {
 }
 
 Lookup::Candidate* Lookup::FindCandidate(const NodeId& id) {
-  auto it = shortlist_.find(id.DistanceTo(target_));
-  return it == shortlist_.end() ? nullptr : &it->second;
+  const Rank rank = RankOf(id);
+  const auto at = LowerBound(rank);
+  return at != ranks_.end() && at->SameDistance(rank)
+             ? &candidates_[at->index]
+             : nullptr;
 }
 
 bool Lookup::Widened() const {
@@ -60,11 +102,20 @@ int Lookup::SlotLimit() const {
 
 std::optional<Contact> Lookup::NextToQuery() {
   if (in_flight_ >= SlotLimit() || capped() || Done()) return std::nullopt;
-  const int places = options_.bucket_size + (Widened() ? options_.spare : 0);
+  const bool widened = Widened();
+  const int places = options_.bucket_size + (widened ? options_.spare : 0);
   int taken = 0;
+  int covered = 0;  // Slow candidates the spares cover (see the rules).
   bool replied = false;
-  for (auto& [distance, candidate] : shortlist_) {
-    if (!HoldsPlace(candidate, replied)) continue;
+  for (const Rank& rank : ranks_) {
+    Candidate& candidate = candidates_[rank.index];
+    if (!HoldsPlace(candidate, replied)) {
+      if (!(widened && candidate.state == State::kSlow && !candidate.excess &&
+            covered < options_.spare)) {
+        continue;
+      }
+      ++covered;  // Still takes a place to ask: a spare already covers it.
+    }
     if (++taken > places) break;
     if (candidate.state == State::kReplied) replied = true;
     if (candidate.state == State::kNew) {
@@ -78,13 +129,14 @@ std::optional<Contact> Lookup::NextToQuery() {
 }
 
 bool Lookup::AmongKClosest(const NodeId& id) const {
-  const NodeId wanted = id.DistanceTo(target_);
+  const Rank wanted = RankOf(id);
   int taken = 0;
   bool replied = false;
-  for (const auto& [distance, candidate] : shortlist_) {
+  for (const Rank& rank : ranks_) {
+    const Candidate& candidate = candidates_[rank.index];
     if (!HoldsPlace(candidate, replied)) continue;
     if (++taken > options_.bucket_size) break;
-    if (distance == wanted) return true;
+    if (rank.SameDistance(wanted)) return true;
     if (candidate.state == State::kReplied) replied = true;
   }
   return false;
@@ -103,15 +155,15 @@ void Lookup::OnReply(const NodeId& from, std::span<const Contact> closer) {
   }
   Settle(*candidate, State::kReplied);
   const int depth = candidate->depth + 1;
-  const NodeId best_before = shortlist_.begin()->first;
+  const Rank best_before = ranks_.front();
   for (const Contact& contact : closer) Add(contact, depth);
-  if (shortlist_.begin()->first < best_before) {
+  if (ranks_.front().Closer(best_before)) {
     replies_without_progress_ = 0;
     widened_ = false;
   } else {
     ++replies_without_progress_;
     // One of the k closest knows nobody closer: the neighbourhood is found.
-    // (`candidate` may have moved: the shortlist is a btree.)
+    // (`candidate` may have moved: Add grows candidates_.)
     if (AmongKClosest(from)) widened_ = true;
   }
 }
@@ -140,7 +192,7 @@ void Lookup::Exclude(const NodeId& id) {
 bool Lookup::Done() const {
   if (capped()) {
     // Nobody new will be asked: done once every request sent has settled.
-    for (const auto& [distance, candidate] : shortlist_) {
+    for (const Candidate& candidate : candidates_) {
       if (candidate.state == State::kInFlight ||
           candidate.state == State::kSlow) {
         return false;
@@ -151,7 +203,8 @@ bool Lookup::Done() const {
   // The k closest holding a place must all have replied: a slow one has
   // none unless it is ahead of every reply (it may be the closest of all).
   int taken = 0;
-  for (const auto& [distance, candidate] : shortlist_) {
+  for (const Rank& rank : ranks_) {
+    const Candidate& candidate = candidates_[rank.index];
     if (!HoldsPlace(candidate, taken > 0)) continue;
     if (candidate.state != State::kReplied) return false;
     if (++taken == options_.bucket_size) break;
@@ -161,7 +214,8 @@ bool Lookup::Done() const {
 
 std::vector<Contact> Lookup::Closest() const {
   std::vector<Contact> closest;
-  for (const auto& [distance, candidate] : shortlist_) {
+  for (const Rank& rank : ranks_) {
+    const Candidate& candidate = candidates_[rank.index];
     if (candidate.state != State::kReplied || candidate.excess) continue;
     closest.push_back(candidate.contact);
     if (static_cast<int>(closest.size()) == options_.bucket_size) break;
@@ -170,7 +224,8 @@ std::vector<Contact> Lookup::Closest() const {
 }
 
 int Lookup::hops() const {
-  for (const auto& [distance, candidate] : shortlist_) {
+  for (const Rank& rank : ranks_) {
+    const Candidate& candidate = candidates_[rank.index];
     if (candidate.state == State::kReplied && !candidate.excess) {
       return candidate.depth;
     }

@@ -15,12 +15,16 @@
 //    of the k closest not yet asked at once, and `spare` more beyond them
 //    (so a straggler among the k closest is already covered); progress
 //    returns it to alpha.
-//  - A slow request (OnSlow: RpcClient's slow mark, 1.25 RTTs, passed)
+//  - A slow request (OnSlow: RpcClient's slow mark, 1.3 RTTs, passed)
 //    frees its slot and its place among the k closest: the lookup asks
 //    the next candidate in its place and may finish without it, on the k
 //    closest that answered. Its late reply still counts if it comes before
 //    the end (it takes its place back); after the end it misses the
-//    driver's map. One exception keeps the head of the result right: a
+//    driver's map. Once the lookup has widened, the first `spare` slow
+//    candidates (in distance order) still take a place for asking, though
+//    not for completion: the spares, asked with the widening, already
+//    stand in for them, so only a slow candidate beyond the spares makes
+//    the lookup ask someone new. One exception keeps the head of the result right: a
 //    slow candidate closer than every candidate that replied holds
 //    completion until it replies or fails (it may be the closest node of
 //    all; ending without it reported the second closest as the closest).
@@ -45,15 +49,25 @@
 // node n round trips away is n + 1. hops() is that depth for the closest
 // node that replied.
 //
+// Memory: the shortlist holds every contact the lookup has learned, at
+// most the seeds plus max_requests replies' worth (a reply fits one
+// datagram), as two flat vectors: the candidates in the order learned, and
+// their ranks (24 bytes each: the distance as three words and an index)
+// sorted by distance. A reply's contacts are binary-searched among the
+// compact ranks and inserted with a short memmove (a btree of whole
+// candidates keyed by distance spent its time in cache misses: the
+// lookup's share of a simulated join's CPU fell from 9.3 % to 5.7 %,
+// docs/BENCH.md "Lookup latency").
+//
 // Not thread-safe.
 #ifndef KAD_DHT_LOOKUP_H_
 #define KAD_DHT_LOOKUP_H_
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <vector>
 
-#include "absl/container/btree_map.h"
 #include "absl/time/time.h"
 #include "dht/contact.h"
 #include "dht/kademlia_parameters.h"
@@ -71,11 +85,13 @@ struct LookupOptions {
   // Borrowed: must outlive the lookup. Default: loopback only.
   std::span<const net::Subnet> prefix_limit_exempt = net::LoopbackSubnets();
   // Requests one lookup may send, widening included. A full lookup sends
-  // about 29 (at most 52 measured at 10,000 nodes, 1 % loss).
+  // about 30 (at most 60 for a find_node, 92 for a two-path get, measured at
+  // 10,000 nodes, 1 % loss).
   int max_requests = kDefaultLookupMaxRequests;
   // Candidates beyond the k closest asked when the lookup widens (see
-  // above): each covers a straggler among the k closest, at one request.
-  int spare = 1;
+  // above): each stands in for a straggler among the k closest, asked
+  // before the straggler is known (3: docs/BENCH.md, "Lookup latency").
+  int spare = 3;
   // LookupDriver ends a lookup once this long has passed since it
   // started, at its next answer or timeout, with what it has (a lookup
   // normally takes a few RTTs; 1.2 s at most measured at 10,000 nodes,
@@ -132,7 +148,28 @@ class Lookup {
     // Beyond its prefix's max_per_subnet closest: skipped (see above).
     bool excess = false;
   };
-  using Shortlist = absl::btree_map<NodeId, Candidate>;  // Keyed by distance.
+  // A candidate's place in distance order: its XOR distance to the target
+  // as big-endian words (compared without memcmp), and its index in
+  // candidates_. Distinct ids have distinct distances.
+  struct Rank {
+    uint64_t high = 0;
+    uint64_t middle = 0;
+    uint32_t low = 0;
+    uint32_t index = 0;
+
+    bool SameDistance(const Rank& other) const {
+      return high == other.high && middle == other.middle && low == other.low;
+    }
+    bool Closer(const Rank& other) const {
+      if (high != other.high) return high < other.high;
+      if (middle != other.middle) return middle < other.middle;
+      return low < other.low;
+    }
+  };
+  // Returns the rank of `id` (its index not set).
+  Rank RankOf(const NodeId& id) const;
+  // Returns the first rank not closer than `rank`.
+  std::vector<Rank>::const_iterator LowerBound(const Rank& rank) const;
 
   // Returns whether the contact was new.
   bool Add(const Contact& contact, int depth);
@@ -159,7 +196,8 @@ class Lookup {
   NodeId target_;
   LookupOptions options_;
   std::optional<NodeId> self_;
-  Shortlist shortlist_;
+  std::vector<Candidate> candidates_;  // In the order learned.
+  std::vector<Rank> ranks_;  // candidates_ by ascending distance.
   int in_flight_ = 0;  // Candidates in kInFlight (holding a slot).
   int requests_sent_ = 0;
   int replies_without_progress_ = 0;

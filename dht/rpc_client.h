@@ -75,7 +75,7 @@ struct RpcOptions {
   size_t rtt_peers = 64;
   // The slow mark of requests with `on_slow`, in typical RTTs (see
   // above); 0: `on_slow` at the first timeout.
-  double slow_after_rtts = 1.25;
+  double slow_after_rtts = 1.3;  // docs/BENCH.md, "Lookup latency".
 };
 
 struct RpcHandlers {

@@ -29,8 +29,10 @@ TEST(DisjointPathsTest, GetsUnderADropAttackSucceedThroughDisjointPaths) {
       RunSimLookupBench(UnderAttack(4), {});
   ASSERT_TRUE(one.ok() && four.ok());
   ASSERT_TRUE(one->adversary && four->adversary);
-  // The attack is real: with one path, gets fail.
-  EXPECT_LT(one->get.success_rate(), 0.97);
+  // The attack is real: with one path, gets fail (2.5 % of them at this
+  // seed since widened lookups ask 3 spares, which reach a few more honest
+  // nodes; 3 % or more with 1 spare).
+  EXPECT_LT(one->get.success_rate(), 0.98);
   // Four disjoint paths get (nearly) everything back.
   EXPECT_GE(four->get.success_rate(), 0.99);
   EXPECT_GT(four->get.success_rate(), one->get.success_rate());

@@ -170,11 +170,12 @@ TEST(DisjointLookupTest, SharesTheSeedsOutInDistanceOrder) {
 // The attack the paths defend against, on one path: colluders among the
 // seeds name colluders closer than anyone honest, they name one another,
 // and the lookup ends among them without asking a single holder.
-// (Two colluders among the first alpha seeds name more colluders than the
-// k closest and the spare a widened lookup asks at once.)
+// (Two colluders among the first alpha seeds name 2k - 1 colluders: more
+// than the k closest and the spares a widened lookup asks at once.)
 TEST(DisjointLookupTest, OnePathMeetingAColluderNeverReachesAHolder) {
   PoisonedNetwork net(300, 30, 3);
-  const std::vector<Contact> seeds = {net.Colluder(0), net.Colluder(1),
+  ASSERT_LE(kK + Options().spare, 2 * kK - 1);
+  const std::vector<Contact> seeds = {net.Colluder(0), net.Colluder(kK - 1),
                                       net.FarHonest(0)};
   DisjointLookup lookup(net.target(), Options(), 1, seeds);
   const auto asked = net.Run(lookup);

@@ -205,6 +205,51 @@ TEST(LookupTest, AStragglersReplyBeforeTheEndTakesItsPlaceBack) {
   EXPECT_EQ(closest[2].id, all[2].id);
 }
 
+TEST(LookupTest, AStragglerItsSpareStandsInForCostsNoRequest) {
+  StaticNetwork net(8, 21);
+  NodeId target;
+  std::vector<Contact> all = net.ClosestTo(target, 8);
+  Lookup lookup(target, SmallLookup(/*spare=*/1), all);
+  while (lookup.NextToQuery()) {
+  }
+  lookup.OnReply(all[0].id, {});  // One of the k closest: widened.
+  ASSERT_EQ(lookup.NextToQuery()->id, all[3].id) << "the spare";
+  EXPECT_FALSE(lookup.NextToQuery().has_value());
+  // A straggler: the spare, already asked, stands in for it.
+  lookup.OnSlow(all[1].id);
+  EXPECT_FALSE(lookup.NextToQuery().has_value());
+  lookup.OnReply(all[2].id, {});
+  EXPECT_FALSE(lookup.Done());
+  lookup.OnReply(all[3].id, {});
+  ASSERT_TRUE(lookup.Done());
+  EXPECT_EQ(lookup.requests_sent(), 4);
+  std::vector<Contact> closest = lookup.Closest();
+  ASSERT_EQ(closest.size(), 3u);
+  EXPECT_EQ(closest[1].id, all[2].id);
+  EXPECT_EQ(closest[2].id, all[3].id);
+}
+
+TEST(LookupTest, AStragglerBeyondTheSparesIsReplaced) {
+  StaticNetwork net(8, 22);
+  NodeId target;
+  std::vector<Contact> all = net.ClosestTo(target, 8);
+  Lookup lookup(target, SmallLookup(/*spare=*/1), all);
+  while (lookup.NextToQuery()) {
+  }
+  lookup.OnReply(all[0].id, {});
+  ASSERT_EQ(lookup.NextToQuery()->id, all[3].id);
+  lookup.OnSlow(all[1].id);
+  EXPECT_FALSE(lookup.NextToQuery().has_value());
+  // A second straggler: one spare stands in for one of them only.
+  lookup.OnSlow(all[2].id);
+  ASSERT_EQ(lookup.NextToQuery()->id, all[4].id);
+  EXPECT_FALSE(lookup.NextToQuery().has_value());
+  lookup.OnReply(all[3].id, {});
+  lookup.OnReply(all[4].id, {});
+  ASSERT_TRUE(lookup.Done());
+  EXPECT_EQ(lookup.Closest()[2].id, all[4].id);
+}
+
 TEST(LookupTest, AsksNobodyOnceDone) {
   StaticNetwork net(8, 17);
   NodeId target;

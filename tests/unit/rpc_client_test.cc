@@ -598,7 +598,7 @@ TEST_F(RpcClientTest, SlowMarkComesBeforeTheTimeoutWithOneMoreCopy) {
   while (outcome.slow_calls == 0 && clock_.RunNext()) {
   }
   ASSERT_EQ(outcome.slow_calls, 1);
-  // 1.25 SRTTs is 25 ms; the mark never comes before RttBounds::min.
+  // 1.3 SRTTs is 26 ms; the mark never comes before RttBounds::min.
   EXPECT_EQ(*outcome.slow_at - sent, RttBounds{}.min);
   EXPECT_EQ(stats_.rpc_timeouts, 0u) << "the mark is not a timeout";
   EXPECT_EQ(stats_.rpc_retransmits, 1u);
