@@ -41,14 +41,22 @@
 //
 // Memory: a host costs 16 bytes here plus its 64-byte SimTransport (about
 // 80 bytes measured with the allocator's overhead); a datagram in flight
-// costs a 24-byte queue entry, a 24-byte slot and a copy of its bytes
-// (an injected one also a map entry holding its source endpoint).
+// costs a queue entry (net/sim_clock.h), a 24-byte slot and a copy of its
+// bytes (an injected one also a map entry holding its source endpoint).
+// A datagram's bytes go into a buffer of 256, 512, 1024 or 2048 bytes
+// (exactly its size if larger) that goes back to a pool on delivery, so
+// most datagrams are copied without a heap allocation. The pool keeps at
+// most as many spare buffers as there are datagrams in flight (or
+// kMinSpareBuffers): every delivery past that frees a spare buffer as well
+// as its own, so the pool shrinks with the traffic instead of staying at
+// its peak.
 //
 // Ownership: the clock must outlive the network, and the network its
 // transports. Not thread-safe; call from the clock's thread.
 #ifndef KAD_NET_SIM_NETWORK_H_
 #define KAD_NET_SIM_NETWORK_H_
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -119,6 +127,8 @@ class SimNetwork : private SimClock::EventSink {
  public:
   static constexpr size_t kMaxDatagramBytes = 65'507;  // As IPv4 UDP.
   static constexpr uint32_t kMaxHosts = (1u << 24) - 2;
+  // The pool may keep this many spare buffers however little is in flight.
+  static constexpr size_t kMinSpareBuffers = 256;
 
   SimNetwork(SimClock& clock, SimNetworkOptions options);
   ~SimNetwork();
@@ -180,8 +190,23 @@ class SimNetwork : private SimClock::EventSink {
     HostState state = HostState::kUp;
     Family family = Family::kIpv4;
   };
+  // Spare datagram buffers by size class (256 << class bytes).
+  class BufferPool {
+   public:
+    // Returns a buffer of at least `size` bytes.
+    std::unique_ptr<uint8_t[]> Take(size_t size);
+    // Takes back a buffer that held `size` bytes, keeping it if fewer than
+    // `keep` are spare; else frees it and one spare buffer.
+    void Give(std::unique_ptr<uint8_t[]> buffer, size_t size, size_t keep);
+
+   private:
+    static constexpr size_t kClasses = 4;  // Up to 2048 bytes.
+    static size_t ClassOf(size_t size);    // kClasses if too large.
+    std::array<std::vector<std::unique_ptr<uint8_t[]>>, kClasses> spare_;
+    size_t spare_count_ = 0;
+  };
   struct InFlight {
-    std::unique_ptr<uint8_t[]> bytes;
+    std::unique_ptr<uint8_t[]> bytes;  // Null while the slot is free.
     uint32_t size = 0;
     uint32_t from = 0;  // A host, or kForeignSource (see injected_from_).
     uint32_t to = 0;
@@ -197,6 +222,8 @@ class SimNetwork : private SimClock::EventSink {
   bool Lost(uint64_t sequence) const;
   // Copies the datagram into a free slot and returns the slot.
   uint32_t Park(uint32_t from, uint32_t to, std::span<const uint8_t> datagram);
+  // Puts a delivered datagram's slot back on the free list.
+  void Release(uint32_t slot);
   void Enqueue(uint32_t from, uint32_t to, std::span<const uint8_t> datagram);
   void OnEvent(uint32_t token) override;
   void OnDestroyed(uint32_t host);
@@ -211,6 +238,7 @@ class SimNetwork : private SimClock::EventSink {
   std::vector<InFlight> in_flight_;  // Slab; free slots chained.
   uint32_t free_head_;
   size_t in_flight_count_ = 0;
+  BufferPool buffers_;
   // Source endpoints of injected datagrams in flight, by slot.
   std::map<uint32_t, Endpoint> injected_from_;
 };
