@@ -229,23 +229,22 @@ uint32_t SimNetwork::Park(uint32_t from, uint32_t to,
 
 void SimNetwork::Release(uint32_t slot) {
   InFlight& packet = in_flight_[slot];
-  buffers_.Give(std::move(packet.bytes), packet.size,
-                std::max(kMinSpareBuffers, in_flight_count_));
+  buffers_.Give(std::move(packet.bytes), packet.size);
   packet.next_free = free_head_;
   free_head_ = slot;
 }
 
 size_t SimNetwork::BufferPool::ClassOf(size_t size) {
-  size_t c = 0;
-  while (c < kClasses && (size_t{256} << c) < size) ++c;
-  return c;
+  return size > kClasses * kClassBytes
+             ? kClasses
+             : (std::max<size_t>(size, 1) - 1) / kClassBytes;
 }
 
 std::unique_ptr<uint8_t[]> SimNetwork::BufferPool::Take(size_t size) {
   const size_t c = ClassOf(size);
   if (c == kClasses) return std::make_unique_for_overwrite<uint8_t[]>(size);
   if (spare_[c].empty()) {
-    return std::make_unique_for_overwrite<uint8_t[]>(size_t{256} << c);
+    return std::make_unique_for_overwrite<uint8_t[]>((c + 1) * kClassBytes);
   }
   std::unique_ptr<uint8_t[]> buffer = std::move(spare_[c].back());
   spare_[c].pop_back();
@@ -254,21 +253,11 @@ std::unique_ptr<uint8_t[]> SimNetwork::BufferPool::Take(size_t size) {
 }
 
 void SimNetwork::BufferPool::Give(std::unique_ptr<uint8_t[]> buffer,
-                                  size_t size, size_t keep) {
+                                  size_t size) {
   const size_t c = ClassOf(size);
-  if (c == kClasses) return;
-  if (spare_count_ < keep) {
-    spare_[c].push_back(std::move(buffer));
-    ++spare_count_;
-    return;
-  }
-  // Over the limit: this buffer goes, and a spare one with it.
-  for (auto& spares : spare_) {
-    if (spares.empty()) continue;
-    spares.pop_back();
-    --spare_count_;
-    break;
-  }
+  if (c == kClasses || spare_count_ == kMaxSpareBuffers) return;
+  spare_[c].push_back(std::move(buffer));
+  ++spare_count_;
 }
 
 void SimNetwork::OnEvent(uint32_t token) {

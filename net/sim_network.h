@@ -43,13 +43,12 @@
 // 80 bytes measured with the allocator's overhead); a datagram in flight
 // costs a queue entry (net/sim_clock.h), a 24-byte slot and a copy of its
 // bytes (an injected one also a map entry holding its source endpoint).
-// A datagram's bytes go into a buffer of 256, 512, 1024 or 2048 bytes
-// (exactly its size if larger) that goes back to a pool on delivery, so
-// most datagrams are copied without a heap allocation. The pool keeps at
-// most as many spare buffers as there are datagrams in flight (or
-// kMinSpareBuffers): every delivery past that frees a spare buffer as well
-// as its own, so the pool shrinks with the traffic instead of staying at
-// its peak.
+// A datagram's bytes go into a buffer rounded up to 64 bytes (exactly its
+// size if over 2048) that goes back to a pool of at most 512 spare
+// buffers on delivery, so while traffic is steady datagrams are copied
+// without a heap allocation, and the pool never holds more than 1 MiB
+// however much was once in flight (a bound proportional to the traffic
+// in flight let the pool double a join wave's peak of datagram bytes).
 //
 // Ownership: the clock must outlive the network, and the network its
 // transports. Not thread-safe; call from the clock's thread.
@@ -127,8 +126,6 @@ class SimNetwork : private SimClock::EventSink {
  public:
   static constexpr size_t kMaxDatagramBytes = 65'507;  // As IPv4 UDP.
   static constexpr uint32_t kMaxHosts = (1u << 24) - 2;
-  // The pool may keep this many spare buffers however little is in flight.
-  static constexpr size_t kMinSpareBuffers = 256;
 
   SimNetwork(SimClock& clock, SimNetworkOptions options);
   ~SimNetwork();
@@ -190,18 +187,20 @@ class SimNetwork : private SimClock::EventSink {
     HostState state = HostState::kUp;
     Family family = Family::kIpv4;
   };
-  // Spare datagram buffers by size class (256 << class bytes).
+  // Spare datagram buffers by size class.
   class BufferPool {
    public:
     // Returns a buffer of at least `size` bytes.
     std::unique_ptr<uint8_t[]> Take(size_t size);
-    // Takes back a buffer that held `size` bytes, keeping it if fewer than
-    // `keep` are spare; else frees it and one spare buffer.
-    void Give(std::unique_ptr<uint8_t[]> buffer, size_t size, size_t keep);
+    // Takes back a buffer that held `size` bytes: keeps it for Take()
+    // unless kMaxSpareBuffers are spare already.
+    void Give(std::unique_ptr<uint8_t[]> buffer, size_t size);
 
    private:
-    static constexpr size_t kClasses = 4;  // Up to 2048 bytes.
-    static size_t ClassOf(size_t size);    // kClasses if too large.
+    static constexpr size_t kMaxSpareBuffers = 512;
+    static constexpr size_t kClassBytes = 64;  // Class c: (c + 1) * 64.
+    static constexpr size_t kClasses = 32;     // Up to 2048 bytes.
+    static size_t ClassOf(size_t size);        // kClasses if larger.
     std::array<std::vector<std::unique_ptr<uint8_t[]>>, kClasses> spare_;
     size_t spare_count_ = 0;
   };
