@@ -87,6 +87,7 @@ size_t SimClock::BucketOf(int64_t due) const {
 void SimClock::Push(int64_t due, uint32_t token, uint32_t tag) {
   buckets_[BucketOf(due)].push_back(Event{due, token, tag});
   ++size_;
+  due_bound_ = std::min(due_bound_, due);
 }
 
 bool SimClock::IsStale(const Event& event) const {
@@ -96,6 +97,7 @@ bool SimClock::IsStale(const Event& event) const {
 
 bool SimClock::Advance(int64_t end) {
   std::vector<Event>& ready = buckets_[0];
+  if (front_ == ready.size() && due_bound_ > end) return false;
   while (true) {
     for (; front_ < ready.size(); ++front_) {
       if (!IsStale(ready[front_])) return base_ <= end;
@@ -107,10 +109,14 @@ bool SimClock::Advance(int64_t end) {
     ReleaseIfOversized(ready);
     size_t k = 1;
     while (k < kBuckets && buckets_[k].empty()) ++k;
-    if (k == kBuckets) return false;
+    if (k == kBuckets) {
+      due_bound_ = std::numeric_limits<int64_t>::max();
+      return false;
+    }
     const int64_t earliest = DropStaleAndFindMin(k);
     if (earliest == std::numeric_limits<int64_t>::max()) continue;
     if (earliest > end) {
+      due_bound_ = earliest;  // The earliest live event of all.
       // Nothing to run yet. Dealing the bucket about the current time
       // (which stays below every due time, so later Schedule calls remain
       // valid) narrows the next scan.

@@ -25,10 +25,11 @@
 // which becomes the base, and its events are dealt to the buckets below
 // it. An event moves down at most once per bit of its delay, always by
 // sequential appends, where a binary or 4-ary heap sifts through cache
-// lines at random (a 4-ary heap's sifting was 9 % of a simulated join). Order: every bucket keeps its
-// events in scheduling order (appends and in-order dealing preserve it),
-// and bucket 0 runs first in, first out, so events run exactly in (due
-// time, scheduling order) — no sequence number is stored.
+// lines at random (a 4-ary heap's sifting was 9 % of a simulated join).
+// Order: every bucket keeps its events in scheduling order (appends and
+// in-order dealing preserve it), and bucket 0 runs first in, first out,
+// so events run exactly in (due time, scheduling order) — no sequence
+// number is stored.
 //
 // A queue entry is 16 bytes and a timer slot 40; an emptied bucket keeps
 // its storage only while the buckets' storage stays within about twice
@@ -152,6 +153,9 @@ class SimClock : public Clock {
   absl::Time start_;
   int64_t now_ = 0;   // Nanoseconds since start_.
   int64_t base_ = 0;  // The radix heap's base: <= now_ between events.
+  // At most the due time of every live event: lets Advance() answer "not
+  // yet" without a scan when the caller steps time in small increments.
+  int64_t due_bound_ = 0;
   uint64_t events_run_ = 0;
   size_t size_ = 0;  // Queue entries, tombstones included.
   size_t tombstones_ = 0;
