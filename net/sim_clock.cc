@@ -1,6 +1,7 @@
 #include "net/sim_clock.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <limits>
 #include <utility>
@@ -10,56 +11,19 @@ namespace {
 
 // Compaction is not worth it for small queues.
 constexpr size_t kMinCompactSize = 4096;
+// An emptied bucket keeps storage for this many events, and more while
+// all the buckets' storage stays within twice the queue (plus this much
+// per bucket).
+constexpr size_t kKeptBucketEvents = 1024;
 
 constexpr uint32_t kNoSlot = std::numeric_limits<uint32_t>::max();
+// Generations live in the low 31 bits of Event::tag; a slot whose
+// generation would reach this is retired rather than reused, so a
+// tombstone can never match a later timer in its slot.
+constexpr uint32_t kRetiredGeneration = 0x7fff'ffffu;
 
 TimerId MakeTimerId(uint32_t slot, uint32_t generation) {
   return (uint64_t{generation} << 32) | (uint64_t{slot} + 1);
-}
-
-// The event queue is a 4-ary min-heap: half the depth of a binary heap,
-// and a node's four children (24-byte events) lie in one or two cache
-// lines. Ordering events was 11 % of a simulated join with std::push_heap
-// and std::pop_heap. `earlier(a, b)`: a runs first. Events are totally
-// ordered (by due time, then sequence number), so the order they run in
-// does not depend on the heap's shape.
-constexpr size_t kArity = 4;
-
-template <typename T, typename Earlier>
-void SiftUp(std::vector<T>& heap, size_t i, Earlier earlier) {
-  const T item = heap[i];
-  while (i > 0) {
-    const size_t parent = (i - 1) / kArity;
-    if (!earlier(item, heap[parent])) break;
-    heap[i] = heap[parent];
-    i = parent;
-  }
-  heap[i] = item;
-}
-
-template <typename T, typename Earlier>
-void SiftDown(std::vector<T>& heap, size_t i, Earlier earlier) {
-  const size_t n = heap.size();
-  const T item = heap[i];
-  while (true) {
-    const size_t first = i * kArity + 1;
-    if (first >= n) break;
-    size_t best = first;
-    for (size_t c = first + 1; c < std::min(first + kArity, n); ++c) {
-      if (earlier(heap[c], heap[best])) best = c;
-    }
-    if (!earlier(heap[best], item)) break;
-    heap[i] = heap[best];
-    i = best;
-  }
-  heap[i] = item;
-}
-
-template <typename T, typename Earlier>
-void MakeHeap(std::vector<T>& heap, Earlier earlier) {
-  for (size_t i = heap.size() / kArity + 1; i-- > 0;) {
-    if (i < heap.size()) SiftDown(heap, i, earlier);
-  }
 }
 
 }  // namespace
@@ -79,9 +43,9 @@ TimerId SimClock::Schedule(absl::Duration delay,
   assert(fn != nullptr);
   const uint32_t slot = AllocateSlot();
   slots_[slot].fn = std::move(fn);
-  slots_[slot].seq = next_seq_;
-  Push(DueAfter(delay), kTimerSink, slot);
-  return MakeTimerId(slot, slots_[slot].generation);
+  const uint32_t generation = slots_[slot].generation;
+  Push(DueAfter(delay), slot, kTimerTag | generation);
+  return MakeTimerId(slot, generation);
 }
 
 void SimClock::Cancel(TimerId id) {
@@ -89,61 +53,137 @@ void SimClock::Cancel(TimerId id) {
   const uint32_t generation = static_cast<uint32_t>(id >> 32);
   if (slot >= slots_.size()) return;
   TimerSlot& timer = slots_[slot];
-  if (timer.generation != generation || timer.seq == 0) return;
+  if (timer.generation != generation || timer.fn == nullptr) return;
   ++tombstones_;
   FreeSlot(static_cast<uint32_t>(slot));
   MaybeCompact();
 }
 
 SimClock::SinkId SimClock::AddSink(EventSink* sink) {
+  assert(sinks_.size() < kTimerTag);
   sinks_.push_back(sink);
   return static_cast<SinkId>(sinks_.size() - 1);
 }
 
 void SimClock::RemoveSink(SinkId sink) {
-  assert(sink != kTimerSink && sink < sinks_.size());
+  assert(sink != 0 && sink < sinks_.size());
   sinks_[sink] = nullptr;
 }
 
 void SimClock::ScheduleEvent(absl::Duration delay, SinkId sink,
                              uint32_t token) {
-  assert(sink != kTimerSink && sink < sinks_.size());
-  Push(DueAfter(delay), sink, token);
+  assert(sink != 0 && sink < sinks_.size());
+  Push(DueAfter(delay), token, sink);
 }
 
-void SimClock::Push(int64_t due, SinkId sink, uint32_t token) {
-  queue_.push_back(Event{due, next_seq_++, sink, token});
-  SiftUp(queue_, queue_.size() - 1, Earlier);
+// ---- The radix heap ---------------------------------------------------------
+
+size_t SimClock::BucketOf(int64_t due) const {
+  assert(due >= base_);
+  return static_cast<size_t>(std::bit_width(static_cast<uint64_t>(due) ^
+                                            static_cast<uint64_t>(base_)));
 }
 
-SimClock::Event SimClock::Pop() {
-  const Event event = queue_.front();
-  queue_.front() = queue_.back();
-  queue_.pop_back();
-  if (!queue_.empty()) SiftDown(queue_, 0, Earlier);
-  return event;
+void SimClock::Push(int64_t due, uint32_t token, uint32_t tag) {
+  buckets_[BucketOf(due)].push_back(Event{due, token, tag});
+  ++size_;
+  due_bound_ = std::min(due_bound_, due);
 }
 
 bool SimClock::IsStale(const Event& event) const {
-  return event.sink == kTimerSink && slots_[event.token].seq != event.seq;
+  return (event.tag & kTimerTag) != 0 &&
+         slots_[event.token].generation != (event.tag & ~kTimerTag);
 }
 
-bool SimClock::SkipStale() {
-  while (!queue_.empty() && IsStale(queue_.front())) {
-    Pop();
-    --tombstones_;
+bool SimClock::Advance(int64_t end) {
+  std::vector<Event>& ready = buckets_[0];
+  if (front_ == ready.size() && due_bound_ > end) return false;
+  while (true) {
+    for (; front_ < ready.size(); ++front_) {
+      if (!IsStale(ready[front_])) return base_ <= end;
+      --size_;
+      --tombstones_;
+    }
+    ready.clear();
+    front_ = 0;
+    ReleaseIfOversized(ready);
+    size_t k = 1;
+    while (k < kBuckets && buckets_[k].empty()) ++k;
+    if (k == kBuckets) {
+      due_bound_ = std::numeric_limits<int64_t>::max();
+      return false;
+    }
+    const int64_t earliest = DropStaleAndFindMin(k);
+    if (earliest == std::numeric_limits<int64_t>::max()) continue;
+    if (earliest > end) {
+      due_bound_ = earliest;  // The earliest live event of all.
+      // Nothing to run yet. Dealing the bucket about the current time
+      // (which stays below every due time, so later Schedule calls remain
+      // valid) narrows the next scan.
+      if (now_ > base_) Rebase(k, now_);
+      return false;
+    }
+    Rebase(k, earliest);
   }
-  return !queue_.empty();
+}
+
+int64_t SimClock::DropStaleAndFindMin(size_t k) {
+  std::vector<Event>& bucket = buckets_[k];
+  int64_t earliest = std::numeric_limits<int64_t>::max();
+  size_t kept = 0;
+  for (const Event& event : bucket) {
+    if (IsStale(event)) continue;
+    earliest = std::min(earliest, event.due);
+    bucket[kept++] = event;
+  }
+  const size_t dropped = bucket.size() - kept;
+  size_ -= dropped;
+  tombstones_ -= dropped;
+  bucket.resize(kept);
+  return earliest;
+}
+
+void SimClock::Rebase(size_t k, int64_t base) {
+  assert(base >= base_);
+  base_ = base;
+  // Deal from a swapped-out vector: an event may land back in bucket k
+  // when the base moves by less than the bucket's width.
+  scratch_.clear();
+  scratch_.swap(buckets_[k]);
+  for (const Event& event : scratch_)
+    buckets_[BucketOf(event.due)].push_back(event);
+  scratch_.clear();
+  ReleaseIfOversized(scratch_);
+}
+
+void SimClock::ReleaseIfOversized(std::vector<Event>& bucket) {
+  if (bucket.capacity() <= kKeptBucketEvents) return;
+  size_t capacity = scratch_.capacity();
+  for (const std::vector<Event>& b : buckets_) capacity += b.capacity();
+  if (capacity > 2 * size_ + kBuckets * kKeptBucketEvents) {
+    std::vector<Event>().swap(bucket);
+  }
+}
+
+SimClock::Event SimClock::PopFront() {
+  --size_;
+  return buckets_[0][front_++];
 }
 
 void SimClock::MaybeCompact() {
-  if (queue_.size() < kMinCompactSize || tombstones_ * 2 < queue_.size()) {
-    return;
+  if (size_ < kMinCompactSize || tombstones_ * 2 < size_) return;
+  std::vector<Event>& ready = buckets_[0];
+  ready.erase(ready.begin(), ready.begin() + static_cast<ptrdiff_t>(front_));
+  front_ = 0;
+  for (std::vector<Event>& bucket : buckets_) {
+    std::erase_if(bucket, [this](const Event& e) { return IsStale(e); });
+    ReleaseIfOversized(bucket);
   }
-  std::erase_if(queue_, [this](const Event& e) { return IsStale(e); });
-  MakeHeap(queue_, Earlier);
+  size_ -= tombstones_;
   tombstones_ = 0;
 }
+
+// ---- Timer slots and running ------------------------------------------------
 
 uint32_t SimClock::AllocateSlot() {
   if (free_head_ == kNoSlot) {
@@ -158,16 +198,15 @@ uint32_t SimClock::AllocateSlot() {
 void SimClock::FreeSlot(uint32_t slot) {
   TimerSlot& timer = slots_[slot];
   timer.fn = nullptr;
-  timer.seq = 0;
-  ++timer.generation;
+  if (++timer.generation == kRetiredGeneration) return;
   timer.next_free = free_head_;
   free_head_ = slot;
 }
 
 void SimClock::Dispatch(const Event& event) {
   ++events_run_;
-  if (event.sink != kTimerSink) {
-    if (EventSink* sink = sinks_[event.sink]) sink->OnEvent(event.token);
+  if ((event.tag & kTimerTag) == 0) {
+    if (EventSink* sink = sinks_[event.tag]) sink->OnEvent(event.token);
     return;
   }
   // Free the slot before running: the callback may schedule (and so grow
@@ -177,22 +216,27 @@ void SimClock::Dispatch(const Event& event) {
   fn();
 }
 
-bool SimClock::RunNext() {
-  assert(!running_);
-  if (!SkipStale()) return false;
-  const Event event = Pop();
+void SimClock::RunFront() {
+  const Event event = PopFront();
   now_ = std::max(now_, event.due);
   running_ = true;
   Dispatch(event);
   running_ = false;
+}
+
+bool SimClock::RunNext() {
+  assert(!running_);
+  if (!Advance(std::numeric_limits<int64_t>::max())) return false;
+  RunFront();
   return true;
 }
 
 size_t SimClock::RunUntil(absl::Time until) {
+  assert(!running_);
   const int64_t end = DueAfter(until - Now());
   size_t ran = 0;
-  while (SkipStale() && queue_.front().due <= end) {
-    RunNext();
+  while (Advance(end)) {
+    RunFront();
     ++ran;
   }
   now_ = std::max(now_, end);
@@ -200,10 +244,11 @@ size_t SimClock::RunUntil(absl::Time until) {
 }
 
 size_t SimClock::RunUntilIdle(absl::Duration limit) {
+  assert(!running_);
   const int64_t end = DueAfter(limit);
   size_t ran = 0;
-  while (SkipStale() && queue_.front().due <= end) {
-    RunNext();
+  while (Advance(end)) {
+    RunFront();
     ++ran;
   }
   return ran;
@@ -211,13 +256,14 @@ size_t SimClock::RunUntilIdle(absl::Duration limit) {
 
 bool SimClock::RunWhile(absl::FunctionRef<bool()> keep_running,
                         absl::Time deadline) {
+  assert(!running_);
   const int64_t end = DueAfter(deadline - Now());
   while (keep_running()) {
-    if (!SkipStale() || queue_.front().due > end) {
+    if (!Advance(end)) {
       now_ = std::max(now_, end);
       return false;
     }
-    RunNext();
+    RunFront();
   }
   return true;
 }

@@ -218,7 +218,7 @@ uint32_t SimNetwork::Park(uint32_t from, uint32_t to,
     free_head_ = in_flight_[slot].next_free;
   }
   InFlight& packet = in_flight_[slot];
-  packet.bytes = std::make_unique_for_overwrite<uint8_t[]>(datagram.size());
+  packet.bytes = buffers_.Take(datagram.size());
   std::copy(datagram.begin(), datagram.end(), packet.bytes.get());
   packet.size = static_cast<uint32_t>(datagram.size());
   packet.from = from;
@@ -227,17 +227,48 @@ uint32_t SimNetwork::Park(uint32_t from, uint32_t to,
   return slot;
 }
 
+void SimNetwork::Release(uint32_t slot) {
+  InFlight& packet = in_flight_[slot];
+  buffers_.Give(std::move(packet.bytes), packet.size);
+  packet.next_free = free_head_;
+  free_head_ = slot;
+}
+
+size_t SimNetwork::BufferPool::ClassOf(size_t size) {
+  return size > kClasses * kClassBytes
+             ? kClasses
+             : (std::max<size_t>(size, 1) - 1) / kClassBytes;
+}
+
+std::unique_ptr<uint8_t[]> SimNetwork::BufferPool::Take(size_t size) {
+  const size_t c = ClassOf(size);
+  if (c == kClasses) return std::make_unique_for_overwrite<uint8_t[]>(size);
+  if (spare_[c].empty()) {
+    return std::make_unique_for_overwrite<uint8_t[]>((c + 1) * kClassBytes);
+  }
+  std::unique_ptr<uint8_t[]> buffer = std::move(spare_[c].back());
+  spare_[c].pop_back();
+  --spare_count_;
+  return buffer;
+}
+
+void SimNetwork::BufferPool::Give(std::unique_ptr<uint8_t[]> buffer,
+                                  size_t size) {
+  const size_t c = ClassOf(size);
+  if (c == kClasses || spare_count_ == kMaxSpareBuffers) return;
+  spare_[c].push_back(std::move(buffer));
+  ++spare_count_;
+}
+
 void SimNetwork::OnEvent(uint32_t token) {
-  // Take the datagram out before delivering: the handler may send, and so
-  // reuse the slot or grow the slab.
-  InFlight& slot = in_flight_[token];
-  std::unique_ptr<uint8_t[]> bytes = std::move(slot.bytes);
-  const std::span<const uint8_t> datagram(bytes.get(), slot.size);
-  const uint32_t from = slot.from;
-  const uint32_t to = slot.to;
-  slot.next_free = free_head_;
-  free_head_ = token;
-  --in_flight_count_;
+  // The slot stays taken until the handler returns: the handler may send,
+  // which parks datagrams in other slots (growing the slab moves the slot
+  // records but not their buffers, so `datagram` stays valid).
+  const InFlight& packet = in_flight_[token];
+  const std::span<const uint8_t> datagram(packet.bytes.get(), packet.size);
+  const uint32_t from = packet.from;
+  const uint32_t to = packet.to;
+  --in_flight_count_;  // Counts datagrams not yet handed over.
   std::optional<Endpoint> foreign;
   if (from == kForeignSource) {
     auto it = injected_from_.find(token);
@@ -248,11 +279,12 @@ void SimNetwork::OnEvent(uint32_t token) {
   Host& host = hosts_[to];
   if (host.state != HostState::kUp || !host.transport->handler_) {
     ++stats_.dropped_receiver_down;
-    return;
+  } else {
+    ++stats_.datagrams_delivered;
+    stats_.bytes_delivered += datagram.size();
+    host.transport->handler_(foreign ? *foreign : EndpointOf(from), datagram);
   }
-  ++stats_.datagrams_delivered;
-  stats_.bytes_delivered += datagram.size();
-  host.transport->handler_(foreign ? *foreign : EndpointOf(from), datagram);
+  Release(token);
 }
 
 }  // namespace kad::net

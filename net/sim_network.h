@@ -41,14 +41,21 @@
 //
 // Memory: a host costs 16 bytes here plus its 64-byte SimTransport (about
 // 80 bytes measured with the allocator's overhead); a datagram in flight
-// costs a 24-byte queue entry, a 24-byte slot and a copy of its bytes
-// (an injected one also a map entry holding its source endpoint).
+// costs a queue entry (net/sim_clock.h), a 24-byte slot and a copy of its
+// bytes (an injected one also a map entry holding its source endpoint).
+// A datagram's bytes go into a buffer rounded up to 64 bytes (exactly its
+// size if over 2048) that goes back to a pool of at most 512 spare
+// buffers on delivery, so while traffic is steady datagrams are copied
+// without a heap allocation, and the pool never holds more than 1 MiB
+// however much was once in flight (a bound proportional to the traffic
+// in flight let the pool double a join wave's peak of datagram bytes).
 //
 // Ownership: the clock must outlive the network, and the network its
 // transports. Not thread-safe; call from the clock's thread.
 #ifndef KAD_NET_SIM_NETWORK_H_
 #define KAD_NET_SIM_NETWORK_H_
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -180,8 +187,25 @@ class SimNetwork : private SimClock::EventSink {
     HostState state = HostState::kUp;
     Family family = Family::kIpv4;
   };
+  // Spare datagram buffers by size class.
+  class BufferPool {
+   public:
+    // Returns a buffer of at least `size` bytes.
+    std::unique_ptr<uint8_t[]> Take(size_t size);
+    // Takes back a buffer that held `size` bytes: keeps it for Take()
+    // unless kMaxSpareBuffers are spare already.
+    void Give(std::unique_ptr<uint8_t[]> buffer, size_t size);
+
+   private:
+    static constexpr size_t kMaxSpareBuffers = 512;
+    static constexpr size_t kClassBytes = 64;  // Class c: (c + 1) * 64.
+    static constexpr size_t kClasses = 32;     // Up to 2048 bytes.
+    static size_t ClassOf(size_t size);        // kClasses if larger.
+    std::array<std::vector<std::unique_ptr<uint8_t[]>>, kClasses> spare_;
+    size_t spare_count_ = 0;
+  };
   struct InFlight {
-    std::unique_ptr<uint8_t[]> bytes;
+    std::unique_ptr<uint8_t[]> bytes;  // Null while the slot is free.
     uint32_t size = 0;
     uint32_t from = 0;  // A host, or kForeignSource (see injected_from_).
     uint32_t to = 0;
@@ -197,6 +221,8 @@ class SimNetwork : private SimClock::EventSink {
   bool Lost(uint64_t sequence) const;
   // Copies the datagram into a free slot and returns the slot.
   uint32_t Park(uint32_t from, uint32_t to, std::span<const uint8_t> datagram);
+  // Puts a delivered datagram's slot back on the free list.
+  void Release(uint32_t slot);
   void Enqueue(uint32_t from, uint32_t to, std::span<const uint8_t> datagram);
   void OnEvent(uint32_t token) override;
   void OnDestroyed(uint32_t host);
@@ -211,6 +237,7 @@ class SimNetwork : private SimClock::EventSink {
   std::vector<InFlight> in_flight_;  // Slab; free slots chained.
   uint32_t free_head_;
   size_t in_flight_count_ = 0;
+  BufferPool buffers_;
   // Source endpoints of injected datagrams in flight, by slot.
   std::map<uint32_t, Endpoint> injected_from_;
 };

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -203,6 +204,140 @@ TEST(SimClockTest, SameWorkloadGivesTheSameTrace) {
       [](const auto& a, const auto& b) { return a.first < b.first; }));
   EXPECT_EQ(first, RandomWorkload(42));
   EXPECT_NE(first, RandomWorkload(43));
+}
+
+// Drives a clock and a plain model of its contract side by side: events
+// run in (due time, scheduling order), cancelled timers never run, and the
+// Run* methods stop where they say. Events schedule more events (some at
+// zero delay, some far out), cancel others, and the driver stops short of
+// pending events and schedules before them, the moves a queue keyed on
+// time must get right.
+class ModelCheck {
+ public:
+  explicit ModelCheck(uint64_t seed)
+      : gen_(seed), sink_id_(clock_.AddSink(&sink_)) {
+    sink_.on_event = [this](uint32_t token) { Ran(static_cast<int>(token)); };
+  }
+
+  void Run() {
+    for (int round = 0; round < 400; ++round) {
+      for (int i = gen_() % 40; i > 0; --i) ScheduleRandom();
+      switch (gen_() % 4) {
+        case 0:
+          clock_.RunUntil(clock_.Now() + RandomDelay());
+          break;
+        case 1:
+          clock_.RunUntilIdle(RandomDelay());
+          break;
+        case 2:
+          for (int i = gen_() % 50; i > 0 && clock_.RunNext();) --i;
+          break;
+        default: {
+          int budget = static_cast<int>(gen_() % 200);
+          clock_.RunWhile([&] { return budget-- > 0; },
+                          clock_.Now() + RandomDelay());
+        }
+      }
+      CheckAgainstModel();
+    }
+    clock_.RunUntilIdle(absl::Hours(24 * 365));
+    CheckAgainstModel();
+    EXPECT_EQ(clock_.pending(), 0u);
+    EXPECT_EQ(ran_.size() + cancelled_, scheduled_.size());
+  }
+
+ private:
+  struct Scheduled {
+    int64_t due;
+    int index;  // Scheduling order.
+  };
+  struct Sink : SimClock::EventSink {
+    void OnEvent(uint32_t token) override { on_event(token); }
+    std::function<void(uint32_t)> on_event;
+  };
+
+  int64_t NowNanos() const { return absl::ToUnixNanos(clock_.Now()); }
+  absl::Duration RandomDelay() {
+    switch (gen_() % 6) {
+      case 0:
+        return absl::ZeroDuration();
+      case 1:
+        return absl::Nanoseconds(gen_() % 4);  // Near-ties.
+      case 2:
+        return absl::Hours(1) + absl::Milliseconds(gen_() % 3);
+      default:
+        return absl::Milliseconds(gen_() % 2000);
+    }
+  }
+  void ScheduleRandom() {
+    const int index = static_cast<int>(scheduled_.size());
+    const absl::Duration delay = RandomDelay();
+    scheduled_.push_back({NowNanos() + absl::ToInt64Nanoseconds(delay), index});
+    if (gen_() % 4 == 0) {
+      clock_.ScheduleEvent(delay, sink_id_, static_cast<uint32_t>(index));
+      ids_.push_back(0);
+    } else {
+      ids_.push_back(clock_.Schedule(delay, [this, index] { Ran(index); }));
+    }
+    done_.push_back(false);
+    cancelled_flags_.push_back(false);
+    if (gen_() % 3 == 0) {
+      const size_t victim = gen_() % ids_.size();
+      if (ids_[victim] != 0 && !done_[victim]) {
+        clock_.Cancel(ids_[victim]);
+        done_[victim] = true;
+        cancelled_flags_[victim] = true;
+        ++cancelled_;
+      }
+    }
+  }
+  void Ran(int index) {
+    ASSERT_FALSE(done_[index])
+        << "event " << index << " ran twice or cancelled";
+    done_[index] = true;
+    EXPECT_EQ(NowNanos(), scheduled_[index].due);
+    ran_.push_back(index);
+    if (gen_() % 2 == 0) ScheduleRandom();
+  }
+  // What ran must be exactly the not-cancelled events up to now, in order.
+  void CheckAgainstModel() {
+    std::vector<Scheduled> expected;
+    for (size_t i = 0; i < scheduled_.size(); ++i) {
+      if (scheduled_[i].due <= NowNanos() && !cancelled_flags_[i]) {
+        expected.push_back(scheduled_[i]);
+      }
+    }
+    std::sort(expected.begin(), expected.end(),
+              [](const auto& a, const auto& b) {
+                return a.due != b.due ? a.due < b.due : a.index < b.index;
+              });
+    // RunWhile and RunNext may stop between events due at the same time.
+    ASSERT_LE(ran_.size(), expected.size());
+    for (size_t i = 0; i < ran_.size(); ++i) {
+      ASSERT_EQ(ran_[i], expected[i].index) << "position " << i;
+    }
+    for (size_t i = ran_.size(); i < expected.size(); ++i) {
+      ASSERT_EQ(expected[i].due, NowNanos())
+          << "an event due earlier never ran";
+    }
+  }
+
+  std::mt19937_64 gen_;
+  SimClock clock_;
+  Sink sink_;
+  SimClock::SinkId sink_id_;
+  std::vector<Scheduled> scheduled_;
+  std::vector<TimerId> ids_;  // 0 for sink events.
+  std::vector<bool> done_;    // Ran or cancelled.
+  std::vector<bool> cancelled_flags_;
+  std::vector<int> ran_;
+  size_t cancelled_ = 0;
+};
+
+TEST(SimClockTest, RunsEventsInTheOrderOfAPlainModel) {
+  for (uint64_t seed : {1, 2, 3}) {
+    ModelCheck(seed).Run();
+  }
 }
 
 TEST(SimClockTest, ManyCancelledTimersAreCompactedAway) {
