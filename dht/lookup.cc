@@ -1,8 +1,6 @@
 #include "dht/lookup.h"
 
 #include <algorithm>
-#include <bit>
-#include <cstring>
 
 namespace kad::dht {
 
@@ -12,30 +10,9 @@ Lookup::Lookup(const NodeId& target, LookupOptions options,
   for (const Contact& seed : seeds) Add(seed, /*depth=*/1);
 }
 
-namespace {
-
-// Returns the big-endian number in bytes [offset, offset + sizeof(Word)).
-template <typename Word>
-Word BigEndianWord(const NodeId& id, size_t offset) {
-  Word word;
-  std::memcpy(&word, id.bytes().data() + offset, sizeof(word));
-  if constexpr (std::endian::native == std::endian::little) {
-    if constexpr (sizeof(Word) == 8) {
-      word = __builtin_bswap64(word);
-    } else {
-      word = __builtin_bswap32(word);
-    }
-  }
-  return word;
-}
-
-}  // namespace
-
 Lookup::Rank Lookup::RankOf(const NodeId& id) const {
-  const NodeId distance = id.DistanceTo(target_);
-  return Rank{BigEndianWord<uint64_t>(distance, 0),
-              BigEndianWord<uint64_t>(distance, 8),
-              BigEndianWord<uint32_t>(distance, 16)};
+  const DistanceKey distance = id.DistanceKeyTo(target_);
+  return Rank{distance.high, distance.middle, distance.low};
 }
 
 std::vector<Lookup::Rank>::const_iterator Lookup::LowerBound(

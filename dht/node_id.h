@@ -24,6 +24,23 @@
 
 namespace kad::dht {
 
+// An XOR distance as big-endian words: compared as integers, it orders
+// exactly as the distance's bytes do, a word at a time (routing tables and
+// lookups sort by it on every datagram; a memcmp call per comparison was
+// a tenth of a simulated join).
+struct DistanceKey {
+  uint64_t high = 0;
+  uint64_t middle = 0;
+  uint32_t low = 0;
+
+  friend bool operator==(const DistanceKey&, const DistanceKey&) = default;
+  friend bool operator<(const DistanceKey& a, const DistanceKey& b) {
+    if (a.high != b.high) return a.high < b.high;
+    if (a.middle != b.middle) return a.middle < b.middle;
+    return a.low < b.low;
+  }
+};
+
 class NodeId {
  public:
   static constexpr size_t kBytes = 20;
@@ -52,6 +69,14 @@ class NodeId {
 
   // Returns the XOR distance to `other`.
   NodeId DistanceTo(const NodeId& other) const;
+  // Returns the XOR distance to `other` as a DistanceKey (byte swaps
+  // commute with XOR: one load and one swap per word).
+  DistanceKey DistanceKeyTo(const NodeId& other) const {
+    static_assert(kBytes == 20, "DistanceKey covers 160 bits");
+    return {BigEndian<uint64_t>(0) ^ other.BigEndian<uint64_t>(0),
+            BigEndian<uint64_t>(8) ^ other.BigEndian<uint64_t>(8),
+            BigEndian<uint32_t>(16) ^ other.BigEndian<uint32_t>(16)};
+  }
   // Returns the number of leading bits shared with `other` (160 if equal).
   int CommonPrefixLength(const NodeId& other) const;
   // Returns bit `i`, counting from the most significant bit (0..159).
