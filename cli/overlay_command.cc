@@ -128,9 +128,11 @@ void JoinAll(std::vector<std::unique_ptr<Shard>>& shards, int nodes) {
   for (std::thread& thread : threads) thread.join();
   int joined = 0, failed = 0;
   for (const auto& shard : shards) {
-    joined += static_cast<int>(shard->overlay->joined().size());
-    failed += shard->overlay->failed_joins();
-    shard->settled.store(joined + failed);
+    const int shard_joined = static_cast<int>(shard->overlay->joined().size());
+    const int shard_failed = shard->overlay->failed_joins();
+    shard->settled.store(shard_joined + shard_failed);  // The final count.
+    joined += shard_joined;
+    failed += shard_failed;
   }
   if (tty) DrawProgress(shards, nodes, started, true);
   spdlog::warn(

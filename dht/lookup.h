@@ -149,21 +149,21 @@ class Lookup {
     bool excess = false;
   };
   // A candidate's place in distance order: its XOR distance to the target
-  // as big-endian words (compared without memcmp), and its index in
-  // candidates_. Distinct ids have distinct distances.
+  // (a DistanceKey's words, with the index in candidates_ in their padding:
+  // 24 bytes) and its index in candidates_. Distinct ids have distinct
+  // distances.
   struct Rank {
     uint64_t high = 0;
     uint64_t middle = 0;
     uint32_t low = 0;
     uint32_t index = 0;
 
+    DistanceKey distance() const { return {high, middle, low}; }
     bool SameDistance(const Rank& other) const {
-      return high == other.high && middle == other.middle && low == other.low;
+      return distance() == other.distance();
     }
     bool Closer(const Rank& other) const {
-      if (high != other.high) return high < other.high;
-      if (middle != other.middle) return middle < other.middle;
-      return low < other.low;
+      return distance() < other.distance();
     }
   };
   // Returns the rank of `id` (its index not set).
