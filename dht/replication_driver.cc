@@ -55,10 +55,6 @@ void ReplicationDriver::Round() {
 
 void ReplicationDriver::OnContactAdded(const Contact& contact) {
   if (options_.handoff_delay == absl::InfiniteDuration()) return;
-  // Nothing held, nothing to hand off: a joining node admits hundreds of
-  // contacts before it stores anything. (A record that arrives within the
-  // delay misses the contacts admitted before it; rounds reach them.)
-  if (store_.stats().records == 0) return;
   if (replicator_.QueueHandoff(contact)) {
     timers_.Schedule(options_.handoff_delay, [this] { FlushHandoffs(); });
   }

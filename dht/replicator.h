@@ -26,8 +26,8 @@
 //    replicate can delay a record's round; it would have to do so to every
 //    replica, every round, and hand-offs are never skipped.)
 //
-//  - Hand-offs. A contact newly admitted to the routing table of a node
-//    that holds records is queued (QueueHandoff); a short delay later the node plans the whole queue at
+//  - Hand-offs. A contact newly admitted to the routing table is queued
+//    (QueueHandoff); a short delay later the node plans the whole queue at
 //    once (PlanHandoffs): each held record is offered to the queued contacts
 //    that are now among the k closest this node knows for its key. So a
 //    node that joins close to a key receives its record from the replicas
