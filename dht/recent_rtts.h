@@ -9,9 +9,11 @@
 // again. A peer that has dropped out gets the all-peers timeout
 // (RpcClient) until it is measured again.
 //
-// Memory: 32 bytes per tracked peer, allocated as peers are added; none
-// while empty. Lookups scan the (small) list: no hashing, so nothing
-// depends on hash order or seeds.
+// Memory: 20 bytes per tracked peer, allocated as peers are added; none
+// while empty. Peers are told apart by a 64-bit key: an IPv4 endpoint's
+// address and port themselves, an IPv6 endpoint's hash (a collision would
+// only share one estimator, whose timeouts stay within RttBounds).
+// Lookups scan the (small) list: nothing depends on hash order.
 //
 // Not thread-safe; call from the loop thread.
 #ifndef KAD_DHT_RECENT_RTTS_H_
@@ -44,11 +46,15 @@ class RecentRtts {
   size_t capacity() const { return capacity_; }
 
  private:
+  // The key in two halves: 20 bytes a peer, not 24.
   struct Peer {
-    net::Endpoint endpoint;
+    uint32_t key_high;
+    uint32_t key_low;
     RttEstimator rtt;
   };
-  size_t PositionOf(const net::Endpoint& peer) const;
+  static_assert(sizeof(Peer) == 20);
+  static uint64_t KeyOf(const net::Endpoint& peer);
+  size_t PositionOf(uint64_t key) const;
 
   size_t capacity_;
   std::vector<Peer> peers_;  // Least recently measured first.

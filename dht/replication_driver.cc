@@ -55,7 +55,8 @@ void ReplicationDriver::Round() {
 
 void ReplicationDriver::OnContactAdded(const Contact& contact) {
   if (options_.handoff_delay == absl::InfiniteDuration()) return;
-  if (replicator_.QueueHandoff(contact)) {
+  if (replicator_.QueueHandoff(contact, clock_.Now(),
+                               store_.stats().records > 0)) {
     timers_.Schedule(options_.handoff_delay, [this] { FlushHandoffs(); });
   }
 }

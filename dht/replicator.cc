@@ -105,21 +105,32 @@ void Replicator::NoteOffered(const Offer& offer, const OfferReply& reply) {
   }
 }
 
-bool Replicator::QueueHandoff(const Contact& contact) {
-  const bool was_empty = handoffs_.empty();
-  const bool queued = std::find(handoffs_.begin(), handoffs_.end(),
-                                contact.id) != handoffs_.end();
-  if (!queued && handoffs_.size() < kMaxQueuedHandoffs) {
+bool Replicator::QueueHandoff(const Contact& contact, absl::Time now,
+                              bool holding) {
+  const bool was_empty = handoffs_.empty() && !unlisted_since_;
+  if (!holding) {
+    if (!unlisted_since_) unlisted_since_ = now;
+  } else if (handoffs_.size() < kMaxQueuedHandoffs &&
+             std::find(handoffs_.begin(), handoffs_.end(), contact.id) ==
+                 handoffs_.end()) {
     handoffs_.push_back(contact.id);
   }
-  return was_empty && !handoffs_.empty();
+  return was_empty && (!handoffs_.empty() || unlisted_since_);
 }
 
 std::vector<OfferPlan> Replicator::PlanHandoffs(
     const std::vector<RecordSummary>& held, const RoutingTable& table) {
   std::vector<NodeId> queued = std::move(handoffs_);
   handoffs_.clear();
+  if (unlisted_since_) {
+    if (!held.empty()) {
+      std::vector<NodeId> seen = table.IdsSeenSince(*unlisted_since_);
+      queued.insert(queued.end(), seen.begin(), seen.end());
+    }
+    unlisted_since_.reset();
+  }
   std::sort(queued.begin(), queued.end());
+  queued.erase(std::unique(queued.begin(), queued.end()), queued.end());
   Batches batches;
   for (const RecordSummary& summary : held) {
     for (const Contact& peer : Replicas(NodeId::ForKey(summary.key), table)) {

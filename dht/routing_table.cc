@@ -330,6 +330,17 @@ std::vector<NodeId> RoutingTable::TargetsInEmptyFartherRanges(
   return targets;
 }
 
+std::vector<NodeId> RoutingTable::IdsSeenSince(absl::Time since) const {
+  const uint32_t seconds = SecondsOf(since);
+  std::vector<NodeId> ids;
+  for (const Bucket& bucket : buckets_) {
+    for (const Slot& slot : bucket.live) {
+      if (slot.seen >= seconds) ids.push_back(slot.id);
+    }
+  }
+  return ids;
+}
+
 std::vector<Contact> RoutingTable::AllContacts() const {
   std::vector<Contact> all;
   for (const Bucket& bucket : buckets_) {

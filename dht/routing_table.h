@@ -204,6 +204,9 @@ class RoutingTable {
   // table is.
   std::vector<NodeId> TargetsInEmptyFartherRanges(absl::BitGenRef gen) const;
 
+  // Returns the ids of the entries last seen at `since` or later (to the
+  // second: an entry seen in the same second counts), in no order.
+  std::vector<NodeId> IdsSeenSince(absl::Time since) const;
   // Returns every entry's contact, by bucket, then by id.
   std::vector<Contact> AllContacts() const;
   std::vector<BucketInfo> Buckets() const;

@@ -11,7 +11,9 @@
 namespace kad::dht {
 namespace {
 
-std::optional<MessageType> ResponseTypeFor(MessageType request) {
+// The response type `request` calls for; Error for what is no request
+// (only an error could answer it).
+MessageType ResponseTypeFor(MessageType request) {
   switch (request) {
     case MessageType::kPing: return MessageType::kPong;
     case MessageType::kFindNode: return MessageType::kNodes;
@@ -19,7 +21,7 @@ std::optional<MessageType> ResponseTypeFor(MessageType request) {
     case MessageType::kStore: return MessageType::kStored;
     case MessageType::kStats: return MessageType::kStatsReply;
     case MessageType::kOffer: return MessageType::kOfferReply;
-    default: return std::nullopt;
+    default: return MessageType::kError;
   }
 }
 
@@ -63,6 +65,10 @@ RpcClient::RpcClient(RpcOptions options, net::Transport& transport,
       rtt_(options_.rtt_peers),
       timers_(clock) {}
 
+RpcClient::~RpcClient() {
+  for (const auto& [id, pending] : pending_) clock_.Cancel(pending.timer);
+}
+
 TransactionId RpcClient::NewTransactionId() {
   TransactionId id;
   do {
@@ -101,9 +107,15 @@ void RpcClient::Send(const net::Endpoint& to, std::optional<NodeId> expected,
   if (handlers.on_traffic) handlers.on_traffic(bytes);
   const TransactionId id = message.transaction_id;
   Pending& pending = pending_[id];
-  pending = Pending{to, expected,
-                    std::make_unique<Message>(std::move(message)), now, 0, 0,
-                    std::move(handlers), absl::ZeroDuration()};
+  pending = Pending{to,
+                    expected,
+                    ResponseTypeFor(message.type()),
+                    std::make_unique<Message>(std::move(message)),
+                    now,
+                    0,
+                    0,
+                    std::move(handlers),
+                    absl::ZeroDuration()};
   ArmTimer(id, pending);
 }
 
@@ -126,11 +138,11 @@ void RpcClient::ArmTimer(TransactionId id, Pending& pending) {
     const absl::Duration slow = SlowMark(pending.to);
     if (slow < timeout) {
       pending.slow_rest = timeout - slow;
-      pending.timer = timers_.Schedule(slow, [this, id] { OnSlowTimer(id); });
+      pending.timer = clock_.Schedule(slow, [this, id] { OnSlowTimer(id); });
       return;
     }
   }
-  pending.timer = timers_.Schedule(timeout, [this, id] { OnTimer(id); });
+  pending.timer = clock_.Schedule(timeout, [this, id] { OnTimer(id); });
 }
 
 void RpcClient::Resend(Pending& pending) {
@@ -148,8 +160,8 @@ void RpcClient::OnSlowTimer(TransactionId id) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
   Pending& pending = it->second;
-  pending.timer = timers_.Schedule(pending.slow_rest,
-                                   [this, id] { OnTimer(id); });
+  pending.timer = clock_.Schedule(pending.slow_rest,
+                                  [this, id] { OnTimer(id); });
   Resend(pending);
   auto slow = std::move(pending.handlers.on_slow);
   pending.handlers.on_slow = nullptr;
@@ -190,7 +202,7 @@ bool RpcClient::OnResponse(const net::Endpoint& from, Message response,
   if (it == pending_.end() || it->second.to != from ||
       (it->second.expected && response.sender != it->second.expected) ||
       (response.type() != MessageType::kError &&
-       response.type() != ResponseTypeFor(it->second.request->type()))) {
+       response.type() != it->second.response_type)) {
     ++stats_.unmatched_responses;
     return false;
   }
@@ -198,7 +210,7 @@ bool RpcClient::OnResponse(const net::Endpoint& from, Message response,
   // From the first copy, whichever copy this answers (see the header).
   rtt_.AddSample(from, now - it->second.sent);
   all_peers_rtt_.AddSample(now - it->second.sent);
-  timers_.Cancel(it->second.timer);
+  clock_.Cancel(it->second.timer);
   if (it->second.handlers.on_traffic) it->second.handlers.on_traffic(bytes);
   auto done = std::move(it->second.handlers.on_done);
   pending_.erase(it);

@@ -88,6 +88,7 @@ class RpcClient {
  public:
   RpcClient(RpcOptions options, net::Transport& transport, net::Clock& clock,
             NodeStats& stats, absl::BitGenRef gen);
+  ~RpcClient();
   RpcClient(const RpcClient&) = delete;
   RpcClient& operator=(const RpcClient&) = delete;
 
@@ -109,8 +110,12 @@ class RpcClient {
   struct Pending {
     net::Endpoint to;
     std::optional<NodeId> expected;
+    MessageType response_type;  // Besides Error, the answer it calls for.
     std::unique_ptr<Message> request;  // Kept to send again.
     absl::Time sent;  // The first copy.
+    // The clock's own timer, not a TimerSet's: its callback captures only
+    // (this, id), so it is stored inline, and a request costs no timer
+    // map entry (~RpcClient cancels what is pending).
     net::TimerId timer = 0;
     int timeouts = 0;
     RpcHandlers handlers;
@@ -134,7 +139,7 @@ class RpcClient {
   absl::flat_hash_map<TransactionId, Pending> pending_;
   RecentRtts rtt_;
   RttEstimator all_peers_rtt_;
-  TimerSet timers_;  // Last: cancelled before anything they refer to goes.
+  TimerSet timers_;  // FailSoon's. Last: cancelled before what they use goes.
 };
 
 // Encodes and sends one message, counting it in `stats`, and sets

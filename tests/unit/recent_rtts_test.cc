@@ -1,5 +1,7 @@
 #include "dht/recent_rtts.h"
 
+#include <array>
+
 #include "gtest/gtest.h"
 #include "net/endpoint.h"
 
@@ -27,6 +29,28 @@ TEST(RecentRttsTest, FoldsSamplesIntoThePeersEstimator) {
   EXPECT_EQ(rtts.Find(Peer(1))->smoothed(), Ms(100));
   EXPECT_EQ(rtts.Find(Peer(2))->smoothed(), Ms(300));
   EXPECT_EQ(rtts.size(), 2u);
+}
+
+TEST(RecentRttsTest, TellsApartPortsAddressesAndFamilies) {
+  // Peers are keyed compactly: every part of the endpoint still counts.
+  std::array<uint8_t, 16> v6{0x20, 0x01, 0x0d, 0xb8};
+  std::array<uint8_t, 16> v6_other = v6;
+  v6_other[15] = 1;
+  const net::Endpoint peers[] = {
+      net::Endpoint::Ipv4({10, 0, 0, 1}, 4222),
+      net::Endpoint::Ipv4({10, 0, 0, 1}, 4223),
+      net::Endpoint::Ipv4({10, 0, 1, 0}, 4222),
+      net::Endpoint::Ipv6(v6, 4222),
+      net::Endpoint::Ipv6(v6_other, 4222),
+      net::Endpoint::Ipv6(v6, 4223),
+  };
+  RecentRtts rtts(8);
+  for (int i = 0; i < 6; ++i) rtts.AddSample(peers[i], Ms(100 * (i + 1)));
+  EXPECT_EQ(rtts.size(), 6u);
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_NE(rtts.Find(peers[i]), nullptr) << i;
+    EXPECT_EQ(rtts.Find(peers[i])->smoothed(), Ms(100 * (i + 1))) << i;
+  }
 }
 
 TEST(RecentRttsTest, ForgetsTheLeastRecentlyMeasuredPeerWhenFull) {

@@ -29,9 +29,9 @@ struct Harness {
   }
 
   Contact Admit() { return Admit(NodeId::Random(gen)); }
-  Contact Admit(const NodeId& id) {
+  Contact Admit(const NodeId& id, absl::Time when = kStart) {
     Contact contact{id, net::Endpoint::Ipv4({127, 0, 0, 1}, next_port++)};
-    table.OnResponse(contact, kStart);
+    table.OnResponse(contact, when);
     return contact;
   }
 
@@ -175,8 +175,8 @@ TEST(ReplicatorTest, HandsOffOnlyRecordsTheNewContactIsAmongTheClosestFor) {
   // Near our id, where buckets never fill: surely admitted.
   const Contact newcomer = h.Admit(NodeId::RandomWithPrefix(h.self, 8, h.gen));
   ASSERT_TRUE(h.table.Find(newcomer.id).has_value());
-  EXPECT_TRUE(h.replicator.QueueHandoff(newcomer));
-  EXPECT_FALSE(h.replicator.QueueHandoff(newcomer));  // Already queued.
+  EXPECT_TRUE(h.replicator.QueueHandoff(newcomer, kStart, /*holding=*/true));
+  EXPECT_FALSE(h.replicator.QueueHandoff(newcomer, kStart, /*holding=*/true));  // Already queued.
   EXPECT_EQ(h.replicator.queued_handoffs(), 1u);
   std::vector<OfferPlan> plans = h.replicator.PlanHandoffs(held, h.table);
   EXPECT_EQ(h.replicator.queued_handoffs(), 0u);
@@ -194,13 +194,48 @@ TEST(ReplicatorTest, HandsOffOnlyRecordsTheNewContactIsAmongTheClosestFor) {
   EXPECT_EQ(offered, expected);
   // The queue was emptied: nothing more to hand off.
   EXPECT_TRUE(h.replicator.PlanHandoffs(held, h.table).empty());
-  EXPECT_TRUE(h.replicator.QueueHandoff(newcomer));  // A new batch starts.
+  EXPECT_TRUE(h.replicator.QueueHandoff(newcomer, kStart, /*holding=*/true));  // A new batch starts.
+}
+
+TEST(ReplicatorTest, ContactsAdmittedWhileHoldingNothingAreStillHandedOff) {
+  // A node holding nothing lists no ids; a record that arrives before the
+  // plan still goes to the contacts admitted meanwhile (and only to those
+  // of them among its k closest), and to nobody seen only before.
+  Harness h(/*contacts=*/40);
+  const absl::Time later = kStart + absl::Minutes(5);
+  const Contact first =
+      h.Admit(NodeId::RandomWithPrefix(h.self, 8, h.gen), later);
+  const Contact second =
+      h.Admit(NodeId::RandomWithPrefix(h.self, 9, h.gen), later);
+  EXPECT_TRUE(h.replicator.QueueHandoff(first, later, /*holding=*/false));
+  EXPECT_FALSE(h.replicator.QueueHandoff(second, later, /*holding=*/false));
+  EXPECT_EQ(h.replicator.queued_handoffs(), 0u);  // Nothing listed.
+  const std::vector<RecordSummary> held = Summaries(200);
+  std::map<NodeId, std::set<std::string>> offered;
+  for (const OfferPlan& plan : h.replicator.PlanHandoffs(held, h.table)) {
+    for (const RecordSummary& s : plan.offer.summaries) {
+      offered[plan.peer.id].insert(s.key);
+    }
+  }
+  std::map<NodeId, std::set<std::string>> expected;
+  for (const RecordSummary& s : held) {
+    for (const Contact& c : {first, second}) {
+      if (h.ExpectedReplicas(s.key).contains(c.id)) {
+        expected[c.id].insert(s.key);
+      }
+    }
+  }
+  EXPECT_EQ(expected.size(), 2u);
+  EXPECT_EQ(offered, expected);
+  // Planned: the next contact starts a new batch.
+  EXPECT_TRUE(h.replicator.PlanHandoffs(held, h.table).empty());
+  EXPECT_TRUE(h.replicator.QueueHandoff(first, later, /*holding=*/false));
 }
 
 TEST(ReplicatorTest, HandOffQueueIsBounded) {
   Harness h(/*contacts=*/0);
   for (size_t i = 0; i < Replicator::kMaxQueuedHandoffs + 10; ++i) {
-    h.replicator.QueueHandoff(h.Admit());
+    h.replicator.QueueHandoff(h.Admit(), kStart, /*holding=*/true);
   }
   EXPECT_EQ(h.replicator.queued_handoffs(), Replicator::kMaxQueuedHandoffs);
 }
