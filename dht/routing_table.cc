@@ -44,14 +44,33 @@ size_t PositionOf(const std::vector<Slot>& slots, const NodeId& id) {
   return i;
 }
 
-// Makes room for one more element in `slots`, growing by doubling but
-// never past `limit` (a bucket's storage tracks its contents).
+// Bucket storage doubles up to this many slots, then grows by as many at a
+// time. Doubling all the way left a protocol-joined table with ~70 unused
+// slots (2.3 KB) besides its ~150 entries at 20,000 nodes; steps of 4 leave
+// at most 3 a bucket, for 7 reallocations to reach k = 20 instead of 5.
+constexpr size_t kSlotsPerStep = 4;
+
+// Makes room for one more element in `slots`, never past `limit` (a
+// bucket's storage tracks its contents).
 template <typename Slot>
 void ReserveOneMore(std::vector<Slot>& slots, size_t limit) {
   if (slots.size() < slots.capacity()) return;
-  slots.reserve(
-      std::max(slots.size() + 1,
-               std::min(limit, std::max<size_t>(2, 2 * slots.size()))));
+  const size_t step = std::clamp<size_t>(slots.size(), 1, kSlotsPerStep);
+  slots.reserve(std::max(slots.size() + 1,
+                         std::min(limit, slots.size() + step)));
+}
+
+// Gives back what `slots` holds beyond the step its size needs (after a
+// split took half of a bucket's entries).
+template <typename Slot>
+void FitToStep(std::vector<Slot>& slots) {
+  const size_t fit =
+      (slots.size() + kSlotsPerStep - 1) / kSlotsPerStep * kSlotsPerStep;
+  if (slots.capacity() <= fit) return;
+  std::vector<Slot> fitted;
+  fitted.reserve(fit);
+  fitted.assign(slots.begin(), slots.end());
+  slots.swap(fitted);
 }
 
 }  // namespace
@@ -471,6 +490,7 @@ void RoutingTable::SplitLast() {
   near.live.reserve(static_cast<size_t>(far.live.end() - live_end));
   std::move(live_end, far.live.end(), std::back_inserter(near.live));
   far.live.erase(live_end, far.live.end());
+  FitToStep(far.live);
   // Only a bucket that cannot split takes candidates, so the last bucket
   // has none to hand over.
   assert(far.replacements.empty());

@@ -72,8 +72,9 @@
 // pool reaches twice the IPv6 slots it held after its last rebuild, plus 16, it
 // is rebuilt from the slots (amortised O(1) per address added). A slot's pool
 // index is therefore good only until the next IPv6 address is added. Bucket
-// storage grows with its entries up to bucket_size (replacement_cache_size for
-// a cache) and is allocated on first use. There is no index by endpoint: the
+// storage grows with its entries, four slots at a time, up to bucket_size
+// (replacement_cache_size for a cache), is allocated on first use, and
+// shrinks to fit when a split takes entries away. There is no index by endpoint: the
 // one-id-per-endpoint check scans the entries (a few hundred even in a huge
 // overlay), and only when a contact is added or moves.
 //
