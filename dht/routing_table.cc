@@ -154,6 +154,26 @@ std::span<const uint8_t> RoutingTable::AddressOf(const Slot& slot) const {
           net::Endpoint::kIpv4Bytes};
 }
 
+uint64_t RoutingTable::EndpointBit(std::span<const uint8_t> address,
+                                   uint16_t port) {
+  uint64_t h = port;
+  for (size_t i = 0; i + 4 <= address.size(); i += 4) {
+    uint32_t word;
+    std::memcpy(&word, address.data() + i, sizeof word);
+    h = (h ^ word) * 0x9e3779b97f4a7c15;
+  }
+  return uint64_t{1} << (h >> 58);
+}
+
+uint64_t RoutingTable::EndpointBitOf(const Slot& slot) const {
+  return EndpointBit(AddressOf(slot), slot.port);
+}
+
+void RoutingTable::RebuildEndpoints(Bucket& bucket) const {
+  bucket.endpoints = 0;
+  for (const Slot& slot : bucket.live) bucket.endpoints |= EndpointBitOf(slot);
+}
+
 net::Endpoint RoutingTable::EndpointOf(const Slot& slot) const {
   if (slot.ipv6) {
     return net::Endpoint::Ipv6(ipv6_pool_[slot.address], slot.port);
@@ -400,7 +420,9 @@ RoutingTable::Slot* RoutingTable::FindSlot(size_t bucket, const NodeId& id) {
 
 bool RoutingTable::EndpointTaken(const net::Endpoint& endpoint,
                                  const NodeId& id) const {
+  const uint64_t bit = EndpointBit(endpoint.address(), endpoint.port());
   for (const Bucket& bucket : buckets_) {
+    if ((bucket.endpoints & bit) == 0) continue;
     for (const Slot& slot : bucket.live) {
       if (HasEndpoint(slot, endpoint)) return slot.id != id;
     }
@@ -459,6 +481,7 @@ RoutingTable::Update RoutingTable::Refresh(size_t index, const Contact& contact,
   }
   bucket.live.erase(bucket.live.begin() + pos);
   bucket.live.push_back(slot);
+  bucket.endpoints |= EndpointBitOf(slot);
   return {Update::Kind::kRefreshed, std::nullopt};
 }
 
@@ -491,6 +514,8 @@ void RoutingTable::SplitLast() {
   std::move(live_end, far.live.end(), std::back_inserter(near.live));
   far.live.erase(live_end, far.live.end());
   FitToStep(far.live);
+  RebuildEndpoints(far);
+  RebuildEndpoints(near);
   // Only a bucket that cannot split takes candidates, so the last bucket
   // has none to hand over.
   assert(far.replacements.empty());
@@ -558,12 +583,14 @@ void RoutingTable::AddLive(Bucket& bucket, Slot entry) {
   // entries seen since.
   auto pos = std::find_if(bucket.live.begin(), bucket.live.end(),
                           [&](const Slot& s) { return s.seen > entry.seen; });
+  bucket.endpoints |= EndpointBitOf(entry);
   bucket.live.insert(pos, std::move(entry));
 }
 
 void RoutingTable::RemoveLive(size_t index, size_t position) {
-  std::vector<Slot>& live = buckets_[index].live;
-  live.erase(live.begin() + position);
+  Bucket& bucket = buckets_[index];
+  bucket.live.erase(bucket.live.begin() + position);
+  RebuildEndpoints(bucket);
 }
 
 void RoutingTable::FillFromCache(size_t index) {

@@ -76,7 +76,9 @@
 // (replacement_cache_size for a cache), is allocated on first use, and
 // shrinks to fit when a split takes entries away. There is no index by endpoint: the
 // one-id-per-endpoint check scans the entries (a few hundred even in a huge
-// overlay), and only when a contact is added or moves.
+// overlay), only when a contact is added or moves, and only in buckets
+// whose 8-byte filter of endpoints (Bucket::endpoints) has the endpoint's
+// bit.
 //
 // Not thread-safe; call from the loop thread.
 #ifndef KAD_DHT_ROUTING_TABLE_H_
@@ -238,7 +240,19 @@ class RoutingTable {
     // In nanoseconds since epoch_: as exact as any clock, in half the
     // bytes of an absl::Time.
     int64_t last_touched;
+    // EndpointBit of every live entry's endpoint, and perhaps of some that
+    // left (rebuilt when an entry is removed or a split moves entries):
+    // EndpointTaken skips a bucket whose bits lack the endpoint's, ~3 of 4
+    // full buckets, instead of reading all its entries (that scan was 7 %
+    // of a simulated join's CPU).
+    uint64_t endpoints = 0;
   };
+
+  // One bit of 64 chosen by a hash of the endpoint.
+  static uint64_t EndpointBit(std::span<const uint8_t> address,
+                              uint16_t port);
+  uint64_t EndpointBitOf(const Slot& slot) const;
+  void RebuildEndpoints(Bucket& bucket) const;
 
   // Returns a slot for `contact`, interning an IPv6 address (which may
   // rebuild ipv6_pool_: every slot must be in a bucket by then).

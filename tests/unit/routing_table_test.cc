@@ -314,8 +314,9 @@ TEST(RoutingTableTest, IdMovesOnlyAfterItsOldEndpointFailed) {
   EXPECT_EQ(h.Answer(moved).kind, Kind::kRefreshed);
   EXPECT_EQ(h.table.Find(c.id)->contact.endpoint, moved.endpoint);
   EXPECT_EQ(h.table.Find(c.id)->failures, 0);
-  // The old endpoint is free for another id.
+  // The old endpoint is free for another id; the new one is taken.
   EXPECT_EQ(h.Answer({h.Local(0).id, c.endpoint}).kind, Kind::kAdded);
+  EXPECT_EQ(h.Answer({h.Local(0).id, moved.endpoint}).kind, Kind::kRejected);
 }
 
 TEST(RoutingTableTest, FailureAtAnotherEndpointIsNotChargedToTheEntry) {
@@ -364,6 +365,56 @@ TEST(RoutingTableTest, RejectsEndpointOwnedByAnotherId) {
   EXPECT_EQ(h.Answer({b.id, a.endpoint}).kind, Kind::kRejected);
   EXPECT_EQ(h.table.Find(b.id)->contact.endpoint, b.endpoint);
   EXPECT_EQ(h.table.size(), 2u);
+}
+
+TEST(RoutingTableTest, RejectsEveryTakenEndpointInEveryBucket) {
+  // EndpointTaken skips buckets by a 64-bit filter of their endpoints: a
+  // full table, IPv4 and IPv6, with entries dropped along the way, must
+  // still refuse each live entry's endpoint to a newcomer, and free each
+  // dropped one.
+  RoutingTableOptions options;
+  options.max_failures = 1;
+  options.prefix_limit_exempt = {};  // Ipv6() hosts: each in its own /64.
+  Harness h(options, 99);
+  std::uniform_int_distribution<int> cpl(0, 12);
+  for (uint64_t i = 0; i < 400; ++i) {
+    Contact c = i % 3 == 0 ? h.At(cpl(h.gen), Ipv6(static_cast<uint32_t>(i), 1))
+                           : h.Local(cpl(h.gen));
+    h.Answer(c);
+  }
+  auto expect_all_taken = [&h] {
+    const std::vector<Contact> live = h.table.AllContacts();
+    for (const Contact& entry : live) {
+      // Deep in our own range: a bucket with room, so only the endpoint
+      // check can refuse it.
+      Contact newcomer{NodeId::RandomWithPrefix(h.self, 40, h.gen),
+                       entry.endpoint};
+      ASSERT_TRUE(h.table.WouldAdmit(newcomer.id));
+      EXPECT_EQ(h.Answer(newcomer).kind, Kind::kRejected)
+          << entry.endpoint.ToString();
+    }
+    EXPECT_EQ(h.table.AllContacts(), live);
+  };
+  std::vector<Contact> entries = h.table.AllContacts();
+  ASSERT_GT(entries.size(), 100u);
+  expect_all_taken();
+  std::vector<Contact> dropped;
+  for (size_t i = 0; i < entries.size(); i += 4) {
+    h.table.OnFailure(entries[i].id, h.now);
+    if (!h.table.Find(entries[i].id)) dropped.push_back(entries[i]);
+  }
+  ASSERT_GT(dropped.size(), 20u);
+  expect_all_taken();
+  int reused = 0;
+  for (const Contact& gone : dropped) {
+    Contact newcomer{NodeId::RandomWithPrefix(h.self, 40 + reused, h.gen),
+                     gone.endpoint};
+    if (!h.table.WouldAdmit(newcomer.id)) break;
+    EXPECT_EQ(h.Answer(newcomer).kind, Kind::kAdded)
+        << gone.endpoint.ToString();
+    ++reused;
+  }
+  EXPECT_GT(reused, 5);
 }
 
 TEST(RoutingTableTest, RejectsThirdContactFromSameSlash24) {
