@@ -96,18 +96,27 @@ void Bootstrapper::LookUpSelf(int attempt) {
   // A self-lookup that no node answered (its few requests were lost) is
   // tried again: the seeds did answer a ping.
   lookups_.Start(self_, std::nullopt, [this, attempt](LookupRun& run) {
-    if (run.lookup.Closest().empty() && attempt < kSeedPingAttempts) {
+    const std::vector<Contact> closest = run.lookup.Closest();
+    if (closest.empty() && attempt < kSeedPingAttempts) {
       return LookUpSelf(attempt + 1);
     }
-    RefreshEmptyFartherBuckets();
+    RefreshEmptyFartherBuckets(closest);
     Finish();
   });
 }
 
-void Bootstrapper::RefreshEmptyFartherBuckets() {
+void Bootstrapper::RefreshEmptyFartherBuckets(
+    const std::vector<Contact>& closest) {
+  // Ranges with a longer common prefix than the k-th closest found lie
+  // wholly nearer than it: covered by the self-lookup.
+  int covered_from = NodeId::kBits + 1;
+  if (closest.size() >= static_cast<size_t>(lookups_.bucket_size())) {
+    covered_from = self_.CommonPrefixLength(closest.back().id) + 1;
+  }
   // A range holding an entry is one the self-lookup passed through.
   for (const NodeId& target :
        routing_table_.TargetsInEmptyFartherRanges(gen_)) {
+    if (self_.CommonPrefixLength(target) >= covered_from) continue;
     lookups_.Start(
         target, std::nullopt, [](LookupRun&) {},
         /*satisfied=*/nullptr, /*paths=*/1, kRefreshWidth);

@@ -104,6 +104,8 @@ class LookupDriver {
   LookupStats StatsOf(const LookupRun& run) const;
 
   size_t running() const { return runs_.size(); }
+  // Kademlia's k: the closest nodes a full lookup converges on.
+  int bucket_size() const { return options_.bucket_size; }
 
  private:
   // Kept behind a pointer: a map slot stays 16 bytes, and the map of an
