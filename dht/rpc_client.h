@@ -71,8 +71,9 @@ struct RpcOptions {
   // Our id as the sender of requests; nullopt sends as a read-only client.
   std::optional<NodeId> sender;
   // Peers whose own RTT is remembered (most recently measured first); the
-  // rest get the all-peers timeout. 32 bytes each, allocated as used.
-  size_t rtt_peers = 64;
+  // rest get the all-peers timeout. 20 bytes each, allocated as used. 32
+  // and 64 gave the same lookups (docs/BENCH.md, "Joins and memory").
+  size_t rtt_peers = 32;
   // The slow mark of requests with `on_slow`, in typical RTTs (see
   // above); 0: `on_slow` at the first timeout.
   double slow_after_rtts = 1.3;  // docs/BENCH.md, "Lookup latency".
