@@ -13,8 +13,10 @@
 // route into it, and is skipped; so is a range nearer to us than the k-th
 // closest node the self-lookup found: any node in it would be nearer than
 // that k-th and so among those found (at 5,000 nodes a quarter of the
-// refreshes went to such ranges, mostly empty). The others get a narrow
-// lookup that
+// refreshes went to such ranges, mostly empty; a self-lookup that peers cut
+// short skips more of them, but the refreshes would start from the table
+// that lookup filled, and the hourly refresh reaches them). The others get
+// a narrow lookup that
 // converges on k/2 nodes rather than k (LookupDriver's `width`): it still
 // fills the range with the nodes that answer it, without the ~16 requests
 // a full lookup's last widening sends at once. A full refresh costs ~45
