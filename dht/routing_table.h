@@ -254,6 +254,10 @@ class RoutingTable {
   uint64_t EndpointBitOf(const Slot& slot) const;
   void RebuildEndpoints(Bucket& bucket) const;
 
+  // Returns the size the IPv6 pool may reach before it is compacted again,
+  // once compacting has left `used` addresses in it: at least `used` + 16
+  // addresses are added between compactions, which each scan every slot.
+  static size_t Ipv6PoolLimit(size_t used);
   // Returns a slot for `contact`, interning an IPv6 address (which may
   // rebuild ipv6_pool_: every slot must be in a bucket by then).
   Slot MakeSlot(const Contact& contact, uint32_t seen);
