@@ -4,7 +4,7 @@
 //   kad bench lookup [--sim | --udp] --nodes N --lookups M [--seed S]
 //       [--rtt MODEL] [--loss P] [--churn RATE] [--k K] [--alpha A]
 //       [--in-flight F] [--baseline flooding] [--baseline-lookups B]
-//       [--json | --csv] [--log-level LEVEL]
+//       [--huge-pages on|off] [--json | --csv] [--log-level LEVEL]
 //
 //   kad bench rpc [--requests LIST] [--gates LIST] [--baselines LIST]
 //       [--duration D] [--warmup D] [--window W] [--batch B] [--timeout D]
@@ -49,9 +49,11 @@ struct BenchLookupFlags {
   std::string sybil_prefix = "shared";  // Eclipse: "shared" or "spread".
   std::string id_binding = "off";  // "off", "bound" or "enforced".
   int disjoint_paths = dht::kDefaultDisjointPaths;  // Of gets and puts.
+  std::string huge_pages = "on";  // --sim: restart with a huge-page heap.
   bool json = false;
   bool csv = false;
   std::string log_level = "warn";
+  char** argv = nullptr;  // The program's, to restart it (cli/huge_pages.h).
 };
 
 struct BenchRpcFlags {

@@ -334,6 +334,7 @@ int Main(int argc, char** argv) {
   LookupFlags lookup;
   StatsFlags stats;
   BenchLookupFlags bench;
+  bench.argv = argv;
   BenchRpcFlags bench_rpc;
   const Runner runners[] = {AddNode(app, node), AddOverlay(app, overlay),
                             AddKeygen(app, keygen), AddPut(app, put),

@@ -108,6 +108,32 @@ TEST(BenchCliTest, SimulatedLookupsPrintTheDocumentedJson) {
   EXPECT_EQ(run.err, "") << "no progress bar when stderr is not a terminal";
 }
 
+TEST(BenchCliTest, SimulationsRestartOnHugePagesUnlessTurnedOff) {
+  const std::vector<std::string> args = {"bench",   "lookup", "--sim",
+                                         "--nodes", "60",     "--lookups",
+                                         "20",      "--json"};
+  Result on = RunKad(args);
+  std::vector<std::string> off_args = args;
+  off_args.insert(off_args.end(), {"--huge-pages", "off"});
+  Result off = RunKad(off_args);
+  ASSERT_EQ(on.exit_code, 0) << on.err;
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  nlohmann::json on_json = nlohmann::json::parse(on.out, nullptr, false);
+  nlohmann::json off_json = nlohmann::json::parse(off.out, nullptr, false);
+  ASSERT_FALSE(on_json.is_discarded()) << on.out;
+  ASSERT_FALSE(off_json.is_discarded()) << off.out;
+  EXPECT_EQ(on_json["heap_huge_pages"], true);
+  EXPECT_EQ(off_json["heap_huge_pages"], false);
+  // Only where memory comes from differs: the seeded results do not.
+  for (const char* field : {"hops", "rpcs", "latency_ms", "success_rate",
+                            "bootstrap_virtual_seconds"}) {
+    EXPECT_EQ(on_json[field], off_json[field]) << field;
+  }
+  Result bad = RunKad({"bench", "lookup", "--huge-pages", "maybe"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--huge-pages"));
+}
+
 TEST(BenchCliTest, CsvIsAHeaderAndARow) {
   Result run = RunKad({"bench", "lookup", "--nodes", "50", "--lookups", "20",
                        "--csv"});

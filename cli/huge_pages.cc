@@ -1,0 +1,64 @@
+#include "cli/huge_pages.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "spdlog/spdlog.h"
+
+namespace kad::cli {
+namespace {
+
+constexpr absl::string_view kHugePageTunable = "glibc.malloc.hugetlb";
+
+absl::string_view CurrentTunables() {
+  const char* value = std::getenv("GLIBC_TUNABLES");
+  return value == nullptr ? absl::string_view() : absl::string_view(value);
+}
+
+}  // namespace
+
+std::optional<std::string> WithHugePageTunable(std::string_view value) {
+  // The syntax is name=value pairs separated by colons.
+  const absl::string_view tunables(value.data(), value.size());
+  for (absl::string_view pair : absl::StrSplit(tunables, ':')) {
+    std::pair<absl::string_view, absl::string_view> setting =
+        absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    if (setting.first == kHugePageTunable) return std::nullopt;
+  }
+  std::string added = absl::StrCat(kHugePageTunable, "=1");
+  if (tunables.empty()) return added;
+  return absl::StrCat(tunables, ":", added);
+}
+
+bool HeapOnHugePages() {
+  for (absl::string_view pair : absl::StrSplit(CurrentTunables(), ':')) {
+    if (pair == absl::StrCat(kHugePageTunable, "=1")) return true;
+  }
+  return false;
+}
+
+void RestartWithHugePageHeap(char** argv) {
+  const std::string before(CurrentTunables());
+  std::optional<std::string> tunables = WithHugePageTunable(before);
+  if (!tunables.has_value()) return;
+  if (setenv("GLIBC_TUNABLES", tunables->c_str(), /*overwrite=*/1) != 0) {
+    return;
+  }
+  execv("/proc/self/exe", argv);
+  // Still here: no exec. Put the environment back as it was found, so that
+  // HeapOnHugePages tells the truth.
+  spdlog::debug("could not restart with a huge-page heap: {}",
+                std::strerror(errno));
+  if (before.empty()) {
+    unsetenv("GLIBC_TUNABLES");
+  } else {
+    setenv("GLIBC_TUNABLES", before.c_str(), /*overwrite=*/1);
+  }
+}
+
+}  // namespace kad::cli
