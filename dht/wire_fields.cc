@@ -313,7 +313,8 @@ uint64_t FieldReader::Uint(std::string_view field, uint64_t max) {
   return 0;
 }
 
-std::string FieldReader::Bin(std::string_view field, size_t min, size_t max) {
+std::string_view FieldReader::BinView(std::string_view field, size_t min,
+                                      size_t max) {
   const msgpack::object* element = Next(msgpack::type::BIN, field);
   if (element == nullptr) return {};
   size_t size = element->via.bin.size;
@@ -324,11 +325,17 @@ std::string FieldReader::Bin(std::string_view field, size_t min, size_t max) {
                       " bytes, got ", size));
     return {};
   }
-  return std::string(element->via.bin.ptr, size);
+  return std::string_view(element->via.bin.ptr, size);
+}
+
+std::string FieldReader::Bin(std::string_view field, size_t min, size_t max) {
+  return std::string(BinView(field, min, max));
 }
 
 NodeId FieldReader::Id(std::string_view field) {
-  std::string bytes = Bin(field, NodeId::kBytes, NodeId::kBytes);
+  // Read in place: a std::string of 20 bytes is a heap allocation, and a
+  // reply carries twenty ids.
+  std::string_view bytes = BinView(field, NodeId::kBytes, NodeId::kBytes);
   if (!ok()) return NodeId();
   std::array<uint8_t, NodeId::kBytes> id;
   std::copy(bytes.begin(), bytes.end(), id.begin());
@@ -343,8 +350,8 @@ std::optional<NodeId> FieldReader::Sender() {
 net::Endpoint FieldReader::Endpoint(std::string_view field) {
   FieldReader fields = Nested(field, kEndpointFields);
   uint64_t family = fields.Uint("family", 6);
-  std::string address = fields.Bin("address", net::Endpoint::kIpv4Bytes,
-                                   net::Endpoint::kIpv6Bytes);
+  std::string_view address = fields.BinView(
+      "address", net::Endpoint::kIpv4Bytes, net::Endpoint::kIpv6Bytes);
   auto port = static_cast<uint16_t>(
       fields.Uint("port", std::numeric_limits<uint16_t>::max()));
   if (!ok()) return {};

@@ -143,6 +143,9 @@ class FieldReader {
 
   // Returns the next element's bytes if it is a bin of min..max bytes.
   std::string Bin(std::string_view field, size_t min, size_t max);
+  // As Bin, without a copy: the bytes lie in the datagram being decoded
+  // and are valid as long as it is (empty on failure).
+  std::string_view BinView(std::string_view field, size_t min, size_t max);
 
   // Reads a bin of exactly NodeId::kBytes.
   NodeId Id(std::string_view field);
