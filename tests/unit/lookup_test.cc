@@ -136,10 +136,21 @@ LookupOptions SmallLookup(int spare = 0) {
   return options;
 }
 
+// `n` random nodes (from `seed`), nearest to the zero id first: the
+// neighbourhood the tests below look up the zero id in.
+std::vector<Contact> NearestToZero(int n, uint64_t seed) {
+  return StaticNetwork(n, seed).ClosestTo(NodeId(), static_cast<size_t>(n));
+}
+
+// Takes every request the lookup sends at once, answering none yet.
+void SendAllowed(Lookup& lookup) {
+  while (lookup.NextToQuery()) {
+  }
+}
+
 TEST(LookupTest, ASlowClosestCandidateHoldsCompletion) {
-  StaticNetwork net(6, 12);
-  NodeId target;
-  std::vector<Contact> all = net.ClosestTo(target, 6);
+  const NodeId target;
+  const std::vector<Contact> all = NearestToZero(6, 12);
   Lookup lookup(target, SmallLookup(), all);
   std::vector<Contact> asked;
   while (auto next = lookup.NextToQuery()) asked.push_back(*next);
@@ -160,12 +171,10 @@ TEST(LookupTest, ASlowClosestCandidateHoldsCompletion) {
 }
 
 TEST(LookupTest, FinishesWithoutAStragglerOnceKOthersReplied) {
-  StaticNetwork net(6, 15);
-  NodeId target;
-  std::vector<Contact> all = net.ClosestTo(target, 6);
+  const NodeId target;
+  const std::vector<Contact> all = NearestToZero(6, 15);
   Lookup lookup(target, SmallLookup(), all);
-  while (lookup.NextToQuery()) {
-  }
+  SendAllowed(lookup);
   lookup.OnReply(all[0].id, {});
   // Slow behind a reply: its place goes to the next candidate.
   lookup.OnSlow(all[1].id);
@@ -185,12 +194,10 @@ TEST(LookupTest, FinishesWithoutAStragglerOnceKOthersReplied) {
 }
 
 TEST(LookupTest, AStragglersReplyBeforeTheEndTakesItsPlaceBack) {
-  StaticNetwork net(6, 16);
-  NodeId target;
-  std::vector<Contact> all = net.ClosestTo(target, 6);
+  const NodeId target;
+  const std::vector<Contact> all = NearestToZero(6, 16);
   Lookup lookup(target, SmallLookup(), all);
-  while (lookup.NextToQuery()) {
-  }
+  SendAllowed(lookup);
   lookup.OnReply(all[0].id, {});
   lookup.OnSlow(all[1].id);
   ASSERT_EQ(lookup.NextToQuery()->id, all[3].id);
@@ -206,12 +213,10 @@ TEST(LookupTest, AStragglersReplyBeforeTheEndTakesItsPlaceBack) {
 }
 
 TEST(LookupTest, AStragglerItsSpareStandsInForCostsNoRequest) {
-  StaticNetwork net(8, 21);
-  NodeId target;
-  std::vector<Contact> all = net.ClosestTo(target, 8);
+  const NodeId target;
+  const std::vector<Contact> all = NearestToZero(8, 21);
   Lookup lookup(target, SmallLookup(/*spare=*/1), all);
-  while (lookup.NextToQuery()) {
-  }
+  SendAllowed(lookup);
   lookup.OnReply(all[0].id, {});  // One of the k closest: widened.
   ASSERT_EQ(lookup.NextToQuery()->id, all[3].id) << "the spare";
   EXPECT_FALSE(lookup.NextToQuery().has_value());
@@ -230,12 +235,10 @@ TEST(LookupTest, AStragglerItsSpareStandsInForCostsNoRequest) {
 }
 
 TEST(LookupTest, AStragglerBeyondTheSparesIsReplaced) {
-  StaticNetwork net(8, 22);
-  NodeId target;
-  std::vector<Contact> all = net.ClosestTo(target, 8);
+  const NodeId target;
+  const std::vector<Contact> all = NearestToZero(8, 22);
   Lookup lookup(target, SmallLookup(/*spare=*/1), all);
-  while (lookup.NextToQuery()) {
-  }
+  SendAllowed(lookup);
   lookup.OnReply(all[0].id, {});
   ASSERT_EQ(lookup.NextToQuery()->id, all[3].id);
   lookup.OnSlow(all[1].id);
@@ -251,12 +254,10 @@ TEST(LookupTest, AStragglerBeyondTheSparesIsReplaced) {
 }
 
 TEST(LookupTest, AsksNobodyOnceDone) {
-  StaticNetwork net(8, 17);
-  NodeId target;
-  std::vector<Contact> all = net.ClosestTo(target, 8);
+  const NodeId target;
+  const std::vector<Contact> all = NearestToZero(8, 17);
   Lookup lookup(target, SmallLookup(), all);
-  while (lookup.NextToQuery()) {
-  }
+  SendAllowed(lookup);
   for (const Contact& c : {all[0], all[1], all[2]}) lookup.OnReply(c.id, {});
   ASSERT_TRUE(lookup.Done());
   EXPECT_FALSE(lookup.NextToQuery().has_value());
@@ -264,9 +265,8 @@ TEST(LookupTest, AsksNobodyOnceDone) {
 }
 
 TEST(LookupTest, WidensWithASpareWhenOneOfTheKClosestKnowsNobodyCloser) {
-  StaticNetwork net(50, 18);
-  NodeId target;
-  std::vector<Contact> all = net.ClosestTo(target, 50);
+  const NodeId target;
+  const std::vector<Contact> all = NearestToZero(50, 18);
   LookupOptions options{20, 3};
   options.spare = 1;
   Lookup lookup(target, options, all);
@@ -283,9 +283,8 @@ TEST(LookupTest, WidensWithASpareWhenOneOfTheKClosestKnowsNobodyCloser) {
 }
 
 TEST(LookupTest, AReplyFromAFarCandidateWithoutProgressDoesNotWiden) {
-  StaticNetwork net(50, 19);
-  NodeId target;
-  std::vector<Contact> all = net.ClosestTo(target, 50);
+  const NodeId target;
+  const std::vector<Contact> all = NearestToZero(50, 19);
   // A far seed is asked first: the others are not known yet.
   const std::vector<Contact> far = {all[49]};
   Lookup lookup(target, {20, 2}, far);
@@ -300,12 +299,10 @@ TEST(LookupTest, AReplyFromAFarCandidateWithoutProgressDoesNotWiden) {
 }
 
 TEST(LookupTest, ASlowMemberThatFailsMakesRoomForTheNext) {
-  StaticNetwork net(6, 13);
-  NodeId target;
-  std::vector<Contact> all = net.ClosestTo(target, 6);
+  const NodeId target;
+  const std::vector<Contact> all = NearestToZero(6, 13);
   Lookup lookup(target, SmallLookup(), all);
-  while (lookup.NextToQuery()) {
-  }
+  SendAllowed(lookup);
   lookup.OnSlow(all[0].id);
   for (const Contact& c : {all[1], all[2]}) lookup.OnReply(c.id, {});
   EXPECT_FALSE(lookup.Done());
@@ -323,9 +320,8 @@ TEST(LookupTest, ASlowMemberThatFailsMakesRoomForTheNext) {
 }
 
 TEST(LookupTest, SeedsAddedLaterAreAskedAndKnownOnesKeepTheirState) {
-  StaticNetwork net(8, 14);
-  NodeId target;
-  std::vector<Contact> all = net.ClosestTo(target, 8);
+  const NodeId target;
+  const std::vector<Contact> all = NearestToZero(8, 14);
   Lookup lookup(target, {3, 3}, std::span(all).subspan(0, 2));
   while (auto next = lookup.NextToQuery()) lookup.OnFailure(next->id);
   ASSERT_TRUE(lookup.Done());
@@ -338,9 +334,8 @@ TEST(LookupTest, SeedsAddedLaterAreAskedAndKnownOnesKeepTheirState) {
 }
 
 TEST(LookupTest, FailedNodesAreReplacedByTheNextClosest) {
-  StaticNetwork net(60, 8);
-  NodeId target;
-  std::vector<Contact> all = net.ClosestTo(target, 60);
+  const NodeId target;
+  const std::vector<Contact> all = NearestToZero(60, 8);
   Lookup lookup(target, {5, 5}, all);
   while (auto next = lookup.NextToQuery()) {
     if (next->id == all[0].id) {
