@@ -25,15 +25,7 @@ RequestHandler::RequestHandler(int bucket_size,
 
 std::vector<Contact> RequestHandler::ClosestFor(
     const NodeId& target, const std::optional<NodeId>& requester) const {
-  // Ask for one extra so that leaving out the requester still fills k.
-  std::vector<Contact> closest =
-      routing_table_.Closest(target, contacts_per_reply_ + 1);
-  if (requester) {
-    std::erase_if(closest,
-                  [&](const Contact& c) { return c.id == *requester; });
-  }
-  if (closest.size() > contacts_per_reply_) closest.resize(contacts_per_reply_);
-  return closest;
+  return routing_table_.Closest(target, contacts_per_reply_, requester);
 }
 
 Body RequestHandler::Handle(const Message& request, const net::Endpoint& from,

@@ -167,12 +167,16 @@ bool RoutingTable::WouldAdmit(const NodeId& id) const {
   return index + 1 == buckets_.size() && FitsAfterSplits(id);
 }
 
-std::vector<Contact> RoutingTable::Closest(const NodeId& target,
-                                           size_t count) const {
+std::vector<Contact> RoutingTable::Closest(
+    const NodeId& target, size_t count,
+    const std::optional<NodeId>& except) const {
   // Distances fall into classes that never overlap: the target's own bucket
   // is nearest, then all buckets past it together, then each bucket before
   // it, farther and farther. Whole classes are gathered until `count`
-  // candidates are in hand; only those are sorted.
+  // candidates are in hand; only those are sorted. (So asking for one more
+  // than a full bucket holds reads every bucket past it: leaving `except`
+  // out here, rather than asking for k + 1 and dropping it, keeps a reply
+  // to a far target to its own bucket.)
   struct Candidate {
     DistanceKey distance;
     const Slot* slot;
@@ -184,6 +188,7 @@ std::vector<Contact> RoutingTable::Closest(const NodeId& target,
   found.reserve(std::min(count, kMaxBuckets * k) + k);
   auto gather = [&](size_t i) {
     for (const Slot& slot : buckets_[i].live) {
+      if (except && slot.id == *except) continue;
       found.push_back({slot.id.DistanceKeyTo(target), &slot});
     }
   };

@@ -188,8 +188,11 @@ class RoutingTable {
   bool WouldAdmit(const NodeId& id) const;
 
   // Returns up to `count` entries, sorted by XOR distance to `target`,
-  // nearest first, taken from all buckets.
-  std::vector<Contact> Closest(const NodeId& target, size_t count) const;
+  // nearest first, taken from all buckets; `except`'s entry, if given, is
+  // left out (a node does not tell a requester about itself).
+  std::vector<Contact> Closest(
+      const NodeId& target, size_t count,
+      const std::optional<NodeId>& except = std::nullopt) const;
   // Returns the entry for `id`; replacement candidates are not entries.
   std::optional<RoutingEntry> Find(const NodeId& id) const;
 

@@ -533,6 +533,29 @@ TEST(RoutingTableTest, ClosestReturnsGlobalXorOrder) {
   }
 }
 
+TEST(RoutingTableTest, ClosestLeavesOutTheEntryExceptedAndStillFillsCount) {
+  Harness h;
+  std::uniform_int_distribution<int> cpl(0, 12);
+  for (int i = 0; i < 2000; ++i) h.Answer(h.Local(cpl(h.gen)));
+  std::vector<Contact> all = h.table.AllContacts();
+  ASSERT_GT(all.size(), 150u);
+  for (int i = 0; i < 50; ++i) {
+    const NodeId target = NodeId::Random(h.gen);
+    // The requester is often among the closest to what it asks for.
+    const Contact except = BruteForceClosest(all, target, 20)[i % 20];
+    std::vector<Contact> others = all;
+    std::erase(others, except);
+    for (size_t count : {size_t{1}, size_t{20}, all.size()}) {
+      EXPECT_EQ(h.table.Closest(target, count, except.id),
+                BruteForceClosest(others, target, count))
+          << target.ToHex() << " count " << count;
+    }
+    // An id not in the table leaves out nothing.
+    EXPECT_EQ(h.table.Closest(target, 20, NodeId::Random(h.gen)),
+              BruteForceClosest(all, target, 20));
+  }
+}
+
 TEST(RoutingTableTest, RefreshTargetsFallInsideStaleBuckets) {
   Harness h;
   h.FillFarBucket();
