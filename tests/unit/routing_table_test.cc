@@ -514,12 +514,19 @@ std::vector<Contact> BruteForceClosest(std::vector<Contact> all,
   return all;
 }
 
-TEST(RoutingTableTest, ClosestReturnsGlobalXorOrder) {
-  Harness h;
+// Answers 2,000 nodes with common prefixes of 0 to 12 bits: a table of
+// many buckets. Returns its entries.
+std::vector<Contact> FillManyBuckets(Harness& h) {
   std::uniform_int_distribution<int> cpl(0, 12);
   for (int i = 0; i < 2000; ++i) h.Answer(h.Local(cpl(h.gen)));
-  std::vector<Contact> all = h.table.AllContacts();
+  return h.table.AllContacts();
+}
+
+TEST(RoutingTableTest, ClosestReturnsGlobalXorOrder) {
+  Harness h;
+  std::vector<Contact> all = FillManyBuckets(h);
   ASSERT_GT(all.size(), 150u);
+  std::uniform_int_distribution<int> cpl(0, 12);
   std::vector<NodeId> targets = {h.self, all.front().id, all.back().id};
   for (int i = 0; i < 50; ++i) targets.push_back(NodeId::Random(h.gen));
   for (int i = 0; i < 50; ++i) targets.push_back(h.Local(cpl(h.gen)).id);
@@ -535,9 +542,7 @@ TEST(RoutingTableTest, ClosestReturnsGlobalXorOrder) {
 
 TEST(RoutingTableTest, ClosestLeavesOutTheEntryExceptedAndStillFillsCount) {
   Harness h;
-  std::uniform_int_distribution<int> cpl(0, 12);
-  for (int i = 0; i < 2000; ++i) h.Answer(h.Local(cpl(h.gen)));
-  std::vector<Contact> all = h.table.AllContacts();
+  std::vector<Contact> all = FillManyBuckets(h);
   ASSERT_GT(all.size(), 150u);
   for (int i = 0; i < 50; ++i) {
     const NodeId target = NodeId::Random(h.gen);
