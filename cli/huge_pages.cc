@@ -20,26 +20,29 @@ absl::string_view CurrentTunables() {
   return value == nullptr ? absl::string_view() : absl::string_view(value);
 }
 
-}  // namespace
-
-std::optional<std::string> WithHugePageTunable(std::string_view value) {
-  // The syntax is name=value pairs separated by colons.
-  const absl::string_view tunables(value.data(), value.size());
+// The value `tunables` (name=value pairs separated by colons) gives the
+// huge page tunable, if it names it.
+std::optional<absl::string_view> HugePageSetting(absl::string_view tunables) {
   for (absl::string_view pair : absl::StrSplit(tunables, ':')) {
     std::pair<absl::string_view, absl::string_view> setting =
         absl::StrSplit(pair, absl::MaxSplits('=', 1));
-    if (setting.first == kHugePageTunable) return std::nullopt;
+    if (setting.first == kHugePageTunable) return setting.second;
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> WithHugePageTunable(std::string_view value) {
+  const absl::string_view tunables(value.data(), value.size());
+  if (HugePageSetting(tunables).has_value()) return std::nullopt;
   std::string added = absl::StrCat(kHugePageTunable, "=1");
   if (tunables.empty()) return added;
   return absl::StrCat(tunables, ":", added);
 }
 
 bool HeapOnHugePages() {
-  for (absl::string_view pair : absl::StrSplit(CurrentTunables(), ':')) {
-    if (pair == absl::StrCat(kHugePageTunable, "=1")) return true;
-  }
-  return false;
+  return HugePageSetting(CurrentTunables()) == absl::string_view("1");
 }
 
 void RestartWithHugePageHeap(char** argv) {

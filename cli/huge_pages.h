@@ -7,8 +7,8 @@
 // set (glibc 2.35 and later; the kernel's THP mode must be "madvise" or
 // "always"), but it reads tunables only when a program starts. So
 // `kad bench lookup --sim` starts itself again with the tunable added to
-// $GLIBC_TUNABLES (docs/BENCH.md, "Huge pages": a 100,000-node protocol
-// join takes 17 % less CPU). Seeded results do not change: only where
+// $GLIBC_TUNABLES (docs/BENCH.md, "Large protocol joins, third session": a
+// 100,000-node protocol join takes 17 % less CPU). Seeded results do not change: only where
 // the allocator's memory comes from does.
 #ifndef KAD_CLI_HUGE_PAGES_H_
 #define KAD_CLI_HUGE_PAGES_H_
