@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -109,21 +112,27 @@ absl::Status BuildShards(const OverlayFlags& flags, const net::Endpoint& base,
 void JoinAll(std::vector<std::unique_ptr<Shard>>& shards, int nodes) {
   const absl::Time started = absl::Now();
   const absl::Duration cpu_before = CpuTime();
-  std::atomic<int> running{static_cast<int>(shards.size())};
+  // The last shard to finish wakes this thread at once: the time printed is
+  // when the overlay came up, not the next progress tick after it.
+  std::mutex mutex;
+  std::condition_variable finished;
+  int running = static_cast<int>(shards.size());
   std::vector<std::thread> threads;
   for (auto& shard : shards) {
-    threads.emplace_back([&shard, &running] {
+    threads.emplace_back([&shard, &mutex, &finished, &running] {
       shard->overlay->JoinAll([&shard](size_t settled) {
         shard->settled.store(static_cast<int>(settled));
         return true;
       });
-      --running;
+      const std::lock_guard<std::mutex> lock(mutex);
+      if (--running == 0) finished.notify_one();
     });
   }
   const bool tty = isatty(STDERR_FILENO) != 0;
-  while (running.load() > 0) {
+  const auto period = absl::ToChronoMilliseconds(kProgressPeriod);
+  for (std::unique_lock<std::mutex> lock(mutex);
+       !finished.wait_for(lock, period, [&running] { return running == 0; });) {
     if (tty) DrawProgress(shards, nodes, started, false);
-    absl::SleepFor(kProgressPeriod);
   }
   for (std::thread& thread : threads) thread.join();
   int joined = 0, failed = 0;
