@@ -46,8 +46,8 @@ struct Shard {
   std::atomic<int> settled{0};  // Joins finished, for the progress bar.
 };
 
-void DrawProgress(const std::vector<std::unique_ptr<Shard>>& shards,
-                  int nodes, absl::Time started, bool final) {
+void DrawProgress(const std::vector<std::unique_ptr<Shard>>& shards, int nodes,
+                  absl::Time started, bool final) {
   int done = 0;
   for (const auto& shard : shards) done += shard->settled.load();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - started);

@@ -48,7 +48,8 @@ std::vector<RecordSummary> ReplicationDriver::HeldSummaries() const {
 
 void ReplicationDriver::Round() {
   ++stats_.replication_rounds;
-  for (OfferPlan& plan : replicator_.PlanRound(HeldSummaries(), routing_table_)) {
+  for (OfferPlan& plan :
+       replicator_.PlanRound(HeldSummaries(), routing_table_)) {
     Enqueue(std::move(plan));
   }
 }
@@ -56,7 +57,7 @@ void ReplicationDriver::Round() {
 void ReplicationDriver::OnContactAdded(const Contact& contact) {
   if (options_.handoff_delay == absl::InfiniteDuration()) return;
   if (replicator_.QueueHandoff(contact, clock_.Now(),
-                               store_.stats().records > 0)) {
+                               [this] { return store_.stats().records > 0; })) {
     timers_.Schedule(options_.handoff_delay, [this] { FlushHandoffs(); });
   }
 }
@@ -86,10 +87,11 @@ void ReplicationDriver::Pump() {
     if (!pace_.Allowed(next, now)) {
       if (!pump_scheduled_) {
         pump_scheduled_ = true;
-        timers_.Schedule(absl::Seconds(1.0 / options_.pace->per_second), [this] {
-          pump_scheduled_ = false;
-          Pump();
-        });
+        timers_.Schedule(absl::Seconds(1.0 / options_.pace->per_second),
+                         [this] {
+                           pump_scheduled_ = false;
+                           Pump();
+                         });
       }
       return;
     }
@@ -158,8 +160,7 @@ void ReplicationDriver::Send(
   handlers.on_traffic = [this](size_t bytes) {
     stats_.maintenance_bytes += bytes;
   };
-  requester_.Send(peer.endpoint, peer.id, std::move(body),
-                  std::move(handlers));
+  requester_.Send(peer.endpoint, peer.id, std::move(body), std::move(handlers));
 }
 
 void ReplicationDriver::OnExchangeDone(const NodeId& peer) {

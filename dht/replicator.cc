@@ -106,10 +106,12 @@ void Replicator::NoteOffered(const Offer& offer, const OfferReply& reply) {
 }
 
 bool Replicator::QueueHandoff(const Contact& contact, absl::Time now,
-                              bool holding) {
-  const bool was_empty = handoffs_.empty() && !unlisted_since_;
-  if (!holding) {
-    if (!unlisted_since_) unlisted_since_ = now;
+                              absl::FunctionRef<bool()> holding) {
+  // The plan takes every entry seen since unlisted_since_: this one too.
+  if (unlisted_since_) return false;
+  const bool was_empty = handoffs_.empty();
+  if (!holding()) {
+    unlisted_since_ = now;
   } else if (handoffs_.size() < kMaxQueuedHandoffs &&
              std::find(handoffs_.begin(), handoffs_.end(), contact.id) ==
                  handoffs_.end()) {

@@ -56,8 +56,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/random/bit_gen_ref.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "absl/random/bit_gen_ref.h"
 #include "absl/time/time.h"
 #include "dht/contact.h"
 #include "dht/message.h"
@@ -107,9 +108,14 @@ class Replicator {
 
   // Queues a contact admitted at `now` for hand-off; `holding` says whether
   // the node holds any record now (if not, the id is not listed: see the
-  // class comment). Returns true if the queue was empty, i.e. the caller
-  // should schedule PlanHandoffs.
-  bool QueueHandoff(const Contact& contact, absl::Time now, bool holding);
+  // class comment). `holding` is asked only when the answer matters: while
+  // the queue already takes every entry seen since an unlisted admission,
+  // the contact is covered and nothing is asked (a growing node admits
+  // hundreds of contacts, and asking the store is a cache miss each).
+  // Returns true if the queue was empty, i.e. the caller should schedule
+  // PlanHandoffs.
+  bool QueueHandoff(const Contact& contact, absl::Time now,
+                    absl::FunctionRef<bool()> holding);
 
   // Plans the queued hand-offs over `held` (as for PlanRound): each record
   // goes to the queued contacts (listed, or table entries seen since the

@@ -5,6 +5,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,9 @@ namespace kad::dht {
 namespace {
 
 const absl::Time kStart = absl::FromUnixSeconds(1'700'000'000);
+// QueueHandoff's `holding`: the node holds records, or nothing.
+bool Holding() { return true; }
+bool HoldingNothing() { return false; }
 constexpr int kReplicas = 4;  // A small k keeps "closest" selective.
 
 // A node's routing table with `contacts` contacts on distinct loopback
@@ -175,8 +179,9 @@ TEST(ReplicatorTest, HandsOffOnlyRecordsTheNewContactIsAmongTheClosestFor) {
   // Near our id, where buckets never fill: surely admitted.
   const Contact newcomer = h.Admit(NodeId::RandomWithPrefix(h.self, 8, h.gen));
   ASSERT_TRUE(h.table.Find(newcomer.id).has_value());
-  EXPECT_TRUE(h.replicator.QueueHandoff(newcomer, kStart, /*holding=*/true));
-  EXPECT_FALSE(h.replicator.QueueHandoff(newcomer, kStart, /*holding=*/true));  // Already queued.
+  EXPECT_TRUE(h.replicator.QueueHandoff(newcomer, kStart, Holding));
+  EXPECT_FALSE(
+      h.replicator.QueueHandoff(newcomer, kStart, Holding));  // Already queued.
   EXPECT_EQ(h.replicator.queued_handoffs(), 1u);
   std::vector<OfferPlan> plans = h.replicator.PlanHandoffs(held, h.table);
   EXPECT_EQ(h.replicator.queued_handoffs(), 0u);
@@ -194,7 +199,14 @@ TEST(ReplicatorTest, HandsOffOnlyRecordsTheNewContactIsAmongTheClosestFor) {
   EXPECT_EQ(offered, expected);
   // The queue was emptied: nothing more to hand off.
   EXPECT_TRUE(h.replicator.PlanHandoffs(held, h.table).empty());
-  EXPECT_TRUE(h.replicator.QueueHandoff(newcomer, kStart, /*holding=*/true));  // A new batch starts.
+  EXPECT_TRUE(h.replicator.QueueHandoff(newcomer, kStart,
+                                        Holding));  // A new batch starts.
+}
+
+// Admits two contacts at `when`, near our id where buckets never fill.
+std::pair<Contact, Contact> AdmitTwoNearOurId(Harness& h, absl::Time when) {
+  return {h.Admit(NodeId::RandomWithPrefix(h.self, 8, h.gen), when),
+          h.Admit(NodeId::RandomWithPrefix(h.self, 9, h.gen), when)};
 }
 
 TEST(ReplicatorTest, ContactsAdmittedWhileHoldingNothingAreStillHandedOff) {
@@ -203,12 +215,9 @@ TEST(ReplicatorTest, ContactsAdmittedWhileHoldingNothingAreStillHandedOff) {
   // of them among its k closest), and to nobody seen only before.
   Harness h(/*contacts=*/40);
   const absl::Time later = kStart + absl::Minutes(5);
-  const Contact first =
-      h.Admit(NodeId::RandomWithPrefix(h.self, 8, h.gen), later);
-  const Contact second =
-      h.Admit(NodeId::RandomWithPrefix(h.self, 9, h.gen), later);
-  EXPECT_TRUE(h.replicator.QueueHandoff(first, later, /*holding=*/false));
-  EXPECT_FALSE(h.replicator.QueueHandoff(second, later, /*holding=*/false));
+  const auto [first, second] = AdmitTwoNearOurId(h, later);
+  EXPECT_TRUE(h.replicator.QueueHandoff(first, later, HoldingNothing));
+  EXPECT_FALSE(h.replicator.QueueHandoff(second, later, HoldingNothing));
   EXPECT_EQ(h.replicator.queued_handoffs(), 0u);  // Nothing listed.
   const std::vector<RecordSummary> held = Summaries(200);
   std::map<NodeId, std::set<std::string>> offered;
@@ -229,13 +238,37 @@ TEST(ReplicatorTest, ContactsAdmittedWhileHoldingNothingAreStillHandedOff) {
   EXPECT_EQ(offered, expected);
   // Planned: the next contact starts a new batch.
   EXPECT_TRUE(h.replicator.PlanHandoffs(held, h.table).empty());
-  EXPECT_TRUE(h.replicator.QueueHandoff(first, later, /*holding=*/false));
+  EXPECT_TRUE(h.replicator.QueueHandoff(first, later, HoldingNothing));
+}
+
+TEST(ReplicatorTest,
+     ContactsAdmittedWhileUnlistedDoNotAskWhetherRecordsAreHeld) {
+  // Once a contact came while nothing was held, the plan takes every entry
+  // seen since: a later contact is covered, whatever the store holds now,
+  // and the store is not asked.
+  Harness h(/*contacts=*/40);
+  const absl::Time later = kStart + absl::Minutes(5);
+  const auto [first, second] = AdmitTwoNearOurId(h, later);
+  EXPECT_TRUE(h.replicator.QueueHandoff(first, later, HoldingNothing));
+  int asked = 0;
+  EXPECT_FALSE(h.replicator.QueueHandoff(second, later, [&asked] {
+    ++asked;
+    return true;
+  }));
+  EXPECT_EQ(asked, 0);
+  EXPECT_EQ(h.replicator.queued_handoffs(), 0u);
+  const std::vector<RecordSummary> held = Summaries(200);
+  std::set<NodeId> offered;
+  for (const OfferPlan& plan : h.replicator.PlanHandoffs(held, h.table)) {
+    offered.insert(plan.peer.id);
+  }
+  EXPECT_TRUE(offered.contains(second.id));
 }
 
 TEST(ReplicatorTest, HandOffQueueIsBounded) {
   Harness h(/*contacts=*/0);
   for (size_t i = 0; i < Replicator::kMaxQueuedHandoffs + 10; ++i) {
-    h.replicator.QueueHandoff(h.Admit(), kStart, /*holding=*/true);
+    h.replicator.QueueHandoff(h.Admit(), kStart, Holding);
   }
   EXPECT_EQ(h.replicator.queued_handoffs(), Replicator::kMaxQueuedHandoffs);
 }
