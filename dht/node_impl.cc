@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "dht/node_impl.h"
+#include "dht/prefetch.h"
 #include "dht/record_auth.h"
 #include "dht/release_if_sparse.h"
 #include "dht/wire_codec.h"
@@ -179,8 +180,16 @@ void Node::Impl::RefreshStaleBuckets() {
 
 // ---- Impl: dispatch and serving --------------------------------------------
 
+void Node::Impl::PrefetchState() const {
+  PrefetchBytes(this, sizeof(*this));
+  routing_table_.Prefetch();
+}
+
 void Node::Impl::OnDatagram(const net::Endpoint& from,
                             std::span<const uint8_t> bytes) {
+  // Decoding needs none of this node's state; what comes after needs much
+  // of it (dht/prefetch.h).
+  PrefetchState();
   ++stats_.datagrams_in;
   stats_.bytes_in += bytes.size();
   auto message = DecodeMessage(bytes, clock_.Now());

@@ -86,6 +86,8 @@ class Node::Impl {
   bool Proven(const net::Endpoint& from,
               const std::optional<NodeId>& sender) const;
   void ProbeStranger(const Contact& contact, size_t request_bytes);
+  // Asks the CPU for this node's state ahead of use (see OnDatagram).
+  void PrefetchState() const;
   void Every(absl::Duration period, absl::AnyInvocable<void()> fn);
   void RefreshStaleBuckets();
   std::vector<ContactInfo> WithRtt(const std::vector<Contact>& contacts) const;

@@ -7,6 +7,8 @@
 #include <limits>
 #include <utility>
 
+#include "dht/prefetch.h"
+
 namespace kad::dht {
 namespace {
 
@@ -210,6 +212,10 @@ std::vector<Contact> RoutingTable::Closest(
   closest.reserve(n);
   for (size_t i = 0; i < n; ++i) closest.push_back(ContactOf(*found[i].slot));
   return closest;
+}
+
+void RoutingTable::Prefetch() const {
+  PrefetchBytes(buckets_.data(), buckets_.size() * sizeof(Bucket));
 }
 
 std::optional<RoutingEntry> RoutingTable::Find(const NodeId& id) const {

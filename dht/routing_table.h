@@ -218,6 +218,8 @@ class RoutingTable {
   std::vector<BucketInfo> Buckets() const;
   // Returns the number of entries (replacement candidates not counted).
   size_t size() const;
+  // Asks the CPU for the bucket array ahead of use: a hint, no effect.
+  void Prefetch() const;
   const NodeId& self() const { return self_; }
 
  private:
