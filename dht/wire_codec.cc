@@ -3,7 +3,6 @@
 #include <array>
 #include <exception>
 #include <limits>
-#include <msgpack.hpp>
 #include <new>
 #include <span>
 #include <string>
@@ -13,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "dht/msgpack_cursor.h"
 #include "dht/wire_fields.h"
 
 namespace kad::dht {
@@ -20,7 +20,6 @@ namespace {
 
 using wire::FieldReader;
 using wire::FieldWriter;
-using wire::ObjectType;
 
 constexpr size_t kHeaderFields = 4;
 constexpr uint64_t kMaxMessageType =
@@ -314,24 +313,27 @@ Body ReadBody(MessageType type, FieldReader& r, size_t fields) {
 
 // Decodes the top-level array. The version is checked before the element
 // count so that a future version's different layout is reported as such.
-absl::StatusOr<Message> ReadMessage(const msgpack::object& root,
+// A failure here may yet give way to one in the bytes after it (see
+// DecodeOrFail).
+absl::StatusOr<Message> ReadMessage(wire::MsgpackCursor& cursor,
                                     absl::Time now) {
-  if (root.type != msgpack::type::ARRAY) {
+  wire::Item root;
+  if (!cursor.Next(&root)) return Malformed(cursor.error());
+  if (root.kind != wire::Kind::kArray) {
     return Malformed(
-        absl::StrCat("expected an array, got ", wire::TypeName(root.type)));
+        absl::StrCat("expected an array, got ", wire::TypeName(root.kind)));
   }
-  std::span<const msgpack::object> fields(root.via.array.ptr,
-                                          root.via.array.size);
   std::string error;
-  FieldReader r(fields, now, &error);
+  FieldReader r(cursor, root.size, now, &error);
+  const size_t fields = r.size();
   uint64_t version = r.Uint("version", std::numeric_limits<uint64_t>::max());
   if (r.ok() && version != kProtocolVersion) {
     return Malformed(absl::StrCat("unsupported protocol version ", version,
                                   " (expected ", kProtocolVersion, ")"));
   }
-  if (r.ok() && fields.size() < kHeaderFields) {
-    return Malformed(absl::StrCat("header has ", fields.size(),
-                                  " fields; expected ", kHeaderFields));
+  if (r.ok() && fields < kHeaderFields) {
+    return Malformed(absl::StrCat("header has ", fields, " fields; expected ",
+                                  kHeaderFields));
   }
   uint64_t type = r.Uint("type", std::numeric_limits<uint64_t>::max());
   if (r.ok() && type > kMaxMessageType) {
@@ -341,14 +343,13 @@ absl::StatusOr<Message> ReadMessage(const msgpack::object& root,
   auto message_type = static_cast<MessageType>(type);
   const bool older_stats_reply =
       message_type == MessageType::kStatsReply &&
-      fields.size() == kHeaderFields + kStatsReplyFirstFields;
+      fields == kHeaderFields + kStatsReplyFirstFields;
   if (size_t expected = kHeaderFields + kBodyFields[type];
       !older_stats_reply &&
-      (fields.size() < expected ||
-       fields.size() > expected + kOptionalFields[type])) {
+      (fields < expected || fields > expected + kOptionalFields[type])) {
     return Malformed(absl::StrCat(
-        MessageTypeName(message_type), " has ", fields.size(),
-        " fields; expected ", expected,
+        MessageTypeName(message_type), " has ", fields, " fields; expected ",
+        expected,
         kOptionalFields[type] == 0
             ? ""
             : absl::StrCat(" to ", expected + kOptionalFields[type])));
@@ -357,14 +358,10 @@ absl::StatusOr<Message> ReadMessage(const msgpack::object& root,
   message.transaction_id = static_cast<TransactionId>(
       r.Uint("transaction_id", std::numeric_limits<TransactionId>::max()));
   message.sender = r.Sender();
-  message.body = ReadBody(message_type, r, fields.size() - kHeaderFields);
+  message.body = ReadBody(message_type, r, fields - kHeaderFields);
   if (!r.ok()) return Malformed(error);
   return message;
 }
-
-// Makes msgpack::unpack point str and bin objects into the datagram instead
-// of copying them: the datagram outlives the parsed object.
-bool ReferenceDatagram(ObjectType, size_t, void*) { return true; }
 
 absl::StatusOr<Message> DecodeOrFail(std::span<const uint8_t> datagram,
                                      absl::Time now) {
@@ -372,30 +369,20 @@ absl::StatusOr<Message> DecodeOrFail(std::span<const uint8_t> datagram,
     return Malformed(absl::StrCat(datagram.size(), " bytes; the limit is ",
                                   kMaxDatagramBytes));
   }
-  // The parsed objects live in one zone per thread, emptied after every
-  // datagram (its first chunk kept): a zone of their own cost every
-  // datagram an 8 KB allocation. Nothing decoded refers to the zone.
-  thread_local msgpack::zone zone;
-  struct EmptyAfter {
-    msgpack::zone& zone;
-    ~EmptyAfter() { zone.clear(); }
-  } empty_after{zone};
-  size_t offset = 0;
-  msgpack::object parsed;
-  try {
-    parsed = msgpack::unpack(
-        zone, reinterpret_cast<const char*>(datagram.data()), datagram.size(),
-        offset, ReferenceDatagram, nullptr, wire::UnpackLimit());
-  } catch (const msgpack::insufficient_bytes&) {
-    return Malformed("truncated");
-  } catch (const msgpack::unpack_error& e) {
-    return Malformed(absl::StrCat("invalid msgpack (", e.what(), ")"));
+  // One pass over the bytes: the fields are read as the cursor meets them,
+  // then the rest of the message is read as plain msgpack. Bytes that are
+  // not well-formed msgpack within the cursor's limits, anywhere in the
+  // message, are reported first, then trailing bytes, then the first field
+  // error: the order in which a parse of the whole datagram into msgpack
+  // objects, followed by a walk over them, would find them.
+  wire::MsgpackCursor cursor(datagram);
+  absl::StatusOr<Message> message = ReadMessage(cursor, now);
+  if (!cursor.SkipRest()) return Malformed(cursor.error());
+  if (size_t trailing = cursor.remaining_bytes(); trailing != 0) {
+    return Malformed(
+        absl::StrCat(trailing, " trailing bytes after the message"));
   }
-  if (offset != datagram.size()) {
-    return Malformed(absl::StrCat(datagram.size() - offset,
-                                  " trailing bytes after the message"));
-  }
-  return ReadMessage(parsed, now);
+  return message;
 }
 
 }  // namespace
@@ -419,9 +406,8 @@ absl::StatusOr<std::vector<uint8_t>> EncodeMessage(const Message& message,
 
 absl::StatusOr<Message> DecodeMessage(std::span<const uint8_t> datagram,
                                       absl::Time now) {
-  // msgpack reports malformed input by throwing; DecodeOrFail turns those
-  // exceptions into statuses. This catches whatever else might escape
-  // (allocation failure, an exception type msgpack adds later).
+  // DecodeOrFail reports malformed input as a status; this catches what
+  // may still escape it (allocation failure).
   try {
     return DecodeOrFail(datagram, now);
   } catch (const std::exception& e) {

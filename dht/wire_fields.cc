@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -19,17 +20,6 @@ constexpr size_t kSignedRecordFields = 6;
 constexpr size_t kImmutableRecordFields = 2;
 constexpr size_t kSummaryFields = 3;
 constexpr size_t kDigestBytes = 16;
-
-// Parser limits: no legitimate array has more than kMaxStatsBuckets
-// elements (a stats reply's bucket list; it also leaves room for the precise
-// "too many contacts" check), nothing nests deeper than message > contacts >
-// contact > endpoint, and maps and ext never appear. The parser allocates a
-// slot (24 bytes) per element an array header announces, but every slot of
-// a finished array holds an element at least one byte long, so a datagram
-// costs at most 24 bytes per byte plus the slots of kMaxDepth open arrays:
-// some 45 KB.
-constexpr size_t kMaxArrayElements = kMaxStatsBuckets;
-constexpr size_t kMaxDepth = 4;
 
 int64_t MaxTtlSeconds() { return absl::ToInt64Seconds(storage::kMaxTtl); }
 
@@ -75,39 +65,6 @@ bool IsKnownErrorCode(uint64_t code) {
 }
 
 }  // namespace
-
-msgpack::unpack_limit UnpackLimit() {
-  return msgpack::unpack_limit(
-      /*array=*/kMaxArrayElements, /*map=*/0, /*str=*/kMaxDatagramBytes,
-      /*bin=*/kMaxDatagramBytes, /*ext=*/0, /*depth=*/kMaxDepth);
-}
-
-const char* TypeName(ObjectType type) {
-  switch (type) {
-    case msgpack::type::NIL:
-      return "nil";
-    case msgpack::type::BOOLEAN:
-      return "bool";
-    case msgpack::type::POSITIVE_INTEGER:
-      return "uint";
-    case msgpack::type::NEGATIVE_INTEGER:
-      return "negative int";
-    case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64:
-      return "float";
-    case msgpack::type::STR:
-      return "str";
-    case msgpack::type::BIN:
-      return "bin";
-    case msgpack::type::ARRAY:
-      return "array";
-    case msgpack::type::MAP:
-      return "map";
-    case msgpack::type::EXT:
-      return "ext";
-  }
-  return "unknown";
-}
 
 // ------------------------------------------------------------- FieldWriter
 
@@ -290,42 +247,36 @@ void FieldWriter::Fail(const std::string& reason) {
 
 // ------------------------------------------------------------- FieldReader
 
-const msgpack::object* FieldReader::Next(ObjectType type,
-                                         std::string_view field) {
-  if (!ok()) return nullptr;
-  if (next_ >= elements_.size()) {
+void FieldReader::FailNext(Kind kind, std::string_view field,
+                           const Item& item) {
+  if (next_ >= size_) {
     Fail(absl::StrCat(std::string(field), ": missing"));
-    return nullptr;
+  } else if (!cursor_->ok()) {
+    Fail(std::string(cursor_->error()));
+  } else {
+    Fail(absl::StrCat(std::string(field), ": expected ", TypeName(kind),
+                      ", got ", TypeName(item.kind)));
   }
-  const msgpack::object& element = elements_[next_++];
-  if (element.type == type) return &element;
-  Fail(absl::StrCat(std::string(field), ": expected ", TypeName(type), ", got ",
-                    TypeName(element.type)));
-  return nullptr;
 }
 
-uint64_t FieldReader::Uint(std::string_view field, uint64_t max) {
-  const msgpack::object* element = Next(msgpack::type::POSITIVE_INTEGER, field);
-  if (element == nullptr) return 0;
-  if (element->via.u64 <= max) return element->via.u64;
-  Fail(absl::StrCat(std::string(field), ": ", element->via.u64,
-                    " is out of range (max ", max, ")"));
-  return 0;
+void FieldReader::FailRange(std::string_view field, uint64_t value,
+                            uint64_t max) {
+  Fail(absl::StrCat(std::string(field), ": ", value, " is out of range (max ",
+                    max, ")"));
 }
 
-std::string_view FieldReader::BinView(std::string_view field, size_t min,
-                                      size_t max) {
-  const msgpack::object* element = Next(msgpack::type::BIN, field);
-  if (element == nullptr) return {};
-  size_t size = element->via.bin.size;
-  if (size < min || size > max) {
-    std::string expected =
-        min == max ? absl::StrCat(min) : absl::StrCat(min, "..", max);
-    Fail(absl::StrCat(std::string(field), ": expected ", expected,
-                      " bytes, got ", size));
-    return {};
-  }
-  return std::string_view(element->via.bin.ptr, size);
+void FieldReader::FailSize(std::string_view field, size_t size, size_t min,
+                           size_t max) {
+  std::string expected =
+      min == max ? absl::StrCat(min) : absl::StrCat(min, "..", max);
+  Fail(absl::StrCat(std::string(field), ": expected ", expected, " bytes, got ",
+                    size));
+}
+
+void FieldReader::FailCount(std::string_view field, size_t size,
+                            size_t count) {
+  Fail(absl::StrCat(std::string(field), ": expected ", count, " elements, got ",
+                    size));
 }
 
 std::string FieldReader::Bin(std::string_view field, size_t min, size_t max) {
@@ -333,13 +284,19 @@ std::string FieldReader::Bin(std::string_view field, size_t min, size_t max) {
 }
 
 NodeId FieldReader::Id(std::string_view field) {
+  NodeId id;
+  ReadId(field, &id);
+  return id;
+}
+
+void FieldReader::ReadId(std::string_view field, NodeId* id) {
   // Read in place: a std::string of 20 bytes is a heap allocation, and a
   // reply carries twenty ids.
   std::string_view bytes = BinView(field, NodeId::kBytes, NodeId::kBytes);
-  if (!ok()) return NodeId();
-  std::array<uint8_t, NodeId::kBytes> id;
-  std::copy(bytes.begin(), bytes.end(), id.begin());
-  return NodeId(id);
+  if (!ok()) return;
+  std::array<uint8_t, NodeId::kBytes> copy;
+  std::copy(bytes.begin(), bytes.end(), copy.begin());
+  *id = NodeId(copy);
 }
 
 std::optional<NodeId> FieldReader::Sender() {
@@ -348,47 +305,62 @@ std::optional<NodeId> FieldReader::Sender() {
 }
 
 net::Endpoint FieldReader::Endpoint(std::string_view field) {
+  net::Endpoint endpoint;
+  ReadEndpoint(field, &endpoint);
+  return endpoint;
+}
+
+void FieldReader::ReadEndpoint(std::string_view field,
+                               net::Endpoint* endpoint) {
   FieldReader fields = Nested(field, kEndpointFields);
   uint64_t family = fields.Uint("family", 6);
   std::string_view address = fields.BinView(
       "address", net::Endpoint::kIpv4Bytes, net::Endpoint::kIpv6Bytes);
   auto port = static_cast<uint16_t>(
       fields.Uint("port", std::numeric_limits<uint16_t>::max()));
-  if (!ok()) return {};
+  if (!ok()) return;
   size_t expected = family == 4   ? net::Endpoint::kIpv4Bytes
                     : family == 6 ? net::Endpoint::kIpv6Bytes
                                   : 0;
   if (expected == 0 || address.size() != expected) {
     Fail(absl::StrCat(std::string(field), ": family ", family, " with a ",
                       address.size(), "-byte address"));
-    return {};
+    return;
   }
-  return *net::Endpoint::FromBytes(
-      std::span(reinterpret_cast<const uint8_t*>(address.data()),
-                address.size()),
-      port);
+  // Made in place by placement new (Endpoint is trivially destructible)
+  // rather than assigned: copying the returned temporary, which Ipv4 stores
+  // piecewise, stalled on store forwarding once per contact.
+  if (family == 4) {
+    std::array<uint8_t, net::Endpoint::kIpv4Bytes> v4;
+    std::copy(address.begin(), address.end(), v4.begin());
+    new (endpoint) net::Endpoint(net::Endpoint::Ipv4(v4, port));
+  } else {
+    std::array<uint8_t, net::Endpoint::kIpv6Bytes> v6;
+    std::copy(address.begin(), address.end(), v6.begin());
+    new (endpoint) net::Endpoint(net::Endpoint::Ipv6(v6, port));
+  }
 }
 
 std::optional<net::Endpoint> FieldReader::TrailingEndpoint(
     std::string_view field) {
-  if (next_ >= elements_.size()) return std::nullopt;
+  if (next_ >= size_) return std::nullopt;
   return Endpoint(field);
 }
 
 std::vector<Contact> FieldReader::Contacts() {
-  const msgpack::object* list = Next(msgpack::type::ARRAY, "closest");
-  if (list == nullptr) return {};
-  if (list->via.array.size > kMaxContactsPerMessage) {
-    Fail(absl::StrCat(list->via.array.size, " contacts; the limit is ",
+  Item list;
+  if (!Next(Kind::kArray, "closest", &list)) return {};
+  if (list.size > kMaxContactsPerMessage) {
+    Fail(absl::StrCat(list.size, " contacts; the limit is ",
                       kMaxContactsPerMessage));
     return {};
   }
-  FieldReader items(Elements(*list), now_, error_);
-  std::vector<Contact> contacts(list->via.array.size);
+  FieldReader items = Elements(list);
+  std::vector<Contact> contacts(list.size);
   for (Contact& contact : contacts) {
     FieldReader fields = items.Nested("contact", kContactFields);
-    contact.id = fields.Id("contact.id");
-    contact.endpoint = fields.Endpoint("contact.endpoint");
+    fields.ReadId("contact.id", &contact.id);
+    fields.ReadEndpoint("contact.endpoint", &contact.endpoint);
   }
   if (!ok()) return {};
   return contacts;
@@ -399,9 +371,9 @@ std::string FieldReader::Token() { return Bin("token", 0, kMaxTokenBytes); }
 std::string FieldReader::Key() { return Bin("key", 1, storage::kMaxKeyBytes); }
 
 storage::Record FieldReader::Record() {
-  const msgpack::object* array = Next(msgpack::type::ARRAY, "record");
-  if (array == nullptr) return {};
-  const size_t count = array->via.array.size;
+  Item array;
+  if (!Next(Kind::kArray, "record", &array)) return {};
+  const size_t count = array.size;
   if (count != kOpenRecordFields && count != kSignedRecordFields &&
       count != kImmutableRecordFields) {
     Fail(absl::StrCat("record: expected ", kImmutableRecordFields, ", ",
@@ -409,7 +381,7 @@ storage::Record FieldReader::Record() {
                       " elements, got ", count));
     return {};
   }
-  FieldReader fields(Elements(*array), now_, error_);
+  FieldReader fields = Elements(array);
   storage::Record record;
   auto read_ttl = [&] {
     uint64_t ttl = fields.Uint("ttl", std::numeric_limits<uint32_t>::max());
@@ -465,14 +437,14 @@ ErrorCode FieldReader::Code() {
 }
 
 std::string FieldReader::Reason() {
-  const msgpack::object* element = Next(msgpack::type::STR, "reason");
-  if (element == nullptr) return {};
-  if (element->via.str.size > kMaxErrorReasonBytes) {
-    Fail(absl::StrCat("reason: ", element->via.str.size,
-                      " bytes; the limit is ", kMaxErrorReasonBytes));
+  Item item;
+  if (!Next(Kind::kStr, "reason", &item)) return {};
+  if (item.size > kMaxErrorReasonBytes) {
+    Fail(absl::StrCat("reason: ", item.size, " bytes; the limit is ",
+                      kMaxErrorReasonBytes));
     return {};
   }
-  return std::string(element->via.str.ptr, element->via.str.size);
+  return std::string(item.bytes, item.size);
 }
 
 std::vector<RecordSummary> FieldReader::Summaries() {
@@ -506,38 +478,25 @@ std::vector<uint32_t> FieldReader::Wanted() {
   return wanted;
 }
 
-std::span<const msgpack::object> FieldReader::Elements(
-    const msgpack::object& a) {
-  return {a.via.array.ptr, a.via.array.size};
-}
-
-FieldReader FieldReader::Nested(std::string_view field, size_t count) {
-  const msgpack::object* array = Next(msgpack::type::ARRAY, field);
-  if (array != nullptr && array->via.array.size != count) {
-    Fail(absl::StrCat(std::string(field), ": expected ", count,
-                      " elements, got ", array->via.array.size));
-  }
-  if (!ok()) return FieldReader({}, now_, error_);
-  return FieldReader(Elements(*array), now_, error_);
-}
-
 FieldReader FieldReader::List(std::string_view field, size_t max,
                               size_t* count) {
-  *count = 0;
-  const msgpack::object* array = Next(msgpack::type::ARRAY, field);
-  if (array != nullptr && array->via.array.size > max) {
-    Fail(absl::StrCat(std::string(field), ": ", array->via.array.size,
+  Item array;
+  if (Next(Kind::kArray, field, &array) && array.size > max) {
+    Fail(absl::StrCat(std::string(field), ": ", array.size,
                       " elements; the limit is ", max));
   }
-  if (!ok()) return FieldReader({}, now_, error_);
-  *count = array->via.array.size;
-  return FieldReader(Elements(*array), now_, error_);
+  FieldReader list = Elements(array);
+  *count = list.size();
+  return list;
 }
 
 bool FieldReader::PeekNil() {
-  if (!ok() || next_ >= elements_.size() ||
-      elements_[next_].type != msgpack::type::NIL)
+  if (!ok() || next_ >= size_) return false;
+  if (!cursor_->SkipTo(depth_)) {
+    Fail(std::string(cursor_->error()));
     return false;
+  }
+  if (!cursor_->ConsumeNil()) return false;
   ++next_;
   return true;
 }

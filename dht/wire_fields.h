@@ -5,18 +5,24 @@
 //
 // FieldWriter packs one protocol field at a time (a contact list, a token, a
 // record...) and checks it against the protocol's limits before writing.
-// FieldReader does the reverse over the elements of a parsed msgpack array.
-// The codec composes them into messages: it owns the header, the per-type
-// body layout and the datagram-level checks.
+// FieldReader does the reverse over the elements of one msgpack array, read
+// in place from the datagram by a MsgpackCursor (dht/msgpack_cursor.h): no
+// tree of msgpack objects is built, and nothing is allocated but the
+// decoded values themselves. The codec composes them into messages: it owns
+// the header, the per-type body layout and the datagram-level checks.
 //
-// What the reader guarantees: it only reads an msgpack::object's payload
-// after checking its type, and never throws for any parsed input. Every
-// problem (a missing field, a wrong type, a value out of range, an unknown
-// error code) is recorded once, as a short reason, in an error string shared
-// by the reader and its nested readers; later reads return default values.
-// DecodeMessage turns that reason into InvalidArgument, and catches anything
-// else (allocation failure), so every decoding failure reaches the caller
-// as an InvalidArgument and no exception escapes.
+// What the reader guarantees: it only uses an item's payload after checking
+// its type, and never throws for any input. Every problem (a missing
+// field, a wrong type, a value out of range, an unknown error code, bytes
+// that are not well-formed msgpack) is recorded once, as a short reason, in
+// an error string shared by the reader and its nested readers; later reads
+// return default values. A malformed item the readers never reach is found
+// by the codec, which reads the rest of the datagram through the cursor
+// before it trusts a result (MsgpackCursor::SkipRest), and reports it
+// before any field error. DecodeMessage turns the reason into
+// InvalidArgument, and catches anything else (allocation failure), so every
+// decoding failure reaches the caller as an InvalidArgument and no
+// exception escapes.
 //
 // What the writer guarantees: the first field that breaks a limit sets
 // status() to InvalidArgument naming it, and nothing is written after that.
@@ -39,21 +45,12 @@
 #include "absl/time/time.h"
 #include "dht/contact.h"
 #include "dht/message.h"
+#include "dht/msgpack_cursor.h"
 #include "dht/node_id.h"
 #include "net/endpoint.h"
 #include "storage/record.h"
 
 namespace kad::dht::wire {
-
-using ObjectType = msgpack::type::object_type;
-
-// Returns the parser limits for one datagram. They bound what
-// msgpack::unpack allocates for a hostile datagram before any field is
-// checked.
-msgpack::unpack_limit UnpackLimit();
-
-// Returns a short name for a msgpack type ("bin", "array"...), for errors.
-const char* TypeName(ObjectType type);
 
 // The Stream msgpack::packer writes to: appends to a byte vector.
 struct VectorStream {
@@ -124,28 +121,60 @@ class FieldWriter {
 // Reads the elements of one msgpack array in order, checking each against
 // the protocol. The first problem is recorded in the shared `*error`; after
 // that every read returns a default value, so a decoder reads all its
-// fields unconditionally and checks ok() once. `elements` and `error` must
-// outlive the reader; the values it returns hold no reference to them.
+// fields unconditionally and checks ok() once. Elements a nested reader
+// leaves unread are skipped (still checked as msgpack) when its parent reads
+// on. `cursor` and `error` must outlive the reader; the values it returns
+// hold no reference to them (BinView's hold one to the datagram).
 class FieldReader {
  public:
-  FieldReader(std::span<const msgpack::object> elements, absl::Time now,
+  // Reads the `count` elements of the array whose header `cursor` has just
+  // read (the top-level array, for the codec).
+  FieldReader(MsgpackCursor& cursor, size_t count, absl::Time now,
               std::string* error)
-      : elements_(elements), now_(now), error_(error) {}
+      : cursor_(&cursor),
+        size_(count),
+        depth_(cursor.depth()),
+        now_(now),
+        error_(error) {}
 
   // Returns true if no read (by this reader or one sharing its error) failed.
   bool ok() const { return error_->empty(); }
+  // Returns the array's element count.
+  size_t size() const { return size_; }
 
-  // Returns the next element if it has type `type`; else records an error.
-  const msgpack::object* Next(ObjectType type, std::string_view field);
+  // Reads the next element into `*item` if it has kind `kind`; else
+  // records an error and returns false.
+  bool Next(Kind kind, std::string_view field, Item* item) {
+    if (!ok()) return false;
+    if (next_ < size_ && cursor_->SkipTo(depth_) && cursor_->Next(item) &&
+        item->kind == kind) {
+      ++next_;
+      return true;
+    }
+    FailNext(kind, field, *item);
+    return false;
+  }
 
   // Returns the next element's value if it is a uint no larger than `max`.
-  uint64_t Uint(std::string_view field, uint64_t max);
+  uint64_t Uint(std::string_view field, uint64_t max) {
+    Item item;
+    if (!Next(Kind::kUint, field, &item)) return 0;
+    if (item.uint <= max) return item.uint;
+    FailRange(field, item.uint, max);
+    return 0;
+  }
 
   // Returns the next element's bytes if it is a bin of min..max bytes.
   std::string Bin(std::string_view field, size_t min, size_t max);
   // As Bin, without a copy: the bytes lie in the datagram being decoded
   // and are valid as long as it is (empty on failure).
-  std::string_view BinView(std::string_view field, size_t min, size_t max);
+  std::string_view BinView(std::string_view field, size_t min, size_t max) {
+    Item item;
+    if (!Next(Kind::kBin, field, &item)) return {};
+    if (item.size >= min && item.size <= max) return {item.bytes, item.size};
+    FailSize(field, item.size, min, max);
+    return {};
+  }
 
   // Reads a bin of exactly NodeId::kBytes.
   NodeId Id(std::string_view field);
@@ -182,21 +211,46 @@ class FieldReader {
 
   // Returns a reader over the next element, which must be an array of
   // exactly `count` elements; on error, a reader whose reads all fail.
-  FieldReader Nested(std::string_view field, size_t count);
+  FieldReader Nested(std::string_view field, size_t count) {
+    Item array;
+    if (Next(Kind::kArray, field, &array) && array.size != count) {
+      FailCount(field, array.size, count);
+    }
+    return Elements(array);
+  }
   // Returns a reader over the next element, which must be an array of at
   // most `max` elements, and sets `*count` to its size (0 on error).
   FieldReader List(std::string_view field, size_t max, size_t* count);
 
  private:
-  static std::span<const msgpack::object> Elements(const msgpack::object& a);
+  // Returns a reader over the elements of `array`, just read (none if it
+  // is not an array: after an error).
+  FieldReader Elements(const Item& array) {
+    return FieldReader(*cursor_, ok() ? array.size : 0, now_, error_);
+  }
+
+  // As Id and Endpoint, into `*id` and `*endpoint` (left as they were on
+  // failure).
+  void ReadId(std::string_view field, NodeId* id);
+  void ReadEndpoint(std::string_view field, net::Endpoint* endpoint);
 
   // Consumes the next element and returns true if it is nil.
   bool PeekNil();
 
+  // Records why Next failed.
+  void FailNext(Kind kind, std::string_view field, const Item& item);
+  // Records that `field`'s `value` is above `max`.
+  void FailRange(std::string_view field, uint64_t value, uint64_t max);
+  // Records that `field` has `size` bytes, not min..max.
+  void FailSize(std::string_view field, size_t size, size_t min, size_t max);
+  // Records that `field` has `size` elements, not `count`.
+  void FailCount(std::string_view field, size_t size, size_t count);
   void Fail(std::string reason);
 
-  std::span<const msgpack::object> elements_;
+  MsgpackCursor* cursor_;  // Not owned; shared by nested readers.
+  size_t size_;
   size_t next_ = 0;
+  size_t depth_;  // The cursor's depth at this array's elements.
   absl::Time now_;
   std::string* error_;  // Not owned; shared by nested readers.
 };

@@ -720,7 +720,7 @@ TEST(WireCodecTest, RejectsEveryTruncation) {
     std::vector<uint8_t> bytes = FromHex(golden.hex);
     for (size_t size = 0; size < bytes.size(); ++size) {
       SCOPED_TRACE(absl::StrCat(golden.name, " cut to ", size));
-      ExpectRejected({bytes.begin(), bytes.begin() + size}, "");
+      ExpectRejected({bytes.begin(), bytes.begin() + size}, "truncated");
     }
   }
 }
@@ -1149,6 +1149,139 @@ TEST(WireCodecTest, RejectsNonArraysMapsFloatsAndDeepNesting) {
                  "invalid msgpack");
   ExpectRejected(Raw().Array(1).Array(1).Array(1).Array(1).Array(0).bytes(),
                  "invalid msgpack");
+}
+
+// What a datagram that is not well-formed msgpack, or breaks the reader's
+// limits, is refused with: each reason exactly, as the decoder built on
+// msgpack::unpack gave it. Such a fault anywhere in the message is reported
+// before a field error met earlier in the bytes, and trailing bytes after
+// the message before a field error too.
+TEST(WireCodecTest, RefusesMalformedMsgpackWithTheSameReasonsAsBefore) {
+  const std::string deep_open(1000, '\x91');
+  struct Case {
+    const char* what;
+    std::vector<uint8_t> datagram;
+    const char* reason;
+  };
+  const std::vector<Case> cases = {
+      {"empty", {}, "truncated"},
+      {"0xc1, never used", Raw().Byte(0xc1).bytes(),
+       "invalid msgpack (parse error)"},
+      {"array 32 announcing 2^32-1 elements",
+       Raw().Byte(0xdd).BigEndian(0xffffffff, 4).bytes(),
+       "invalid msgpack (array size overflow)"},
+      {"array of 161 elements", Raw().Array(161).bytes(),
+       "invalid msgpack (array size overflow)"},
+      {"contact list announcing 2^32-1 contacts",
+       Raw()
+           .Header(MessageType::kNodes, 2)
+           .Byte(0xdd)
+           .BigEndian(0xffffffff, 4)
+           .bytes(),
+       "invalid msgpack (array size overflow)"},
+      {"arrays nested 5 deep",
+       Raw().Array(1).Array(1).Array(1).Array(1).Array(1).Uint(0).bytes(),
+       "invalid msgpack (depth size overflow)"},
+      {"1,000 nested array headers", Raw().Append(deep_open).bytes(),
+       "invalid msgpack (depth size overflow)"},
+      {"4 deep is within the limit",
+       Raw().Array(1).Array(1).Array(1).Array(0).bytes(),
+       "version: expected uint, got array"},
+      {"map with an entry", Raw().Byte(0x81).Uint(1).Uint(1).bytes(),
+       "invalid msgpack (map size overflow)"},
+      {"map 32 announcing 2^32-1 entries",
+       Raw().Byte(0xdf).BigEndian(0xffffffff, 4).bytes(),
+       "invalid msgpack (map size overflow)"},
+      {"empty map where a field is expected",
+       Raw().Array(4).Byte(0x80).Uint(0).Uint(1).Nil().bytes(),
+       "version: expected uint, got map"},
+      {"empty map 5 deep",
+       Raw().Array(1).Array(1).Array(1).Array(1).Byte(0x80).bytes(),
+       "invalid msgpack (depth size overflow)"},
+      {"fixext 1", Raw().Byte(0xd4).Byte(1).Byte(0).bytes(),
+       "invalid msgpack (ext size overflow)"},
+      {"ext 8 of no bytes", Raw().Byte(0xc7).Byte(0).Byte(5).bytes(),
+       "invalid msgpack (ext size overflow)"},
+      {"fixext 1 cut short", Raw().Byte(0xd4).Byte(1).bytes(), "truncated"},
+      {"ext 32 announcing 2^32-1 bytes",
+       Raw().Byte(0xc9).BigEndian(0xffffffff, 4).Byte(0).bytes(), "truncated"},
+      {"bin past the end", Raw().Byte(0xc4).Byte(5).Byte(1).bytes(),
+       "truncated"},
+      {"str 32 announcing 2^32-1 bytes",
+       Raw().Byte(0xdb).BigEndian(0xffffffff, 4).bytes(), "truncated"},
+      {"uint 64 cut short", Raw().Byte(0xcf).BigEndian(1, 4).bytes(),
+       "truncated"},
+      {"negative int", Raw().Array(4).Int8(-1).Uint(0).Uint(1).Nil().bytes(),
+       "version: expected uint, got negative int"},
+      {"negative fixint",
+       Raw().Array(4).Byte(0xff).Uint(0).Uint(1).Nil().bytes(),
+       "version: expected uint, got negative int"},
+      {"float 64",
+       Raw().Array(4).Byte(0xcb).BigEndian(0, 8).Uint(0).Uint(1).Nil().bytes(),
+       "version: expected uint, got float"},
+      {"bool", Raw().Array(4).Byte(0xc3).Uint(0).Uint(1).Nil().bytes(),
+       "version: expected uint, got bool"},
+      {"a field error, then 0xc1",
+       Raw().Array(4).Str("1").Uint(0).Uint(1).Byte(0xc1).bytes(),
+       "invalid msgpack (parse error)"},
+      {"a field error, then the message cut short",
+       Raw().Array(4).Str("1").Uint(0).bytes(), "truncated"},
+      {"a field error, then trailing bytes",
+       Raw().Array(4).Uint(2).Uint(0).Uint(1).Nil().Nil().bytes(),
+       "1 trailing bytes after the message"},
+      {"a field error, then unread arrays nested too deep",
+       Raw()
+           .Array(5)
+           .Uint(2)
+           .Uint(0)
+           .Uint(1)
+           .Nil()
+           .Array(1)
+           .Array(1)
+           .Array(1)
+           .Array(0)
+           .bytes(),
+       "invalid msgpack (depth size overflow)"},
+      {"a field error, then an unread array of 161 elements",
+       Raw().Header(MessageType::kFindNode, 1).Array(161).bytes(),
+       "invalid msgpack (array size overflow)"},
+      {"a field error, then an unread empty map",
+       Raw().Array(4).Uint(2).Uint(0).Uint(1).Byte(0x80).bytes(),
+       "unsupported protocol version 2 (expected 1)"},
+      {"too many contacts, then an unread ext",
+       Raw()
+           .Header(MessageType::kNodes, 2)
+           .Array(21)
+           .Byte(0xd4)
+           .Byte(1)
+           .Byte(0)
+           .bytes(),
+       "invalid msgpack (ext size overflow)"},
+      {"a scalar, then trailing bytes", Raw().Uint(1).Uint(1).bytes(),
+       "1 trailing bytes after the message"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    absl::StatusOr<Message> decoded = DecodeMessage(c.datagram, kNow);
+    ASSERT_FALSE(decoded.ok()) << ToHex(c.datagram);
+    EXPECT_EQ(decoded.status(), absl::InvalidArgumentError(absl::StrCat(
+                                    "malformed datagram: ", c.reason)));
+  }
+}
+
+TEST(WireCodecTest, AcceptsAnyArrayForm) {
+  // A ping whose top-level array is written as array 16 and as array 32.
+  const std::vector<uint8_t> fix =
+      Raw().Array(4).Uint(1).Uint(0).Uint(7).Nil().bytes();
+  for (const std::vector<uint8_t>& header :
+       {Raw().Byte(0xdc).BigEndian(4, 2).bytes(),
+        Raw().Byte(0xdd).BigEndian(4, 4).bytes()}) {
+    std::vector<uint8_t> datagram = header;
+    datagram.insert(datagram.end(), fix.begin() + 1, fix.end());
+    absl::StatusOr<Message> decoded = DecodeMessage(datagram, kNow);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(*decoded, Make(7, std::nullopt, Ping{}));
+  }
 }
 
 TEST(WireCodecTest, RejectsRandomBytes) {
