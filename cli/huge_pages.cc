@@ -1,5 +1,6 @@
 #include "cli/huge_pages.h"
 
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -31,6 +32,15 @@ std::optional<absl::string_view> HugePageSetting(absl::string_view tunables) {
   return std::nullopt;
 }
 
+// Exec'ing /proc/self/exe names the process "exe" in ps, top and pgrep:
+// the restarted program takes its own name back.
+void TakeBackName(const char* argv0) {
+  char name[16] = {};
+  if (prctl(PR_GET_NAME, name) != 0 || std::strcmp(name, "exe") != 0) return;
+  const char* slash = std::strrchr(argv0, '/');
+  prctl(PR_SET_NAME, slash == nullptr ? argv0 : slash + 1);
+}
+
 }  // namespace
 
 std::optional<std::string> WithHugePageTunable(std::string_view value) {
@@ -48,7 +58,7 @@ bool HeapOnHugePages() {
 void RestartWithHugePageHeap(char** argv) {
   const std::string before(CurrentTunables());
   std::optional<std::string> tunables = WithHugePageTunable(before);
-  if (!tunables.has_value()) return;
+  if (!tunables.has_value()) return TakeBackName(argv[0]);
   if (setenv("GLIBC_TUNABLES", tunables->c_str(), /*overwrite=*/1) != 0) {
     return;
   }

@@ -8,8 +8,8 @@
 // "always"), but it reads tunables only when a program starts. So
 // `kad bench lookup --sim` starts itself again with the tunable added to
 // $GLIBC_TUNABLES (docs/BENCH.md, "Large protocol joins, third session": a
-// 100,000-node protocol join takes 17 % less CPU). Seeded results do not change: only where
-// the allocator's memory comes from does.
+// 100,000-node protocol join takes 17 % less CPU). Seeded results do not
+// change: only where the allocator's memory comes from does.
 #ifndef KAD_CLI_HUGE_PAGES_H_
 #define KAD_CLI_HUGE_PAGES_H_
 
@@ -29,8 +29,9 @@ bool HeapOnHugePages();
 
 // Runs this program again (/proc/self/exe, same arguments) with the huge
 // page tunable added to the environment. Returns only if it did not: the
-// tunable was set already, or the exec failed (logged at debug level); the
-// caller then goes on with the pages it has.
+// tunable was set already (a restarted program also takes back the name
+// the exec of /proc/self/exe gave it, "exe"), or the exec failed (logged at
+// debug level); the caller then goes on with the pages it has.
 void RestartWithHugePageHeap(char** argv);
 
 }  // namespace kad::cli

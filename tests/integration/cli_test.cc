@@ -705,7 +705,14 @@ TEST_F(CliTest, OverlayOnThreeThreadsIsOneOverlay) {
       {"overlay", "--nodes", "90", "--threads", "3", "--out", path});
   ASSERT_NE(overlay, nullptr);
   ASSERT_TRUE(WaitForBootstrapLine(*overlay)) << overlay->err().text();
-  EXPECT_THAT(overlay->err().text(), HasSubstr("on 3 threads"));
+  // Written before the bootstrap line, but read from another pipe: it may
+  // reach us a moment later.
+  EXPECT_TRUE(overlay->err().WaitFor(
+      [](const std::string& text) {
+        return absl::StrContains(text, "on 3 threads");
+      },
+      SteadyClock::now() + kCommandDeadline))
+      << overlay->err().text();
   // --out lists every thread's nodes; the last line is the last thread's.
   std::ifstream file(path);
   std::vector<std::string> addresses;
