@@ -330,6 +330,7 @@ void FieldReader::ReadEndpoint(std::string_view field,
   // Made in place by placement new (Endpoint is trivially destructible)
   // rather than assigned: copying the returned temporary, which Ipv4 stores
   // piecewise, stalled on store forwarding once per contact.
+  static_assert(std::is_trivially_destructible_v<net::Endpoint>);
   if (family == 4) {
     std::array<uint8_t, net::Endpoint::kIpv4Bytes> v4;
     std::copy(address.begin(), address.end(), v4.begin());
