@@ -33,6 +33,8 @@ namespace kad::cli {
 namespace {
 
 constexpr absl::Duration kProgressPeriod = absl::Milliseconds(200);
+// How soon a shard done joining notices that the others are done too.
+constexpr absl::Duration kServePeriod = absl::Milliseconds(10);
 // Addresses printed as "bootstrap ..." lines once the overlay is up.
 constexpr int kAnnouncedSeeds = 3;
 // Threads for --threads 0.
@@ -116,7 +118,7 @@ void JoinAll(std::vector<std::unique_ptr<Shard>>& shards, int nodes) {
   // when the overlay came up, not the next progress tick after it.
   std::mutex mutex;
   std::condition_variable finished;
-  int running = static_cast<int>(shards.size());
+  std::atomic<int> running{static_cast<int>(shards.size())};
   std::vector<std::thread> threads;
   for (auto& shard : shards) {
     threads.emplace_back([&shard, &mutex, &finished, &running] {
@@ -124,16 +126,26 @@ void JoinAll(std::vector<std::unique_ptr<Shard>>& shards, int nodes) {
         shard->settled.store(static_cast<int>(settled));
         return true;
       });
-      const std::lock_guard<std::mutex> lock(mutex);
-      if (--running == 0) finished.notify_one();
+      if (running.fetch_sub(1) == 1) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        finished.notify_one();
+      }
+      // A shard done joining goes on answering the others until they are
+      // done too: had its loop stopped, their requests to its nodes would
+      // time out, and a second thread often took half as long again.
+      while (running.load() > 0) {
+        shard->loop->RunUntil([&running] { return running.load() == 0; },
+                              kServePeriod);
+      }
     });
   }
   const bool tty = isatty(STDERR_FILENO) != 0;
   const auto period = absl::ToChronoMilliseconds(kProgressPeriod);
-  for (std::unique_lock<std::mutex> lock(mutex);
-       !finished.wait_for(lock, period, [&running] { return running == 0; });) {
+  for (std::unique_lock<std::mutex> lock(mutex); !finished.wait_for(
+           lock, period, [&running] { return running.load() == 0; });) {
     if (tty) DrawProgress(shards, nodes, started, false);
   }
+  const absl::Duration up = absl::Now() - started;
   for (std::thread& thread : threads) thread.join();
   int joined = 0, failed = 0;
   for (const auto& shard : shards) {
@@ -147,7 +159,7 @@ void JoinAll(std::vector<std::unique_ptr<Shard>>& shards, int nodes) {
   spdlog::warn(
       "overlay of {} nodes up in {:.2f} s, {:.2f} s of CPU on {} thread{} "
       "({} failed to join)",
-      joined, absl::ToDoubleSeconds(absl::Now() - started),
+      joined, absl::ToDoubleSeconds(up),
       absl::ToDoubleSeconds(CpuTime() - cpu_before), shards.size(),
       shards.size() == 1 ? "" : "s", failed);
 }
