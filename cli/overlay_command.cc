@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -61,6 +62,13 @@ void DrawProgress(const std::vector<std::unique_ptr<Shard>>& shards, int nodes,
                bar.c_str(), done, nodes, seconds,
                seconds > 0 ? done / seconds : 0.0, final ? "\n" : "");
   std::fflush(stderr);
+}
+
+// Runs `loop` until `done()`, looking at least every `period`: done() turns
+// true on another thread, and this loop may have nothing to wake it.
+void RunLoopUntil(net::UvLoop& loop, absl::FunctionRef<bool()> done,
+                  absl::Duration period) {
+  while (!done()) loop.RunUntil(done, period);
 }
 
 // Returns the CPU time (user and system) this process has used, all
@@ -133,10 +141,9 @@ void JoinAll(std::vector<std::unique_ptr<Shard>>& shards, int nodes) {
       // A shard done joining goes on answering the others until they are
       // done too: had its loop stopped, their requests to its nodes would
       // time out, and a second thread often took half as long again.
-      while (running.load() > 0) {
-        shard->loop->RunUntil([&running] { return running.load() == 0; },
-                              kServePeriod);
-      }
+      RunLoopUntil(
+          *shard->loop, [&running] { return running.load() == 0; },
+          kServePeriod);
     });
   }
   const bool tty = isatty(STDERR_FILENO) != 0;
@@ -227,10 +234,9 @@ absl::Status ServeOverlay(const OverlayFlags& flags) {
   std::vector<std::thread> threads;
   for (size_t s = 1; s < shards.size(); ++s) {
     threads.emplace_back([&shard = *shards[s], &stopping] {
-      while (!stopping.load()) {
-        shard.loop->RunUntil([&stopping] { return stopping.load(); },
-                             kProgressPeriod);
-      }
+      RunLoopUntil(
+          *shard.loop, [&stopping] { return stopping.load(); },
+          kProgressPeriod);
     });
   }
   // Announce from inside the running loop, once SIGINT and SIGTERM are
