@@ -46,6 +46,8 @@ SimOverlayOptions OverlayOptions(const LookupBenchOptions& options) {
   overlay.seed = options.seed;
   overlay.network.link = options.link;
   overlay.network.loss = options.loss;
+  overlay.lanes = options.sim_threads;
+  overlay.threads = options.sim_threads;
   overlay.node.bucket_size = options.k;
   overlay.node.parallelism = options.alpha;
   if (options.id_binding != LookupBenchOptions::IdBinding::kOff) {
@@ -193,6 +195,14 @@ absl::Status ValidateLookupBench(const LookupBenchOptions& options) {
   }
   if (options.in_flight < 1) {
     return absl::InvalidArgumentError("--in-flight must be at least 1");
+  }
+  if (options.sim_threads < 1 ||
+      options.sim_threads > net::SimLanes::kMaxLanes) {
+    return absl::InvalidArgumentError("--sim-threads must be in [1, 64]");
+  }
+  if (options.sim_threads > 1 && options.adversary > 0) {
+    return absl::InvalidArgumentError(
+        "--sim-threads above 1 needs an honest overlay (no --adversary)");
   }
   if (options.transport == BenchTransport::kUdp &&
       (options.loss > 0 || options.churn > 0 || options.baseline_flooding ||

@@ -65,6 +65,10 @@ struct LookupBenchOptions {
   // S/Kademlia's d: disjoint lookup paths of every get and put.
   int disjoint_paths = dht::kDefaultDisjointPaths;
   int in_flight = 64;  // Lookups (and puts) running at once.
+  // Simulator, protocol join: threads (and lanes, net/sim_lanes.h) the
+  // join runs on, in [1, 64]. One seed gives one report per value; values
+  // above 1 need an honest overlay (no --adversary).
+  size_t sim_threads = 1;
   // The flooding baseline (simulator): search again for the first
   // baseline_lookups lookups' targets by flooding.
   bool baseline_flooding = false;

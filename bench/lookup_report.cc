@@ -123,6 +123,7 @@ nlohmann::ordered_json ReportJson(const LookupBenchReport& r) {
   out["churn"] = o.churn;
   out["churn_replaced"] = r.churn_replaced;
   out["in_flight"] = o.in_flight;
+  out["sim_threads"] = o.sim_threads;
   out["id_binding"] = IdBindingName(o.id_binding);
   out["median_rtt_ms"] = r.median_rtt_ms;
   out["bootstrap_virtual_seconds"] = r.bootstrap_virtual_seconds;

@@ -1,6 +1,7 @@
 #include "bench/sim_overlay.h"
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 #include <vector>
 
@@ -26,7 +27,9 @@ net::SimNetworkOptions SimOverlay::Seeded(net::SimNetworkOptions network,
 SimOverlay::SimOverlay(SimOverlayOptions options)
     : options_(std::move(options)),
       gen_(options_.seed),
-      network_(clock_, Seeded(options_.network, options_.seed)) {
+      lanes_(options_.lanes),
+      network_(lanes_, Seeded(options_.network, options_.seed)) {
+  assert(options_.lanes == 1 || options_.hook == nullptr);
   // The internet's per-source limits would throttle the protocol under
   // study: simulated hosts are packed 254 to a /24 and a benchmark drives
   // thousands of lookups a second. Nodes added with explicit options
@@ -74,8 +77,8 @@ dht::Node& SimOverlay::Add(const dht::NodeOptions& given) {
                                   : static_cast<net::Transport&>(
                                         *member.transport);
   member.store = std::make_unique<storage::MemoryStore>();
-  member.node = std::make_unique<dht::Node>(options, transport, clock_,
-                                            *member.store);
+  member.node = std::make_unique<dht::Node>(
+      options, transport, network_.clock_of(*member.transport), *member.store);
   member.node->Start();
   members_.push_back(std::move(member));
   if (options_.hook != nullptr) options_.hook->Made(index, members_.back());
@@ -123,16 +126,24 @@ int SimOverlay::GrowTo(size_t n,
         if (!joined.ok()) ++bootstrap_failures_;
       });
     }
-    uint64_t events = 0;
-    clock_.RunWhile(
-        [&] {
-          if (++events % kEventsPerCheck == 0 &&
-              !keep_going(members_.size() - bootstraps_outstanding_)) {
-            stopped = true;
-          }
-          return bootstraps_outstanding_ > 0 && !stopped;
-        },
-        clock_.Now() + absl::Minutes(10));
+    uint64_t checked = lanes_.events_run();
+    const auto keep_running = [&] {
+      if (lanes_.events_run() - checked >= kEventsPerCheck) {
+        checked = lanes_.events_run();
+        if (!keep_going(members_.size() - bootstraps_outstanding_)) {
+          stopped = true;
+        }
+      }
+      return bootstraps_outstanding_ > 0 && !stopped;
+    };
+    const absl::Time deadline = lanes_.Now() + absl::Minutes(10);
+    if (lanes_.size() == 1) {
+      lanes_.RunWhile(keep_running, deadline);
+    } else {
+      lanes_.RunInWindows(keep_running, deadline,
+                          network_.link_model().MinOneWayDelay(),
+                          options_.threads);
+    }
     // Bootstraps still running after the deadline count as failures.
     bootstrap_failures_ += bootstraps_outstanding_;
     bootstraps_outstanding_ = 0;
@@ -161,8 +172,8 @@ bool SimOverlay::OracleGrowTo(
 }
 
 bool SimOverlay::RunUntil(absl::FunctionRef<bool()> done) {
-  return clock_.RunWhile([&] { return !done(); },
-                         clock_.Now() + absl::Hours(24));
+  return lanes_.RunWhile([&] { return !done(); },
+                         lanes_.Now() + absl::Hours(24));
 }
 
 void SimOverlay::Crash(size_t i) {

@@ -12,6 +12,7 @@
 #ifndef KAD_BENCH_SIM_OVERLAY_H_
 #define KAD_BENCH_SIM_OVERLAY_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -23,6 +24,7 @@
 #include "bench/bench_overlay.h"
 #include "dht/node.h"
 #include "net/sim_clock.h"
+#include "net/sim_lanes.h"
 #include "net/sim_network.h"
 #include "storage/memory_store.h"
 
@@ -71,6 +73,13 @@ struct SimOverlayOptions {
   // Exempt SimIpv4Hosts() from every node's per-prefix limits (see above).
   bool ipv4_hosts_distinct = true;
   MemberHook* hook = nullptr;  // Optional; borrowed.
+  // Lanes of the simulation (net/sim_lanes.h), in [1, 64], and the
+  // threads GrowTo runs them on. With more than one lane GrowTo runs in
+  // windows, everything else merged; `hook` must then be null (a hook's
+  // members may share state across lanes). One seed gives one result for
+  // a number of lanes, whatever the threads.
+  size_t lanes = 1;
+  size_t threads = 1;
 };
 
 struct SimMember {
@@ -102,7 +111,8 @@ class SimOverlay final : public BenchOverlay {
   // Grows the overlay to `n` nodes in waves: each wave adds as many nodes
   // as have already joined (so waves double) but at most kMaxWave, each
   // bootstrapping off a random joined node, and runs until the wave's
-  // bootstraps finish. The cap bounds the memory of joins in progress
+  // bootstraps finish (with lanes, until the end of the window in which
+  // the last one finished). The cap bounds the memory of joins in progress
   // (each holds lookups and pending RPCs): uncapped, the last wave of a
   // large overlay doubled the heap of the settled overlay.
   // Returns the number of bootstraps that failed or never finished.
@@ -125,7 +135,7 @@ class SimOverlay final : public BenchOverlay {
   absl::StatusOr<T> Run(Start start, absl::Duration limit = absl::Minutes(10)) {
     auto result = std::make_shared<std::optional<absl::StatusOr<T>>>();
     start([result](absl::StatusOr<T> r) { *result = std::move(r); });
-    clock_.RunWhile([&] { return !result->has_value(); }, clock_.Now() + limit);
+    lanes_.RunWhile([&] { return !result->has_value(); }, lanes_.Now() + limit);
     return result->has_value()
                ? **std::move(result)
                : absl::StatusOr<T>(absl::InternalError("never finished"));
@@ -143,7 +153,10 @@ class SimOverlay final : public BenchOverlay {
   void set_hook(MemberHook* hook) { options_.hook = hook; }
   // Returns a uniformly random member index (seeded).
   size_t RandomIndex() { return gen_() % members_.size(); }
-  net::SimClock& clock() { return clock_; }
+  // Lane 0's clock: the overlay's time. With more than one lane, run the
+  // overlay through its own methods, not through this clock.
+  net::SimClock& clock() { return lanes_.lane(0); }
+  net::SimLanes& lanes() { return lanes_; }
   net::SimNetwork& network() { return network_; }
 
  private:
@@ -153,11 +166,12 @@ class SimOverlay final : public BenchOverlay {
 
   SimOverlayOptions options_;
   std::mt19937_64 gen_;
-  net::SimClock clock_;
+  net::SimLanes lanes_;
   net::SimNetwork network_;
   int waves_ = 0;
-  int bootstraps_outstanding_ = 0;  // In the current wave.
-  int bootstrap_failures_ = 0;
+  // Counted by bootstrap callbacks, which may run on the lanes' threads.
+  std::atomic<int> bootstraps_outstanding_ = 0;  // In the current wave.
+  std::atomic<int> bootstrap_failures_ = 0;
   std::vector<SimMember> members_;  // Last: nodes go before the network.
 };
 

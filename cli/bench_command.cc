@@ -120,6 +120,7 @@ absl::StatusOr<bench::LookupBenchOptions> ToOptions(
   options.alpha = flags.alpha;
   options.disjoint_paths = flags.disjoint_paths;
   options.in_flight = flags.in_flight;
+  options.sim_threads = static_cast<size_t>(flags.sim_threads);
   options.baseline_flooding = flags.baseline == "flooding";
   options.baseline_lookups =
       flags.baseline_lookups >= 0
@@ -198,6 +199,11 @@ void AddLookupFlags(CLI::App& lookup, BenchLookupFlags& flags) {
   lookup.add_option("--in-flight", flags.in_flight,
                     "lookups running at once (1-4096)")
       ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  lookup.add_option("--sim-threads", flags.sim_threads,
+                    "simulator: threads the protocol join runs on (1-64); "
+                    "each value gives its own reproducible run")
+      ->check(CLI::Range(1, 64))
       ->capture_default_str();
   lookup.add_option("--baseline", flags.baseline,
                     "also run the searches by flooding an unstructured overlay")

@@ -42,6 +42,7 @@ struct BenchLookupFlags {
   int k = dht::kDefaultBucketSize;       // Kademlia's k.
   int alpha = dht::kDefaultParallelism;  // Kademlia's alpha.
   int in_flight = 64;
+  int sim_threads = 1;  // --sim, protocol join: threads of the simulator.
   std::string baseline;             // "" or "flooding".
   int64_t baseline_lookups = -1;    // -1: min(lookups, 1000).
   double adversary = 0;             // Fraction of malicious nodes.

@@ -148,6 +148,18 @@ absl::Duration LinkModel::Rtt(const Endpoint& a, const Endpoint& b) const {
   return options_.constant_rtt;
 }
 
+absl::Duration LinkModel::MinOneWayDelay() const {
+  switch (options_.distribution) {
+    case RttDistribution::kConstant:
+      return options_.constant_rtt / 2;
+    case RttDistribution::kUniform:
+      return options_.uniform_min / 2;
+    case RttDistribution::kLogNormal:
+      return options_.min_rtt / 2;  // LogNormalRtt clamps to min_rtt.
+  }
+  return absl::ZeroDuration();
+}
+
 absl::Duration LinkModel::LogNormalRtt(const Endpoint& a,
                                        const Endpoint& b) const {
   const uint64_t seed = options_.seed;

@@ -83,6 +83,9 @@ class LinkModel {
   absl::Duration OneWayDelay(const Endpoint& a, const Endpoint& b) const {
     return Rtt(a, b) / 2;
   }
+  // The least OneWayDelay of any pair: the lookahead of a parallel
+  // simulation (net/sim_lanes.h).
+  absl::Duration MinOneWayDelay() const;
   const LinkModelOptions& options() const { return options_; }
 
  private:

@@ -55,6 +55,7 @@ void SimClock::Cancel(TimerId id) {
   TimerSlot& timer = slots_[slot];
   if (timer.generation != generation || timer.fn == nullptr) return;
   ++tombstones_;
+  due_bound_exact_ = false;  // It may have been this timer's.
   FreeSlot(static_cast<uint32_t>(slot));
   MaybeCompact();
 }
@@ -111,12 +112,14 @@ bool SimClock::Advance(int64_t end) {
     while (k < kBuckets && buckets_[k].empty()) ++k;
     if (k == kBuckets) {
       due_bound_ = std::numeric_limits<int64_t>::max();
+      due_bound_exact_ = true;
       return false;
     }
     const int64_t earliest = DropStaleAndFindMin(k);
     if (earliest == std::numeric_limits<int64_t>::max()) continue;
     if (earliest > end) {
       due_bound_ = earliest;  // The earliest live event of all.
+      due_bound_exact_ = true;
       // Nothing to run yet. Dealing the bucket about the current time
       // (which stays below every due time, so later Schedule calls remain
       // valid) narrows the next scan.
@@ -167,6 +170,7 @@ void SimClock::ReleaseIfOversized(std::vector<Event>& bucket) {
 
 SimClock::Event SimClock::PopFront() {
   --size_;
+  due_bound_exact_ = false;
   return buckets_[0][front_++];
 }
 
@@ -266,6 +270,42 @@ bool SimClock::RunWhile(absl::FunctionRef<bool()> keep_running,
     RunFront();
   }
   return true;
+}
+
+absl::Time SimClock::NextDue() {
+  assert(!running_);
+  if (!due_bound_exact_) {
+    // Bucket 0 holds the events due at the base, each bucket above later
+    // ones: the earliest live event is in the first bucket with one. No
+    // rebase, so every later Schedule call stays valid.
+    std::vector<Event>& ready = buckets_[0];
+    for (; front_ < ready.size() && IsStale(ready[front_]); ++front_) {
+      --size_;
+      --tombstones_;
+    }
+    due_bound_ = std::numeric_limits<int64_t>::max();
+    if (front_ < ready.size()) {
+      due_bound_ = base_;
+    } else {
+      for (size_t k = 1; k < kBuckets; ++k) {
+        if (buckets_[k].empty()) continue;
+        due_bound_ = DropStaleAndFindMin(k);
+        if (due_bound_ != std::numeric_limits<int64_t>::max()) break;
+      }
+    }
+    due_bound_exact_ = true;
+  }
+  if (due_bound_ == std::numeric_limits<int64_t>::max()) {
+    return absl::InfiniteFuture();
+  }
+  return start_ + absl::Nanoseconds(due_bound_);
+}
+
+void SimClock::AdvanceTo(absl::Time t) {
+  assert(!running_);
+  const int64_t to = DueAfter(t - Now());
+  assert(NextDue() >= start_ + absl::Nanoseconds(to));
+  now_ = std::max(now_, to);
 }
 
 }  // namespace kad::net

@@ -98,6 +98,17 @@ class SimClock : public Clock {
   // after `deadline` or none is left, with time then set to `deadline`.
   bool RunWhile(absl::FunctionRef<bool()> keep_running, absl::Time deadline);
 
+  // For SimLanes (net/sim_lanes.h), which runs several clocks as one
+  // simulation. Neither runs an event nor may be called from inside one.
+  //
+  // The due time of the earliest pending event, or InfiniteFuture() if
+  // none. May reorganise the queue (dropping tombstones) but keeps every
+  // Schedule call valid.
+  absl::Time NextDue();
+  // Moves time on to `t` without running anything: no event may be due
+  // before `t` (asserted). Earlier times are ignored.
+  void AdvanceTo(absl::Time t);
+
   // Events waiting to run (cancelled timers excluded).
   size_t pending() const { return size_ - tombstones_; }
   // Queue entries, cancelled timers' tombstones included (memory use).
@@ -156,6 +167,9 @@ class SimClock : public Clock {
   // At most the due time of every live event: lets Advance() answer "not
   // yet" without a scan when the caller steps time in small increments.
   int64_t due_bound_ = 0;
+  // Whether due_bound_ is the earliest live event's due time itself (it
+  // was found by a scan and nothing has been run or cancelled since).
+  bool due_bound_exact_ = false;
   uint64_t events_run_ = 0;
   size_t size_ = 0;  // Queue entries, tombstones included.
   size_t tombstones_ = 0;

@@ -42,14 +42,67 @@ Endpoint SimTransport::local_endpoint() const {
 
 // ---- SimNetwork: hosts -----------------------------------------------------
 
-SimNetwork::SimNetwork(SimClock& clock, SimNetworkOptions options)
-    : clock_(clock),
-      options_(options),
-      link_(options.link),
-      sink_(clock.AddSink(this)),
-      free_head_(kNoSlot) {}
+SimNetwork::Lane::Lane(SimNetwork& network, SimClock& clock, uint32_t index,
+                       size_t lanes)
+    : network(network),
+      clock(&clock),
+      index(index),
+      sink(clock.AddSink(this)),
+      free_head(kNoSlot),
+      outbox(lanes) {}
 
-SimNetwork::~SimNetwork() { clock_.RemoveSink(sink_); }
+SimNetwork::SimNetwork(SimClock& clock, SimNetworkOptions options)
+    : sim_lanes_(nullptr), options_(options), link_(options.link) {
+  lanes_.push_back(std::make_unique<Lane>(*this, clock, 0, 1));
+}
+
+SimNetwork::SimNetwork(SimLanes& lanes, SimNetworkOptions options)
+    : sim_lanes_(&lanes), options_(options), link_(options.link) {
+  for (size_t i = 0; i < lanes.size(); ++i) {
+    lanes_.push_back(std::make_unique<Lane>(
+        *this, lanes.lane(i), static_cast<uint32_t>(i), lanes.size()));
+  }
+  lanes.AddListener(this);
+}
+
+SimNetwork::~SimNetwork() {
+  for (const std::unique_ptr<Lane>& lane : lanes_) {
+    lane->clock->RemoveSink(lane->sink);
+  }
+  if (sim_lanes_ != nullptr) sim_lanes_->RemoveListener(this);
+}
+
+SimNetworkStats SimNetwork::stats() const {
+  SimNetworkStats sum;
+  for (const std::unique_ptr<Lane>& lane : lanes_) {
+    const SimNetworkStats& s = lane->stats;
+    sum.datagrams_sent += s.datagrams_sent;
+    sum.bytes_sent += s.bytes_sent;
+    sum.datagrams_delivered += s.datagrams_delivered;
+    sum.bytes_delivered += s.bytes_delivered;
+    sum.dropped_loss += s.dropped_loss;
+    sum.dropped_partition += s.dropped_partition;
+    sum.dropped_unknown_destination += s.dropped_unknown_destination;
+    sum.dropped_receiver_down += s.dropped_receiver_down;
+    sum.dropped_sender_down += s.dropped_sender_down;
+    sum.refused_detached += s.refused_detached;
+    sum.datagrams_injected += s.datagrams_injected;
+  }
+  sum.crashes = crashes_;
+  sum.leaves = leaves_;
+  return sum;
+}
+
+size_t SimNetwork::in_flight() const {
+  size_t count = 0;
+  for (const std::unique_ptr<Lane>& lane : lanes_) {
+    count += lane->in_flight_count;
+    for (const std::vector<Crossing>& crossings : lane->outbox) {
+      count += crossings.size();
+    }
+  }
+  return count;
+}
 
 std::unique_ptr<SimTransport> SimNetwork::NewTransport(Family family) {
   assert(hosts_.size() < kMaxHosts);
@@ -100,7 +153,7 @@ void SimNetwork::SetState(const Endpoint& endpoint, HostState state) {
     return;
   }
   hosts_[*host].state = state;
-  ++(state == HostState::kCrashed ? stats_.crashes : stats_.leaves);
+  ++(state == HostState::kCrashed ? crashes_ : leaves_);
 }
 
 void SimNetwork::Crash(const Endpoint& endpoint) {
@@ -155,83 +208,117 @@ absl::Status SimNetwork::TooBig(size_t bytes) {
 absl::Status SimNetwork::Send(uint32_t from, const Endpoint& to,
                               std::span<const uint8_t> datagram) {
   if (datagram.size() > kMaxDatagramBytes) return TooBig(datagram.size());
+  Lane& lane = LaneOf(from);
+  SimNetworkStats& stats = lane.stats;
   if (hosts_[from].state != HostState::kUp) {
     if (hosts_[from].state == HostState::kDetached) {
-      ++stats_.refused_detached;
+      ++stats.refused_detached;
       return absl::UnavailableError(
           absl::StrCat(EndpointOf(from).ToString(), " is detached"));
     }
-    ++stats_.dropped_sender_down;
+    ++stats.dropped_sender_down;
     return absl::OkStatus();
   }
-  const uint64_t sequence = stats_.datagrams_sent++;
-  stats_.bytes_sent += datagram.size();
+  const uint64_t sequence = stats.datagrams_sent++;
+  stats.bytes_sent += datagram.size();
   const std::optional<uint32_t> dest = HostAt(to);
   if (!dest) {
-    ++stats_.dropped_unknown_destination;
+    ++stats.dropped_unknown_destination;
   } else if (hosts_[from].group != hosts_[*dest].group) {
-    ++stats_.dropped_partition;
-  } else if (Lost(sequence)) {
-    ++stats_.dropped_loss;
+    ++stats.dropped_partition;
+  } else if (Lost(sequence, lane.index)) {
+    ++stats.dropped_loss;
   } else {
-    Enqueue(from, *dest, datagram);
+    Enqueue(lane, from, *dest, datagram);
   }
   return absl::OkStatus();
 }
 
-bool SimNetwork::Lost(uint64_t sequence) const {
+bool SimNetwork::Lost(uint64_t sequence, uint32_t lane) const {
   if (options_.loss <= 0) return false;
-  const uint64_t draw =
-      SplitMix64(options_.seed ^ kLossSalt ^ SplitMix64(sequence));
+  const uint64_t draw = SplitMix64(options_.seed ^ kLossSalt ^
+                                   SplitMix64(sequence * lanes_.size() + lane));
   return static_cast<double>(draw >> 11) * 0x1.0p-53 < options_.loss;
 }
 
 absl::Status SimNetwork::Inject(const Endpoint& from, const Endpoint& to,
                                 std::span<const uint8_t> datagram) {
   if (datagram.size() > kMaxDatagramBytes) return TooBig(datagram.size());
-  ++stats_.datagrams_injected;
+  assert(sim_lanes_ == nullptr || !sim_lanes_->windowed());
   const std::optional<uint32_t> dest = HostAt(to);
+  Lane& lane = LaneOf(dest.value_or(0));
+  ++lane.stats.datagrams_injected;
   if (!dest) {
-    ++stats_.dropped_unknown_destination;
+    ++lane.stats.dropped_unknown_destination;
     return absl::OkStatus();
   }
-  const uint32_t slot = Park(kForeignSource, *dest, datagram);
-  injected_from_.emplace(slot, from);
-  clock_.ScheduleEvent(link_.OneWayDelay(from, to), sink_, slot);
+  std::unique_ptr<uint8_t[]> bytes = lane.buffers.Take(datagram.size());
+  std::copy(datagram.begin(), datagram.end(), bytes.get());
+  const uint32_t slot = Park(lane, kForeignSource, *dest, std::move(bytes),
+                             static_cast<uint32_t>(datagram.size()));
+  lane.injected_from.emplace(slot, from);
+  lane.clock->ScheduleEvent(link_.OneWayDelay(from, to), lane.sink, slot);
   return absl::OkStatus();
 }
 
-void SimNetwork::Enqueue(uint32_t from, uint32_t to,
+void SimNetwork::Enqueue(Lane& sender, uint32_t from, uint32_t to,
                          std::span<const uint8_t> datagram) {
-  const uint32_t slot = Park(from, to, datagram);
-  clock_.ScheduleEvent(link_.OneWayDelay(EndpointOf(from), EndpointOf(to)),
-                       sink_, slot);
+  Lane& receiver = LaneOf(to);
+  std::unique_ptr<uint8_t[]> bytes = sender.buffers.Take(datagram.size());
+  std::copy(datagram.begin(), datagram.end(), bytes.get());
+  const auto size = static_cast<uint32_t>(datagram.size());
+  const absl::Duration delay =
+      link_.OneWayDelay(EndpointOf(from), EndpointOf(to));
+  if (&receiver != &sender && sim_lanes_->windowed()) {
+    // The receiver's lane runs on another thread: hand it over at the
+    // window's end (the delay outlasts the window).
+    sender.outbox[receiver.index].push_back(Crossing{
+        sender.clock->Now() + delay, std::move(bytes), size, from, to});
+    return;
+  }
+  // Merged or one lane: every lane is at the sender's time.
+  const uint32_t slot = Park(receiver, from, to, std::move(bytes), size);
+  receiver.clock->ScheduleEvent(delay, receiver.sink, slot);
 }
 
-uint32_t SimNetwork::Park(uint32_t from, uint32_t to,
-                          std::span<const uint8_t> datagram) {
-  uint32_t slot = free_head_;
-  if (slot == kNoSlot) {
-    slot = static_cast<uint32_t>(in_flight_.size());
-    in_flight_.emplace_back();
-  } else {
-    free_head_ = in_flight_[slot].next_free;
+void SimNetwork::AtWindowEnd() {
+  for (const std::unique_ptr<Lane>& receiver : lanes_) {
+    const absl::Time now = receiver->clock->Now();
+    for (const std::unique_ptr<Lane>& sender : lanes_) {
+      std::vector<Crossing>& crossings = sender->outbox[receiver->index];
+      for (Crossing& c : crossings) {
+        const uint32_t slot =
+            Park(*receiver, c.from, c.to, std::move(c.bytes), c.size);
+        receiver->clock->ScheduleEvent(c.due - now, receiver->sink, slot);
+      }
+      crossings.clear();
+    }
   }
-  InFlight& packet = in_flight_[slot];
-  packet.bytes = buffers_.Take(datagram.size());
-  std::copy(datagram.begin(), datagram.end(), packet.bytes.get());
-  packet.size = static_cast<uint32_t>(datagram.size());
+}
+
+uint32_t SimNetwork::Park(Lane& lane, uint32_t from, uint32_t to,
+                          std::unique_ptr<uint8_t[]> bytes, uint32_t size) {
+  uint32_t slot = lane.free_head;
+  if (slot == kNoSlot) {
+    slot = static_cast<uint32_t>(lane.in_flight.size());
+    lane.in_flight.emplace_back();
+  } else {
+    lane.free_head = lane.in_flight[slot].next_free;
+  }
+  InFlight& packet = lane.in_flight[slot];
+  packet.bytes = std::move(bytes);
+  packet.size = size;
   packet.from = from;
   packet.to = to;
-  ++in_flight_count_;
+  ++lane.in_flight_count;
   return slot;
 }
 
-void SimNetwork::Release(uint32_t slot) {
-  InFlight& packet = in_flight_[slot];
-  buffers_.Give(std::move(packet.bytes), packet.size);
-  packet.next_free = free_head_;
-  free_head_ = slot;
+void SimNetwork::Release(Lane& lane, uint32_t slot) {
+  InFlight& packet = lane.in_flight[slot];
+  lane.buffers.Give(std::move(packet.bytes), packet.size);
+  packet.next_free = lane.free_head;
+  lane.free_head = slot;
 }
 
 size_t SimNetwork::BufferPool::ClassOf(size_t size) {
@@ -260,31 +347,31 @@ void SimNetwork::BufferPool::Give(std::unique_ptr<uint8_t[]> buffer,
   ++spare_count_;
 }
 
-void SimNetwork::OnEvent(uint32_t token) {
+void SimNetwork::OnEvent(Lane& lane, uint32_t token) {
   // The slot stays taken until the handler returns: the handler may send,
   // which parks datagrams in other slots (growing the slab moves the slot
   // records but not their buffers, so `datagram` stays valid).
-  const InFlight& packet = in_flight_[token];
+  const InFlight& packet = lane.in_flight[token];
   const std::span<const uint8_t> datagram(packet.bytes.get(), packet.size);
   const uint32_t from = packet.from;
   const uint32_t to = packet.to;
-  --in_flight_count_;  // Counts datagrams not yet handed over.
+  --lane.in_flight_count;  // Counts datagrams not yet handed over.
   std::optional<Endpoint> foreign;
   if (from == kForeignSource) {
-    auto it = injected_from_.find(token);
+    auto it = lane.injected_from.find(token);
     foreign = it->second;
-    injected_from_.erase(it);
+    lane.injected_from.erase(it);
   }
 
   Host& host = hosts_[to];
   if (host.state != HostState::kUp || !host.transport->handler_) {
-    ++stats_.dropped_receiver_down;
+    ++lane.stats.dropped_receiver_down;
   } else {
-    ++stats_.datagrams_delivered;
-    stats_.bytes_delivered += datagram.size();
+    ++lane.stats.datagrams_delivered;
+    lane.stats.bytes_delivered += datagram.size();
     host.transport->handler_(foreign ? *foreign : EndpointOf(from), datagram);
   }
-  Release(token);
+  Release(lane, token);
 }
 
 }  // namespace kad::net

@@ -50,8 +50,20 @@
 // however much was once in flight (a bound proportional to the traffic
 // in flight let the pool double a join wave's peak of datagram bytes).
 //
-// Ownership: the clock must outlive the network, and the network its
-// transports. Not thread-safe; call from the clock's thread.
+// Lanes (net/sim_lanes.h): a network made over SimLanes puts host h in
+// lane h % lanes, keeps each lane's datagrams in flight, spare buffers and
+// counters apart, and delivers to a host in its lane. While the lanes run
+// in windows, a lane's thread may send: a datagram for another lane waits
+// in the sending lane's outbox until the window's end, when it is handed
+// to its lane in (sending lane, sending order) order. The loss draw of a
+// lane's s-th datagram hashes s * lanes + lane (with one lane, the
+// sequence number as before). Crash, Leave, Detach, Reattach, SetGroup,
+// Inject and new hosts are for the calling thread between runs, or from
+// events of a merged run (SimLanes::RunWhile), never while in windows.
+//
+// Ownership: the clock (or lanes) must outlive the network, and the
+// network its transports. Not thread-safe but as above; call from the
+// clock's thread.
 #ifndef KAD_NET_SIM_NETWORK_H_
 #define KAD_NET_SIM_NETWORK_H_
 
@@ -67,6 +79,7 @@
 #include "net/endpoint.h"
 #include "net/link_model.h"
 #include "net/sim_clock.h"
+#include "net/sim_lanes.h"
 #include "net/transport.h"
 
 namespace kad::net {
@@ -122,12 +135,14 @@ class SimTransport final : public Transport {
   ReceiveHandler handler_;
 };
 
-class SimNetwork : private SimClock::EventSink {
+class SimNetwork : private SimLanes::WindowListener {
  public:
   static constexpr size_t kMaxDatagramBytes = 65'507;  // As IPv4 UDP.
   static constexpr uint32_t kMaxHosts = (1u << 24) - 2;
 
   SimNetwork(SimClock& clock, SimNetworkOptions options);
+  // Over several lanes; with SimLanes(1) the same as over its one clock.
+  SimNetwork(SimLanes& lanes, SimNetworkOptions options);
   ~SimNetwork();
   SimNetwork(const SimNetwork&) = delete;
   SimNetwork& operator=(const SimNetwork&) = delete;
@@ -166,11 +181,17 @@ class SimNetwork : private SimClock::EventSink {
   void HealPartitions();
 
   void set_loss(double loss) { options_.loss = loss; }
-  const SimNetworkStats& stats() const { return stats_; }
+  // The lanes' counters summed.
+  SimNetworkStats stats() const;
   size_t hosts() const { return hosts_.size(); }
-  size_t in_flight() const { return in_flight_count_; }
+  size_t in_flight() const;
   const LinkModel& link_model() const { return link_; }
-  SimClock& clock() { return clock_; }
+  // Lane 0's clock (the only one without lanes).
+  SimClock& clock() { return *lanes_[0]->clock; }
+  // The clock of `transport`'s lane: the one its node must use.
+  SimClock& clock_of(const SimTransport& transport) {
+    return *LaneOf(transport.host_).clock;
+  }
 
  private:
   friend class SimTransport;
@@ -207,39 +228,68 @@ class SimNetwork : private SimClock::EventSink {
   struct InFlight {
     std::unique_ptr<uint8_t[]> bytes;  // Null while the slot is free.
     uint32_t size = 0;
-    uint32_t from = 0;  // A host, or kForeignSource (see injected_from_).
+    uint32_t from = 0;  // A host, or kForeignSource (see injected_from).
     uint32_t to = 0;
     uint32_t next_free = 0;
   };
+  // A datagram for another lane, sent while the lanes run in windows.
+  struct Crossing {
+    absl::Time due;
+    std::unique_ptr<uint8_t[]> bytes;
+    uint32_t size;
+    uint32_t from;
+    uint32_t to;
+  };
+  // A lane's share of the network: what only its own thread touches.
+  struct Lane final : SimClock::EventSink {
+    Lane(SimNetwork& network, SimClock& clock, uint32_t index, size_t lanes);
+    void OnEvent(uint32_t token) override { network.OnEvent(*this, token); }
 
+    SimNetwork& network;
+    SimClock* clock;
+    const uint32_t index;
+    SimClock::SinkId sink;
+    SimNetworkStats stats;
+    std::vector<InFlight> in_flight;  // Slab; free slots chained.
+    uint32_t free_head;
+    size_t in_flight_count = 0;
+    BufferPool buffers;
+    // Source endpoints of injected datagrams in flight, by slot.
+    std::map<uint32_t, Endpoint> injected_from;
+    std::vector<std::vector<Crossing>> outbox;  // By destination lane.
+  };
+
+  Lane& LaneOf(uint32_t host) {
+    return *lanes_[lanes_.size() == 1 ? 0 : host % lanes_.size()];
+  }
   Endpoint EndpointOf(uint32_t host) const;
   std::optional<uint32_t> HostAt(const Endpoint& endpoint) const;
   static absl::Status TooBig(size_t bytes);  // InvalidArgument.
   absl::Status Send(uint32_t from, const Endpoint& to,
                     std::span<const uint8_t> datagram);
-  // Returns true if this datagram is lost (the `sequence`-th one sent).
-  bool Lost(uint64_t sequence) const;
-  // Copies the datagram into a free slot and returns the slot.
-  uint32_t Park(uint32_t from, uint32_t to, std::span<const uint8_t> datagram);
+  // Returns true if this datagram is lost (the `sequence`-th one sent in
+  // lane `lane`).
+  bool Lost(uint64_t sequence, uint32_t lane) const;
+  // Takes a free slot of `lane` for a datagram with these bytes.
+  uint32_t Park(Lane& lane, uint32_t from, uint32_t to,
+                std::unique_ptr<uint8_t[]> bytes, uint32_t size);
   // Puts a delivered datagram's slot back on the free list.
-  void Release(uint32_t slot);
-  void Enqueue(uint32_t from, uint32_t to, std::span<const uint8_t> datagram);
-  void OnEvent(uint32_t token) override;
+  void Release(Lane& lane, uint32_t slot);
+  void Enqueue(Lane& sender, uint32_t from, uint32_t to,
+               std::span<const uint8_t> datagram);
+  void OnEvent(Lane& lane, uint32_t token);
+  // SimLanes::WindowListener: hands the outboxes to their lanes.
+  void AtWindowEnd() override;
   void OnDestroyed(uint32_t host);
   void SetState(const Endpoint& endpoint, HostState state);
 
-  SimClock& clock_;
+  SimLanes* sim_lanes_;  // Null over a single clock.
   SimNetworkOptions options_;
   LinkModel link_;
-  SimClock::SinkId sink_;
-  SimNetworkStats stats_;
   std::vector<Host> hosts_;
-  std::vector<InFlight> in_flight_;  // Slab; free slots chained.
-  uint32_t free_head_;
-  size_t in_flight_count_ = 0;
-  BufferPool buffers_;
-  // Source endpoints of injected datagrams in flight, by slot.
-  std::map<uint32_t, Endpoint> injected_from_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  uint64_t crashes_ = 0;
+  uint64_t leaves_ = 0;
 };
 
 }  // namespace kad::net

@@ -35,6 +35,7 @@ struct Outcome {
   std::vector<std::string> gets;  // "value rpcs hops elapsed" or the error.
   std::vector<uint64_t> node_counters;
   net::SimNetworkStats network;
+  size_t in_flight = 0;
   absl::Time end;
   friend bool operator==(const Outcome&, const Outcome&) = default;
 };
@@ -80,11 +81,16 @@ void Collect(SimOverlay& overlay, Outcome& out) {
          s.stores_accepted});
   }
   out.network = overlay.network().stats();
+  out.in_flight = overlay.network().in_flight();
   out.end = overlay.clock().Now();
 }
 
-Outcome RunScenario(uint64_t seed, size_t nodes, double loss, int keys) {
-  SimOverlay overlay(InternetLike(seed, loss));
+Outcome RunScenario(uint64_t seed, size_t nodes, double loss, int keys,
+                    size_t lanes = 1, size_t threads = 1) {
+  SimOverlayOptions options = InternetLike(seed, loss);
+  options.lanes = lanes;
+  options.threads = threads;
+  SimOverlay overlay(options);
   Outcome out;
   out.bootstrap_failures = overlay.GrowTo(nodes);
   PutAndGet(overlay, keys, out);
@@ -149,6 +155,41 @@ TEST(SimOverlayTest, SameSeedReproducesTheRunExactly) {
 
   const Outcome other = RunScenario(/*seed=*/8, 400, /*loss=*/0.02, 20);
   EXPECT_NE(first.network, other.network);
+}
+
+// The join in windows on two threads (net/sim_lanes.h) is the join in
+// windows on one: the threads change nothing but the wall-clock time. It
+// is a full join like any other: every table full, every put and get
+// served, every datagram accounted for.
+TEST(SimOverlayTest, LanesGiveOneResultWhateverTheThreads) {
+  const size_t nodes = ForSanitizer<size_t>(1500, 400);
+  const Outcome one = RunScenario(/*seed=*/7, nodes, /*loss=*/0.02, 20,
+                                  /*lanes=*/2, /*threads=*/1);
+  const Outcome two = RunScenario(/*seed=*/7, nodes, /*loss=*/0.02, 20,
+                                  /*lanes=*/2, /*threads=*/2);
+  EXPECT_TRUE(one == two);
+  EXPECT_EQ(one.network, two.network);
+  EXPECT_EQ(one.bootstrap_failures, 0);
+  EXPECT_GT(one.network.dropped_loss, 0u);
+  for (size_t i = 0; i < one.table_sizes.size(); ++i) {
+    EXPECT_GE(one.table_sizes[i], kBucketSize) << "node " << i;
+  }
+  for (size_t i = 0; i < one.gets.size(); ++i) {
+    EXPECT_TRUE(one.gets[i].starts_with(absl::StrCat("value-", i, " ")))
+        << "get " << i << ": " << one.gets[i];
+  }
+  EXPECT_EQ(one.network.datagrams_sent,
+            one.network.datagrams_delivered + one.network.dropped_loss +
+                one.network.dropped_receiver_down + one.in_flight);
+
+  // Three lanes on two threads: lanes need not divide evenly.
+  const Outcome three = RunScenario(/*seed=*/7, 400, /*loss=*/0.0, 10,
+                                    /*lanes=*/3, /*threads=*/2);
+  EXPECT_EQ(three.bootstrap_failures, 0);
+  for (size_t i = 0; i < three.gets.size(); ++i) {
+    EXPECT_TRUE(three.gets[i].starts_with(absl::StrCat("value-", i, " ")))
+        << "get " << i << ": " << three.gets[i];
+  }
 }
 
 }  // namespace
