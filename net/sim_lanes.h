@@ -33,7 +33,6 @@
 #ifndef KAD_NET_SIM_LANES_H_
 #define KAD_NET_SIM_LANES_H_
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>

@@ -154,6 +154,36 @@ TEST(BenchCliTest, BadFlagsAreUsageErrors) {
   EXPECT_THAT(udp.err, HasSubstr("need --sim"));
   Result both = RunKad({"bench", "lookup", "--sim", "--udp"});
   EXPECT_EQ(both.exit_code, 2);
+  Result threads = RunKad({"bench", "lookup", "--sim-threads", "0"});
+  EXPECT_EQ(threads.exit_code, 2);
+  EXPECT_THAT(threads.err, HasSubstr("--sim-threads"));
+  Result hostile = RunKad({"bench", "lookup", "--sim-threads", "2",
+                           "--adversary", "0.1", "--attack", "drop"});
+  EXPECT_EQ(hostile.exit_code, 2);
+  EXPECT_THAT(hostile.err, HasSubstr("honest overlay"));
+}
+
+// A join on two threads is reproducible like any other run: one seed, one
+// report, but for the wall-clock fields.
+TEST(BenchCliTest, AJoinOnTwoThreadsIsReproducible) {
+  const std::vector<std::string> args = {
+      "bench",    "lookup", "--sim",         "--nodes", "400", "--lookups",
+      "100",      "--loss", "0.01",          "--json",  "--sim-threads", "2"};
+  nlohmann::json runs[2];
+  for (nlohmann::json& json : runs) {
+    Result run = RunKad(args);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    json = nlohmann::json::parse(run.out, nullptr, false);
+    ASSERT_FALSE(json.is_discarded()) << run.out;
+    for (const char* wall : {"bootstrap_seconds", "lookup_seconds",
+                             "bytes_per_node"}) {
+      json.erase(wall);
+    }
+  }
+  EXPECT_EQ(runs[0]["sim_threads"], 2);
+  EXPECT_EQ(runs[0]["bootstrap_failures"], 0);
+  EXPECT_GE(runs[0]["success_rate"].get<double>(), 0.95);
+  EXPECT_EQ(runs[0], runs[1]);
 }
 
 TEST(BenchCliTest, RpcBenchCountsRepliesAndPrintsTheDocumentedJson) {
