@@ -136,14 +136,10 @@ int SimOverlay::GrowTo(size_t n,
       }
       return bootstraps_outstanding_ > 0 && !stopped;
     };
-    const absl::Time deadline = lanes_.Now() + absl::Minutes(10);
-    if (lanes_.size() == 1) {
-      lanes_.RunWhile(keep_running, deadline);
-    } else {
-      lanes_.RunInWindows(keep_running, deadline,
-                          network_.link_model().MinOneWayDelay(),
-                          options_.threads);
-    }
+    // With one lane, RunInWindows is the plain merged run.
+    lanes_.RunInWindows(keep_running, lanes_.Now() + absl::Minutes(10),
+                        network_.link_model().MinOneWayDelay(),
+                        options_.threads);
     // Bootstraps still running after the deadline count as failures.
     bootstrap_failures_ += bootstraps_outstanding_;
     bootstraps_outstanding_ = 0;

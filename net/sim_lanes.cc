@@ -102,12 +102,17 @@ void SimLanes::RemoveListener(WindowListener* listener) {
   std::erase(listeners_, listener);
 }
 
-absl::Time SimLanes::NextDue() {
-  absl::Time due = absl::InfiniteFuture();
-  for (const std::unique_ptr<SimClock>& clock : clocks_) {
-    due = std::min(due, clock->NextDue());
+size_t SimLanes::EarliestLane(absl::Time& due) {
+  size_t earliest = 0;
+  due = absl::InfiniteFuture();
+  for (size_t i = 0; i < clocks_.size(); ++i) {
+    const absl::Time lane_due = clocks_[i]->NextDue();
+    if (lane_due < due) {
+      due = lane_due;
+      earliest = i;
+    }
   }
-  return due;
+  return earliest;
 }
 
 void SimLanes::AdvanceAllTo(absl::Time t) {
@@ -118,15 +123,8 @@ bool SimLanes::RunWhile(absl::FunctionRef<bool()> keep_running,
                         absl::Time deadline) {
   if (clocks_.size() == 1) return clocks_[0]->RunWhile(keep_running, deadline);
   while (keep_running()) {
-    size_t next = 0;
-    absl::Time due = absl::InfiniteFuture();
-    for (size_t i = 0; i < clocks_.size(); ++i) {
-      const absl::Time lane_due = clocks_[i]->NextDue();
-      if (lane_due < due) {
-        due = lane_due;
-        next = i;
-      }
-    }
+    absl::Time due;
+    const size_t next = EarliestLane(due);
     if (due > deadline) {
       AdvanceAllTo(deadline);
       return false;
@@ -157,7 +155,8 @@ bool SimLanes::RunInWindows(absl::FunctionRef<bool()> keep_running,
   {
     Crew crew(*this, threads);
     while (keep_running()) {
-      const absl::Time start = NextDue();
+      absl::Time start;
+      EarliestLane(start);
       if (start > deadline) {
         AdvanceAllTo(deadline);
         result = false;

@@ -94,8 +94,9 @@ class SimLanes {
   // Runs the lanes of `thread` (every lane i with i % threads == thread)
   // up to and including `end`.
   void RunLanes(size_t thread, size_t threads, absl::Time end);
-  // The earliest due time of any lane's events.
-  absl::Time NextDue();
+  // The lane with the earliest pending event (the lowest such lane on a
+  // tie; lane 0 if none), its due time in `due`.
+  size_t EarliestLane(absl::Time& due);
   void AdvanceAllTo(absl::Time t);
 
   std::vector<std::unique_ptr<SimClock>> clocks_;

@@ -252,10 +252,9 @@ absl::Status SimNetwork::Inject(const Endpoint& from, const Endpoint& to,
     ++lane.stats.dropped_unknown_destination;
     return absl::OkStatus();
   }
-  std::unique_ptr<uint8_t[]> bytes = lane.buffers.Take(datagram.size());
-  std::copy(datagram.begin(), datagram.end(), bytes.get());
-  const uint32_t slot = Park(lane, kForeignSource, *dest, std::move(bytes),
-                             static_cast<uint32_t>(datagram.size()));
+  const uint32_t slot =
+      Park(lane, kForeignSource, *dest, lane.buffers.Copy(datagram),
+           static_cast<uint32_t>(datagram.size()));
   lane.injected_from.emplace(slot, from);
   lane.clock->ScheduleEvent(link_.OneWayDelay(from, to), lane.sink, slot);
   return absl::OkStatus();
@@ -264,8 +263,7 @@ absl::Status SimNetwork::Inject(const Endpoint& from, const Endpoint& to,
 void SimNetwork::Enqueue(Lane& sender, uint32_t from, uint32_t to,
                          std::span<const uint8_t> datagram) {
   Lane& receiver = LaneOf(to);
-  std::unique_ptr<uint8_t[]> bytes = sender.buffers.Take(datagram.size());
-  std::copy(datagram.begin(), datagram.end(), bytes.get());
+  std::unique_ptr<uint8_t[]> bytes = sender.buffers.Copy(datagram);
   const auto size = static_cast<uint32_t>(datagram.size());
   const absl::Duration delay =
       link_.OneWayDelay(EndpointOf(from), EndpointOf(to));
@@ -336,6 +334,13 @@ std::unique_ptr<uint8_t[]> SimNetwork::BufferPool::Take(size_t size) {
   std::unique_ptr<uint8_t[]> buffer = std::move(spare_[c].back());
   spare_[c].pop_back();
   --spare_count_;
+  return buffer;
+}
+
+std::unique_ptr<uint8_t[]> SimNetwork::BufferPool::Copy(
+    std::span<const uint8_t> bytes) {
+  std::unique_ptr<uint8_t[]> buffer = Take(bytes.size());
+  std::copy(bytes.begin(), bytes.end(), buffer.get());
   return buffer;
 }
 

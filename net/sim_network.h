@@ -213,6 +213,8 @@ class SimNetwork : private SimLanes::WindowListener {
    public:
     // Returns a buffer of at least `size` bytes.
     std::unique_ptr<uint8_t[]> Take(size_t size);
+    // Returns a buffer (from Take) holding a copy of `bytes`.
+    std::unique_ptr<uint8_t[]> Copy(std::span<const uint8_t> bytes);
     // Takes back a buffer that held `size` bytes: keeps it for Take()
     // unless kMaxSpareBuffers are spare already.
     void Give(std::unique_ptr<uint8_t[]> buffer, size_t size);
