@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bench/arena_heaps.h"
 #include "bench/lookup_bench.h"
 #include "bench/lookup_report.h"
 #include "bench/rpc_bench.h"
@@ -416,10 +417,15 @@ int RunBenchLookup(const BenchLookupFlags& flags) {
   if (!options.ok()) return ReportFailure(options.status());
   InterruptScope interrupt;
   ProgressBar bar;
+  // The heaps of the simulator's other threads on huge pages as well as
+  // the main one's (bench/arena_heaps.h), tended between events.
+  bench::ArenaHeaps arena_heaps;
+  const bool huge_arenas = !flags.udp && HeapOnHugePages();
   bench::BenchHooks hooks;
   hooks.stop = &interrupted;
-  hooks.progress = [&bar](std::string_view phase, size_t done, size_t total) {
+  hooks.progress = [&](std::string_view phase, size_t done, size_t total) {
     bar.Update(phase, done, total);
+    if (huge_arenas) arena_heaps.Tend();
   };
   absl::StatusOr<bench::LookupBenchReport> report =
       flags.udp ? bench::RunUdpLookupBench(*options, hooks)
