@@ -59,7 +59,8 @@ std::vector<HeapTail> ReservedHeapTails(std::string_view maps) {
     if (!mapping) continue;
     const uintptr_t heap = mapping->begin & ~(kHeap - 1);
     if (before && mapping->anonymous && mapping->perms == "---p" &&
-        mapping->end == heap + kHeap && before->anonymous &&
+        mapping->begin > heap && mapping->end == heap + kHeap &&
+        before->anonymous &&
         before->perms == "rw-p" && before->end == mapping->begin &&
         before->begin <= heap) {
       tails.push_back(HeapTail{heap, mapping->begin, mapping->end});

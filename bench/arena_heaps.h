@@ -45,9 +45,10 @@ struct HeapTail {
 };
 
 // The arena heaps `maps` (the text of /proc/<pid>/maps) shows partly
-// reserved: an anonymous private inaccessible mapping ending on a
-// kArenaHeapBytes boundary right after an anonymous private read-write
-// mapping that covers that heap's start. Lines it cannot read are skipped.
+// reserved: an anonymous private inaccessible mapping that starts inside a
+// heap (kArenaHeapBytes, aligned) and ends at its end, right after an
+// anonymous private read-write mapping that covers the heap's start. Lines
+// it cannot read are skipped.
 std::vector<HeapTail> ReservedHeapTails(std::string_view maps);
 
 class ArenaHeaps {

@@ -9,7 +9,9 @@
 // `kad bench lookup --sim` starts itself again with the tunable added to
 // $GLIBC_TUNABLES (docs/BENCH.md, "Large protocol joins, third session": a
 // 100,000-node protocol join takes 17 % less CPU). Seeded results do not
-// change: only where the allocator's memory comes from does.
+// change: only where the allocator's memory comes from does. The tunable
+// covers the main thread's heap only; the simulator's other threads
+// (`--sim-threads`) get theirs through bench/arena_heaps.h.
 #ifndef KAD_CLI_HUGE_PAGES_H_
 #define KAD_CLI_HUGE_PAGES_H_
 

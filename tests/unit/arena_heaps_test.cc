@@ -40,11 +40,13 @@ TEST(ArenaHeapsTest, FindsAHeapWhoseOpenPartMergedWithTheHeapBefore) {
 }
 
 TEST(ArenaHeapsTest, LeavesEverythingElseAlone) {
-  // A wholly open heap; a thread's stack below its guard page; a tail not
-  // ending on a 64 MiB boundary; an open part starting inside the heap; a
-  // file mapping; named mappings; a line that is not one.
+  // A wholly open heap; a wholly reserved 64 MiB after an open mapping; a
+  // thread's stack above its guard page; a tail not ending on a 64 MiB
+  // boundary; an open part starting inside the heap; a file mapping; named
+  // mappings; a line that is not one.
   constexpr std::string_view kMaps =
       "7f7258000000-7f725c000000 rw-p 00000000 00:00 0 \n"
+      "7f725c000000-7f7260000000 ---p 00000000 00:00 0 \n"
       "7f7260000000-7f7260001000 ---p 00000000 00:00 0 \n"
       "7f7260001000-7f7260801000 rw-p 00000000 00:00 0 \n"
       "7f7264000000-7f7264021000 rw-p 00000000 00:00 0 \n"
