@@ -60,9 +60,8 @@ std::vector<HeapTail> ReservedHeapTails(std::string_view maps) {
     const uintptr_t heap = mapping->begin & ~(kHeap - 1);
     if (before && mapping->anonymous && mapping->perms == "---p" &&
         mapping->begin > heap && mapping->end == heap + kHeap &&
-        before->anonymous &&
-        before->perms == "rw-p" && before->end == mapping->begin &&
-        before->begin <= heap) {
+        before->anonymous && before->perms == "rw-p" &&
+        before->end == mapping->begin && before->begin <= heap) {
       tails.push_back(HeapTail{heap, mapping->begin, mapping->end});
     }
     before = mapping;
