@@ -233,12 +233,14 @@ def check_flood(on, off, rate):
             failures.append("flood: %d of %d gets succeeded with limits %s" %
                             (run["gets_ok"], run["gets"], run["limits"]))
     # The control must show the limit is what made the difference: at full
-    # speed most requests answered (the node, sharing the cores with the
-    # sender, drops some), a paced flood's nearly all.
+    # speed ten times the bound answered, a paced flood's nearly all. (Not
+    # a share of what was sent at full speed: that is how fast the sender
+    # is against the node on shared cores, 47 % on 2026-12-06 with the
+    # sender at 437,000/s and the node answering 205,000/s.)
     if rate:
         short = off["answered"] < 0.9 * off["sent"]
     else:
-        short = off["answered"] < 10 * bound or off["answered"] < 0.5 * off["sent"]
+        short = off["answered"] < 10 * bound
     if short:
         failures.append("flood control: only %d of %d answered with limits "
                         "off" % (off["answered"], off["sent"]))
