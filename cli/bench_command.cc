@@ -418,9 +418,11 @@ int RunBenchLookup(const BenchLookupFlags& flags) {
   InterruptScope interrupt;
   ProgressBar bar;
   // The heaps of the simulator's other threads on huge pages as well as
-  // the main one's (bench/arena_heaps.h), tended between events.
+  // the main one's (bench/arena_heaps.h), tended between events; one
+  // thread has no other heaps to tend.
   bench::ArenaHeaps arena_heaps;
-  const bool huge_arenas = !flags.udp && HeapOnHugePages();
+  const bool huge_arenas =
+      !flags.udp && flags.sim_threads > 1 && HeapOnHugePages();
   bench::BenchHooks hooks;
   hooks.stop = &interrupted;
   hooks.progress = [&](std::string_view phase, size_t done, size_t total) {
