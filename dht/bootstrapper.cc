@@ -119,7 +119,8 @@ void Bootstrapper::RefreshEmptyFartherBuckets(
     if (self_.CommonPrefixLength(target) >= covered_from) continue;
     lookups_.Start(
         target, std::nullopt, [](LookupRun&) {},
-        /*satisfied=*/nullptr, /*paths=*/1, kRefreshWidth);
+        /*satisfied=*/nullptr, /*paths=*/1, kRefreshWidth,
+        LookupDriver::Urgency::kUpkeep);
   }
 }
 

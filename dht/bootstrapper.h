@@ -21,7 +21,13 @@
 // fills the range with the nodes that answer it, without the ~16 requests
 // a full lookup's last widening sends at once. A full refresh costs ~45
 // find_node requests plus the probes of the nodes asked; docs/BENCH.md,
-// "Joins and memory", has what each rule saves and costs. The table keeps
+// "Joins and memory", has what each rule saves and costs. Refreshes are
+// also upkeep lookups (LookupDriver::Urgency): nobody waits on them, so a
+// slow node is waited for instead of being sent a copy and stood in for
+// by another request (at 20,000 nodes 394 datagrams per join instead of
+// 456; the self-lookup stays interactive: as upkeep it left thinner tables
+// near the node, and lookups then cost more; docs/BENCH.md, "Upkeep
+// lookups"). The table keeps
 // filling from traffic, and the hourly refresh covers any bucket left
 // untouched.
 // It fails with Unavailable, naming the seeds, if no seed answers.

@@ -23,7 +23,7 @@ LookupDriver::LookupDriver(LookupOptions options, const NodeId& self,
 LookupId LookupDriver::Start(const NodeId& target,
                              std::optional<std::string> value_key,
                              Finish finish, Satisfied satisfied, int paths,
-                             int width) {
+                             int width, Urgency urgency) {
   LookupOptions options = options_;
   if (width > 0) options.bucket_size = std::min(width, options.bucket_size);
   routing_table_.Touch(target, clock_.Now());
@@ -35,6 +35,7 @@ LookupId LookupDriver::Start(const NodeId& target,
                       clock_.Now()),
             std::move(satisfied), std::move(finish)});
   entry->run.value_key = std::move(value_key);
+  entry->run.upkeep = urgency == Urgency::kUpkeep;
   runs_.emplace(id, std::move(entry));
   ++stats_.lookups_started;
   // Never finish inside the caller's call, even with nobody to ask.
@@ -78,12 +79,14 @@ void LookupDriver::Query(LookupId id, const LookupRun& run,
     request = dht::FindNode{run.lookup.target()};
   }
   RpcHandlers handlers;
-  handlers.on_slow = [this, id, node = contact.id] {
-    auto it = runs_.find(id);
-    if (it == runs_.end()) return;
-    it->second->run.lookup.OnSlow(node);
-    Pump(id);
-  };
+  if (!run.upkeep) {
+    handlers.on_slow = [this, id, node = contact.id] {
+      auto it = runs_.find(id);
+      if (it == runs_.end()) return;
+      it->second->run.lookup.OnSlow(node);
+      Pump(id);
+    };
+  }
   handlers.on_done = [this, id, contact](absl::StatusOr<Message> answer) {
     OnAnswer(id, contact, std::move(answer));
   };

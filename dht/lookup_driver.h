@@ -72,6 +72,9 @@ struct LookupRun {
   // Every table entry was added as a seed after the first seeds all failed.
   bool widened = false;
   bool timed_out = false;  // Ended by LookupOptions::deadline.
+  // Upkeep (see LookupDriver::Urgency): requests wait for their answer or
+  // timeout, with no slow mark.
+  bool upkeep = false;
   std::optional<std::string> value_key;  // Set for find_value lookups.
   absl::flat_hash_map<NodeId, std::string> tokens;  // Write token per node.
   // find_value: the replicas that answered with a record, in reply order.
@@ -83,6 +86,16 @@ class LookupDriver {
   // Ends the run early when it returns true; checked after every answer.
   using Satisfied = absl::AnyInvocable<bool(const LookupRun&)>;
   using Finish = absl::AnyInvocable<void(LookupRun&)>;
+  // Whom a lookup is for. Someone waits on an interactive lookup (find,
+  // put, get): a request past its slow mark (dht/rpc_client.h) is sent
+  // again and frees its slot for the next candidate, so one straggler
+  // does not hold the whole lookup. Nobody waits on an upkeep lookup (a
+  // join's self-lookup and range refreshes, bucket refreshes): its
+  // requests take their time, as in the Kademlia paper, and it sends none
+  // of those extra requests (with RTTs spread like the simulator's, about
+  // a quarter of requests pass the slow mark; docs/BENCH.md, "Upkeep
+  // lookups").
+  enum class Urgency { kInteractive, kUpkeep };
 
   // `latency` collects the duration of every finished lookup.
   LookupDriver(LookupOptions options, const NodeId& self,
@@ -98,7 +111,7 @@ class LookupDriver {
   // need a route into a range, not its k closest (bucket refreshes).
   LookupId Start(const NodeId& target, std::optional<std::string> value_key,
                  Finish finish, Satisfied satisfied = nullptr, int paths = 1,
-                 int width = 0);
+                 int width = 0, Urgency urgency = Urgency::kInteractive);
 
   // Returns the counters of `run` as of now.
   LookupStats StatsOf(const LookupRun& run) const;

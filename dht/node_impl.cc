@@ -174,7 +174,9 @@ void Node::Impl::RefreshStaleBuckets() {
   // Cut off from the overlay: start over from the seeds we were given.
   if (bootstrapper_.RejoinIfCutOff()) return;
   for (const NodeId& target : routing_table_.TargetsToRefresh(clock_.Now(), gen_)) {
-    lookups_.Start(target, std::nullopt, [](LookupRun&) {});
+    lookups_.Start(target, std::nullopt, [](LookupRun&) {},
+                   /*satisfied=*/nullptr, /*paths=*/1, /*width=*/0,
+                   LookupDriver::Urgency::kUpkeep);
   }
 }
 

@@ -13,8 +13,9 @@
 // An answer to any copy before that completes it. A lost datagram thus
 // costs one timeout, not a failure.
 //
-// Slow mark: a request with an `on_slow` handler (a lookup's) is marked
-// slow earlier than its RTO, at `slow_after_rtts` times the typical RTT
+// Slow mark: a request with an `on_slow` handler (an interactive lookup's,
+// dht/lookup_driver.h) is marked slow earlier than its RTO, at
+// `slow_after_rtts` times the typical RTT
 // (the smoothed RTT of all peers, or the peer's own if shorter; never
 // below RttBounds::min, so a fast link sees no spurious copies); then
 // `on_slow` runs and the request is sent once more (not counted as a

@@ -190,6 +190,44 @@ TEST_F(LookupDriverTest, ANarrowRunConvergesOnItsWidthWithFewerRequests) {
   EXPECT_LT(narrow_requests, wide_requests);
 }
 
+TEST_F(LookupDriverTest, AnUpkeepRunWaitsForStragglersInsteadOfAskingAgain) {
+  // The simulator's RTTs are long-tailed (log-normal, sigma 0.6): some of a
+  // lookup's requests pass the slow mark. An interactive run sends each of
+  // those again and asks the next candidate; an upkeep run waits for its
+  // answer, and finds the true k closest (no loss here; the interactive
+  // run, with this seed, ends on the 8 of them that answered in time).
+  SplitMix64 gen(11);
+  const NodeId target = NodeId::Random(gen);
+  struct Outcome {
+    std::vector<Contact> closest;
+    uint64_t retransmits = 0;
+    uint64_t timeouts = 0;
+  };
+  auto look_up = [&](LookupDriver::Urgency urgency) {
+    Driven driven(network_, clock_, NodeId::Random(gen));
+    for (int i = 0; i < 3; ++i) {
+      driven.table.OnResponse(everyone_[i], clock_.Now());
+    }
+    Outcome outcome;
+    driven.driver->Start(
+        target, std::nullopt,
+        [&](LookupRun& run) { outcome.closest = run.lookup.Closest(); },
+        /*satisfied=*/nullptr, /*paths=*/1, /*width=*/0, urgency);
+    clock_.RunUntilIdle(absl::Minutes(5));
+    outcome.retransmits = driven.stats.rpc_retransmits;
+    outcome.timeouts = driven.stats.rpc_timeouts;
+    return outcome;
+  };
+  const Outcome interactive = look_up(LookupDriver::Urgency::kInteractive);
+  const Outcome upkeep = look_up(LookupDriver::Urgency::kUpkeep);
+  EXPECT_EQ(upkeep.closest, TrueClosest(target, kBucketSize));
+  // Copies sent at the slow mark, beyond any sent at a timeout (a
+  // straggler may still outlast its RTO; nothing is lost, so no request
+  // times out twice).
+  EXPECT_GT(interactive.retransmits, interactive.timeouts);
+  EXPECT_EQ(upkeep.retransmits, upkeep.timeouts);
+}
+
 TEST_F(LookupDriverTest, FinishRunsFromTheLoopNeverInsideStart) {
   int finished = 0;
   driven_->driver->Start(everyone_[0].id, std::nullopt, [&](LookupRun& run) {
