@@ -27,9 +27,8 @@
 // by another request (at 20,000 nodes 394 datagrams per join instead of
 // 456; the self-lookup stays interactive: as upkeep it left thinner tables
 // near the node, and lookups then cost more; docs/BENCH.md, "Upkeep
-// lookups"). The table keeps
-// filling from traffic, and the hourly refresh covers any bucket left
-// untouched.
+// lookups"). The table keeps filling from traffic, and the hourly refresh
+// covers any bucket left untouched.
 // It fails with Unavailable, naming the seeds, if no seed answers.
 //
 // The seeds of the last join with any are kept: RejoinIfCutOff starts a
