@@ -15,9 +15,9 @@
 //
 // Slow mark: a request with an `on_slow` handler (an interactive lookup's,
 // dht/lookup_driver.h) is marked slow earlier than its RTO, at
-// `slow_after_rtts` times the typical RTT
-// (the smoothed RTT of all peers, or the peer's own if shorter; never
-// below RttBounds::min, so a fast link sees no spurious copies); then
+// `slow_after_rtts` times the typical RTT (the smoothed RTT of all peers,
+// or the peer's own if shorter; never below RttBounds::min, so a fast
+// link sees no spurious copies); then
 // `on_slow` runs and the request is sent once more (not counted as a
 // timeout). The RTO of all peers is several median RTTs with long-tailed
 // RTTs, so a lookup told only at the RTO waited that long for every
