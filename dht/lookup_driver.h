@@ -91,11 +91,11 @@ class LookupDriver {
   // again and frees its slot for the next candidate, so one straggler
   // does not hold the whole lookup. Nobody waits on an upkeep lookup (a
   // join's range refreshes, the hourly bucket refreshes; not the join's
-  // self-lookup, which fills the table near the node): its requests
-  // take their time, as in the Kademlia paper (a lost one is
-  // still sent again at its RTO), and it sends none of those extra
-  // requests: refreshes as upkeep cut a join's datagrams by 14 % at
-  // 20,000 nodes (docs/BENCH.md, "Upkeep lookups").
+  // self-lookup, which fills the table near the node): its requests take
+  // their time, as in the Kademlia paper (a lost one is still sent again
+  // at its RTO), and it sends none of those extra requests: refreshes as
+  // upkeep cut a join's datagrams by 14 % at 20,000 nodes (docs/BENCH.md,
+  // "Upkeep lookups").
   enum class Urgency { kInteractive, kUpkeep };
 
   // `latency` collects the duration of every finished lookup.

@@ -17,13 +17,13 @@
 // dht/lookup_driver.h) is marked slow earlier than its RTO, at
 // `slow_after_rtts` times the typical RTT (the smoothed RTT of all peers,
 // or the peer's own if shorter; never below RttBounds::min, so a fast
-// link sees no spurious copies); then
-// `on_slow` runs and the request is sent once more (not counted as a
-// timeout). The RTO of all peers is several median RTTs with long-tailed
-// RTTs, so a lookup told only at the RTO waited that long for every
-// straggler and every lost datagram; at the mark it asks someone else and
-// the extra copy recovers a loss one RTT later (docs/BENCH.md). Without
-// any sample yet there is no mark (`on_slow` runs at the first timeout).
+// link sees no spurious copies); then `on_slow` runs and the request is
+// sent once more (not counted as a timeout). The RTO of all peers is
+// several median RTTs with long-tailed RTTs, so a lookup told only at the
+// RTO waited that long for every straggler and every lost datagram; at
+// the mark it asks someone else and the extra copy recovers a loss one RTT
+// later (docs/BENCH.md). Without any sample yet there is no mark
+// (`on_slow` runs at the first timeout).
 //
 // RTT samples count from the first copy. When that copy was lost the
 // sample overstates the RTT by the timeouts passed, which raises that
